@@ -1,0 +1,172 @@
+/* hooks.c — every allocation function libpoolprobe.so exports, and nothing else.
+ *
+ * Each hook is thin: make sure we are started, call the real function, record on success,
+ * return exactly what the real function returned with errno as it left it. A free is recorded
+ * before the real free (the address may be reused the moment it returns); a realloc takes its
+ * block out of the side table before the real realloc for the same reason. Calls nested inside
+ * the shim (pp_thread_enter returns NULL) are forwarded untracked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+
+#define PP_EXPORT __attribute__((visibility("default")))
+#define CALLER() ((uintptr_t)__builtin_return_address(0))
+
+/* Records a successful creation of p and leaves the shim, errno untouched. */
+static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_call call)
+{
+    if (!t)
+        return;
+    int saved = errno;
+    if (p)
+        pp_record_alloc(t, p, size, call);
+    pp_thread_leave(t);
+    errno = saved;
+}
+
+PP_EXPORT void *malloc(size_t size)
+{
+    if (PP_UNLIKELY(!pp_ensure_started()))
+        return pp_bootstrap_alloc(size, 16);
+    struct pp_thread *t = pp_thread_enter();
+    void *p = pp_real.malloc(size);
+    created(t, p, size, PP_CALL_MALLOC);
+    return p;
+}
+
+PP_EXPORT void free(void *p)
+{
+    if (!p || PP_UNLIKELY(pp_bootstrap_owns(p)))
+        return;
+    if (PP_UNLIKELY(!pp_ensure_started()))
+        return; /* only bootstrap blocks exist before the real free is known */
+    struct pp_thread *t = pp_thread_enter();
+    if (t) {
+        int saved = errno;
+        pp_record_free(t, p, CALLER());
+        pp_thread_leave(t);
+        errno = saved;
+    }
+    pp_real.free(p);
+}
+
+PP_EXPORT void *calloc(size_t n, size_t size)
+{
+    if (PP_UNLIKELY(!pp_ensure_started())) {
+        size_t total;
+        if (__builtin_mul_overflow(n, size, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return pp_bootstrap_alloc(total, 16);
+    }
+    struct pp_thread *t = pp_thread_enter();
+    void *p = pp_real.calloc(n, size);
+    created(t, p, n * size, PP_CALL_CALLOC); /* no overflow: calloc succeeded */
+    return p;
+}
+
+/* realloc and reallocarray share this; real_call does the actual resize. */
+static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller,
+                    void *(*real_call)(void *, size_t, size_t), size_t n, size_t m)
+{
+    if (PP_UNLIKELY(p && pp_bootstrap_owns(p))) {
+        /* Move a bootstrap block to the real heap (as a new allocation). */
+        void *q = malloc(size);
+        if (q) {
+            size_t old = pp_bootstrap_size(p);
+            memcpy(q, p, old < size ? old : size);
+        }
+        return q;
+    }
+    if (PP_UNLIKELY(!pp_ensure_started()))
+        return p ? NULL : pp_bootstrap_alloc(size, 16);
+    struct pp_thread *t = pp_thread_enter();
+    if (!p) {
+        void *q = real_call(NULL, n, m);
+        created(t, q, size, call);
+        return q;
+    }
+    struct pp_live old;
+    int tracked = t ? pp_record_realloc_begin(t, p, &old) : 0;
+    void *q = real_call(p, n, m);
+    if (t) {
+        int saved = errno;
+        pp_record_realloc_end(t, p, &old, tracked, q, size, caller);
+        pp_thread_leave(t);
+        errno = saved;
+    }
+    return q;
+}
+
+static void *call_realloc(void *p, size_t n, size_t m)
+{
+    (void)m;
+    return pp_real.realloc(p, n);
+}
+
+static void *call_reallocarray(void *p, size_t n, size_t m)
+{
+    if (pp_real.reallocarray)
+        return pp_real.reallocarray(p, n, m);
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return pp_real.realloc(p, total);
+}
+
+PP_EXPORT void *realloc(void *p, size_t size)
+{
+    return resize(p, size, PP_CALL_REALLOC, CALLER(), call_realloc, size, 0);
+}
+
+PP_EXPORT void *reallocarray(void *p, size_t n, size_t m)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total))
+        total = 0; /* the real call fails with ENOMEM; nothing is recorded */
+    return resize(p, total, PP_CALL_REALLOCARRAY, CALLER(), call_reallocarray, n, m);
+}
+
+PP_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (PP_UNLIKELY(!pp_ensure_started())) {
+        void *p = pp_bootstrap_alloc(size, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    if (!pp_real.posix_memalign)
+        return ENOMEM;
+    struct pp_thread *t = pp_thread_enter();
+    int rc = pp_real.posix_memalign(out, align, size);
+    created(t, rc == 0 ? *out : NULL, size, PP_CALL_POSIX_MEMALIGN);
+    return rc;
+}
+
+/* aligned_alloc, memalign, valloc and pvalloc: same shape, different real function. */
+#define ALIGNED_HOOK(name, call, params, args, size_expr)                                        \
+    PP_EXPORT void *name params                                                                \
+    {                                                                                          \
+        if (PP_UNLIKELY(!pp_ensure_started()) || !pp_real.name) {                              \
+            errno = ENOMEM;                                                                    \
+            return NULL;                                                                       \
+        }                                                                                      \
+        struct pp_thread *t = pp_thread_enter();                                               \
+        void *p = pp_real.name args;                                                           \
+        created(t, p, size_expr, call);                                                        \
+        return p;                                                                              \
+    }
+
+ALIGNED_HOOK(aligned_alloc, PP_CALL_ALIGNED_ALLOC, (size_t align, size_t size), (align, size), size)
+ALIGNED_HOOK(memalign, PP_CALL_MEMALIGN, (size_t align, size_t size), (align, size), size)
+ALIGNED_HOOK(valloc, PP_CALL_VALLOC, (size_t size), (size), size)
+ALIGNED_HOOK(pvalloc, PP_CALL_PVALLOC, (size_t size), (size), size)

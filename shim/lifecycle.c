@@ -1,0 +1,193 @@
+/* lifecycle.c — the shim's life inside the host: start, fork, exit, and giving up gracefully.
+ *
+ * Start happens at the first allocation or in our constructor, whichever comes first. The trace
+ * is written by our destructor (exit() and return from main; the preloaded library's destructor
+ * runs after the program's own), and by a forked child at its own exit. If the shim runs out of
+ * memory it says so once and every hook forwards untracked from then on: the host never dies
+ * because of us.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../include/poolprobe.h"
+#include "shim.h"
+
+atomic_int pp_state = PP_STATE_OFF;
+struct pp_process pp_process;
+static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
+
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads a whole small /proc file into arena memory; returns its length (0 on failure). */
+static size_t slurp(const char *path, char **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t cap = 4096, len = 0;
+    char *buf = pp_arena_alloc(cap);
+    while (buf) {
+        if (len == cap) {
+            char *bigger = pp_arena_alloc(cap * 2);
+            if (bigger)
+                memcpy(bigger, buf, len);
+            pp_arena_free(buf, cap);
+            buf = bigger;
+            cap *= 2;
+            if (!buf)
+                break;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    *out = buf;
+    return buf ? len : 0;
+}
+
+/* 1 when our parent process has libpoolprobe mapped: we were exec'd (or spawned) by a traced
+ * process that passed LD_PRELOAD on, so we must not take its trace file name. Reads
+ * /proc/PPID/maps in chunks; a match split across two chunks is caught by the overlap. */
+static int parent_is_traced(void)
+{
+    char path[64];
+    pp_format(path, sizeof path, "/proc/%u/maps", pp_process.ppid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    static const char needle[] = "libpoolprobe";
+    const size_t nlen = sizeof needle - 1;
+    char buf[8192];
+    size_t keep = 0;
+    int found = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + keep, sizeof buf - keep);
+        if (n <= 0)
+            break;
+        size_t len = keep + (size_t)n;
+        if (memmem(buf, len, needle, nlen)) {
+            found = 1;
+            break;
+        }
+        keep = len < nlen ? len : nlen - 1;
+        memmove(buf, buf + len - keep, keep);
+    }
+    close(fd);
+    return found;
+}
+
+static void on_fork_prepare(void)
+{
+    pp_arena_lock_for_fork();
+    pp_stack_lock_for_fork();
+    pp_live_lock_for_fork();
+}
+
+static void on_fork_parent(void)
+{
+    pp_live_unlock_after_fork();
+    pp_stack_unlock_after_fork();
+    pp_arena_unlock_after_fork();
+}
+
+static void on_fork_child(void)
+{
+    pp_live_reset_after_fork();
+    pp_stack_unlock_after_fork();
+    pp_arena_unlock_after_fork();
+    pp_stack_reset_after_fork();
+    pp_thread_reset_after_fork();
+    pp_process.ppid = pp_process.pid;
+    pp_process.pid = (uint32_t)getpid();
+    pp_process.flags |= PP_PROC_F_FORKED_CHILD;
+    pp_process.start_realtime_ns = realtime_ns();
+    pp_process.start_mono_ns = pp_now_ns();
+    atomic_store(&pp_process.untracked_frees, 0);
+    atomic_store(&pp_process.ops, 0);
+}
+
+void pp_start(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&start_state, &expected, 1)) {
+        /* Another thread is starting us; it is quick. A nested call on this thread (from a
+         * malloc inside start) sees start_state 1 and simply forwards. */
+        return;
+    }
+    pp_config_load();
+    pp_process.pid = (uint32_t)getpid();
+    pp_process.ppid = (uint32_t)getppid();
+    pp_process.start_realtime_ns = realtime_ns();
+    pp_process.start_mono_ns = pp_now_ns();
+    pp_thread_init();
+    char *exe = pp_arena_alloc(4096);
+    if (exe) {
+        ssize_t n = readlink("/proc/self/exe", exe, 4095);
+        exe[n > 0 ? n : 0] = '\0';
+        pp_process.exe = exe;
+    }
+    pp_process.cmdline_len = slurp("/proc/self/cmdline", &pp_process.cmdline);
+    if (parent_is_traced())
+        pp_process.flags |= PP_PROC_F_DESCENDANT;
+    pp_modules_init();
+    pp_unwind_init();
+    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
+    atomic_store(&start_state, 2);
+    atomic_store(&pp_state, PP_STATE_TRACKING);
+}
+
+void pp_tracking_lost(const char *why)
+{
+    int expected = PP_STATE_TRACKING;
+    if (atomic_compare_exchange_strong(&pp_state, &expected, PP_STATE_STOPPED)) {
+        pp_process.flags |= PP_PROC_F_TRACKING_LOST;
+        pp_log("%s (limit POOLPROBE_MAX_MEMORY_MB=%llu); tracking stops here, the program "
+               "runs on and the trace covers what came before",
+               why, (unsigned long long)(pp_config.max_memory >> 20));
+    }
+}
+
+__attribute__((constructor)) static void on_load(void)
+{
+    if (pp_real_resolve())
+        pp_start();
+}
+
+__attribute__((destructor)) static void on_unload(void)
+{
+    int s = atomic_load(&pp_state);
+    if (s == PP_STATE_OFF)
+        return;
+    /* Stop tracking first: what the writer and later destructors allocate is not the
+     * program's. */
+    atomic_store(&pp_state, PP_STATE_OFF);
+    pp_write_trace(0);
+}
+
+/* Public API (include/poolprobe.h): the program says how many operations it ran, so reports
+ * and the CI gate can compare allocations per operation. */
+__attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
+{
+    atomic_fetch_add(&pp_process.ops, n);
+}
+
+int pp_ensure_started(void)
+{
+    if (PP_LIKELY(atomic_load_explicit(&start_state, memory_order_acquire) == 2))
+        return 1;
+    if (!pp_real_resolve())
+        return 0;
+    pp_start();
+    return 1;
+}

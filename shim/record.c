@@ -1,0 +1,113 @@
+/* record.c — what each hook records: the glue between the hooks and the tables.
+ *
+ * An allocation unwinds the stack, interns it, and enters the block in the side table; a free
+ * takes the block out of the side table and books its lifetime on the stack that allocated it.
+ * A realloc keeps its block attributed to the stack that created it (a growth chain belongs to
+ * its origin), so "allocations" here means blocks created and realloc calls are counted apart.
+ * Every function runs with the calling thread's busy flag set (see thread.c).
+ */
+#include <time.h>
+
+#include "shim.h"
+
+uint64_t pp_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call)
+{
+    uintptr_t ips[PP_MAX_DEPTH + 16];
+    int truncated;
+    t->calls[call]++;
+    uint64_t seq = atomic_fetch_add_explicit(&t->seq, 1, memory_order_relaxed);
+    unsigned depth = pp_unwind_capture(ips, &truncated);
+    struct pp_stack *s = pp_stack_intern(t, ips, depth, truncated);
+    if (PP_UNLIKELY(!s)) {
+        pp_tracking_lost("no memory for the stack table");
+        return;
+    }
+    struct pp_live e = {
+        .stack_id = pp_stack_id(s),
+        .thread = (uint16_t)t->index,
+        .size = size,
+        .time_ns = pp_now_ns(),
+        .seq = seq,
+    };
+    if (PP_UNLIKELY(!pp_live_insert(p, &e))) {
+        pp_tracking_lost("no memory for the live-block table");
+        return;
+    }
+    t->allocs++;
+    t->alloc_bytes += size;
+    pp_stack_on_alloc(s, size);
+}
+
+static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t caller)
+{
+    struct pp_stack *s = pp_stack_by_id(e->stack_id);
+    if (PP_UNLIKELY(!s))
+        return;
+    uint64_t now = pp_now_ns();
+    uint64_t lifetime_ns = now > e->time_ns ? now - e->time_ns : 0;
+    /* Allocations the allocating thread made after this block, truncated to the 48 bits the
+     * side table keeps. */
+    uint64_t lifetime_allocs = 0;
+    struct pp_thread *owner = pp_thread_at(e->thread);
+    if (owner) {
+        uint64_t now_seq = atomic_load_explicit(&owner->seq, memory_order_relaxed);
+        lifetime_allocs = ((now_seq - e->seq - 1) & ((1ull << 48) - 1));
+    }
+    t->frees++;
+    pp_stack_on_free(s, e->size, lifetime_ns, lifetime_allocs, e->thread != (uint16_t)t->index,
+                     caller, e->realloced);
+}
+
+void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
+{
+    struct pp_live e;
+    t->calls[PP_CALL_FREE]++;
+    if (!pp_live_remove(p, &e)) {
+        atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
+        return;
+    }
+    book_free(t, &e, caller);
+}
+
+int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old)
+{
+    (void)t;
+    return pp_live_remove(p, old);
+}
+
+void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
+                           int tracked, void *new_p, size_t new_size, uintptr_t caller)
+{
+    if (new_p || new_size == 0)
+        t->calls[PP_CALL_REALLOC]++;
+    if (!tracked) {
+        /* A block from before we started (or from the parent of a fork): stays untracked. */
+        atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
+        return;
+    }
+    if (new_p) {
+        struct pp_live moved = *old;
+        moved.size = new_size;
+        moved.realloced = 1;
+        if (!pp_live_insert(new_p, &moved)) {
+            pp_tracking_lost("no memory for the live-block table");
+            return;
+        }
+        struct pp_stack *s = pp_stack_by_id(old->stack_id);
+        if (s)
+            pp_stack_on_realloc(s, old->size, new_size);
+    } else if (new_size == 0) {
+        /* realloc(p, 0) freed p (glibc's behaviour). */
+        book_free(t, old, caller);
+    } else {
+        /* The realloc failed: p is untouched and still live. */
+        pp_live_insert(old_p, old);
+    }
+}

@@ -1,0 +1,225 @@
+/* shim.h — internal declarations of libpoolprobe.so, grouped by the file that defines them.
+ *
+ * Everything here is hidden (the build uses -fvisibility=hidden; shim/exports.map exports only
+ * the allocation hooks and poolprobe_*). Unless a declaration says otherwise, a function:
+ *   - never calls the host's malloc (our memory comes from arena.c, i.e. mmap);
+ *   - is thread-safe;
+ *   - is NOT async-signal-safe (it may spin on a lock another frame of the same thread holds
+ *     only if a signal handler allocates while we are inside the shim — the per-thread busy
+ *     flag in thread.c makes such nested calls bypass the shim instead).
+ */
+#ifndef POOLPROBE_SHIM_H
+#define POOLPROBE_SHIM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_format.h"
+
+#define PP_HIDDEN __attribute__((visibility("hidden")))
+#define PP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- lock.h-style spinlock (used only for short, malloc-free critical sections) ---- */
+typedef struct { atomic_int held; } pp_spinlock;
+static inline void pp_spin_lock(pp_spinlock *l)
+{
+    for (;;) {
+        if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+            return;
+        while (atomic_load_explicit(&l->held, memory_order_relaxed))
+            __builtin_ia32_pause();
+    }
+}
+static inline void pp_spin_unlock(pp_spinlock *l)
+{
+    atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+
+/* ---- log.c: the only way the shim talks to the user: one line on stderr, "poolprobe: " ---- */
+/* Formats %s %d %u %lu %llu %zu %x %c only; writes with write(2). Async-signal-safe. */
+PP_HIDDEN void pp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same into a caller buffer; returns length (truncates at cap-1, always NUL-terminates). */
+PP_HIDDEN size_t pp_format(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- config.c: settings read once from the environment at start ---- */
+struct pp_config {
+    const char *out;        /* POOLPROBE_OUT, default "trace.bin" */
+    unsigned depth;         /* POOLPROBE_DEPTH, default 64, at most PP_MAX_DEPTH */
+    uint64_t max_memory;    /* POOLPROBE_MAX_MEMORY_MB: cap on the shim's own memory */
+    int quiet;              /* POOLPROBE_QUIET=1: no informational lines */
+};
+#define PP_MAX_DEPTH 256
+PP_HIDDEN extern struct pp_config pp_config;
+PP_HIDDEN void pp_config_load(void);
+
+/* ---- real.c: the next allocator in link order, and the bootstrap for dlsym's own calls ---- */
+struct pp_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+};
+PP_HIDDEN extern struct pp_real pp_real;
+/* Resolves pp_real (idempotent). Returns 0 while a resolution is in progress on this thread
+ * (the caller must use the bootstrap allocator), 1 once resolved. Aborts the process only if
+ * malloc/free/calloc/realloc cannot be found: nothing can work without them. */
+PP_HIDDEN int pp_real_resolve(void);
+PP_HIDDEN void *pp_bootstrap_alloc(size_t size, size_t align);
+PP_HIDDEN int pp_bootstrap_owns(const void *p);
+PP_HIDDEN size_t pp_bootstrap_size(const void *p);
+
+/* ---- arena.c: all of the shim's own memory; mmap-backed, capped by max_memory ---- */
+/* Returns zeroed memory aligned to 16, or NULL when the cap is reached or mmap fails (the
+ * caller then calls pp_tracking_lost). Sizes are rounded to size classes; pp_arena_free takes
+ * the size that was asked for and recycles the block. */
+PP_HIDDEN void *pp_arena_alloc(size_t size);
+PP_HIDDEN void pp_arena_free(void *p, size_t size);
+/* Large zeroed page mappings counted against the same cap (side table arrays). */
+PP_HIDDEN void *pp_arena_map(size_t size);
+PP_HIDDEN void pp_arena_unmap(void *p, size_t size);
+PP_HIDDEN uint64_t pp_arena_bytes(void);
+PP_HIDDEN void pp_arena_lock_for_fork(void);
+PP_HIDDEN void pp_arena_unlock_after_fork(void);
+
+/* ---- lifecycle.c: process state: start, stop, fork, exit ---- */
+enum pp_state { PP_STATE_OFF = 0, PP_STATE_TRACKING = 1, PP_STATE_STOPPED = 2 };
+PP_HIDDEN extern atomic_int pp_state;
+struct pp_process {
+    uint32_t pid, ppid;
+    uint32_t flags;                 /* PP_PROC_F_* */
+    uint64_t start_realtime_ns;
+    uint64_t start_mono_ns;
+    atomic_ullong untracked_frees;
+    atomic_ullong ops;              /* poolprobe_ops() */
+    char *exe;                      /* arena */
+    char *cmdline;                  /* arena; argv joined by NULs */
+    size_t cmdline_len;
+};
+PP_HIDDEN extern struct pp_process pp_process;
+PP_HIDDEN void pp_start(void);
+/* For hooks: 1 once the real allocator is known (starting the shim if needed); 0 while dlsym
+ * itself is allocating on this thread, when the hook must use the bootstrap allocator. */
+PP_HIDDEN int pp_ensure_started(void);
+/* The shim cannot go on tracking (out of memory): says so once, then every hook forwards. */
+PP_HIDDEN void pp_tracking_lost(const char *why);
+PP_HIDDEN uint64_t pp_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* ---- thread.c: per-thread state, reached through one initial-exec TLS pointer ---- */
+struct pp_stack_ref;
+struct pp_thread {
+    uint32_t index;                 /* slot in pp_threads[], 16 bits in the side table */
+    atomic_ullong seq;              /* allocations this thread has made (read by other threads) */
+    uint64_t calls[PP_CALL_COUNT];
+    uint64_t allocs, frees, alloc_bytes;
+    struct pp_stack_ref *cache;     /* this thread's view of the stack table (uthash) */
+};
+#define PP_MAX_THREADS 65536
+/* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
+ * the call must be forwarded untracked (nested call from inside the shim, tracking off). */
+PP_HIDDEN struct pp_thread *pp_thread_enter(void);
+PP_HIDDEN void pp_thread_leave(struct pp_thread *t);
+PP_HIDDEN struct pp_thread *pp_thread_at(uint32_t index);
+PP_HIDDEN uint32_t pp_thread_count(void);
+PP_HIDDEN void pp_thread_init(void);
+PP_HIDDEN void pp_thread_reset_after_fork(void);
+
+/* ---- unwind.c: capture the caller's stack (libunwind), the shim's own frames removed ---- */
+/* Fills ips (room for PP_MAX_DEPTH + 16), returns the depth; sets *truncated when the stack is
+ * deeper than the configured limit. */
+PP_HIDDEN unsigned pp_unwind_capture(uintptr_t *ips, int *truncated);
+PP_HIDDEN void pp_unwind_init(void);
+
+/* ---- stack.c: stack table (uthash, deduplicated) and per-stack aggregates ---- */
+struct pp_stack;
+/* The stack for these ips: from the thread's cache, else the global table (inserting it).
+ * NULL on out-of-memory. */
+PP_HIDDEN struct pp_stack *pp_stack_intern(struct pp_thread *t, const uintptr_t *ips,
+                                           unsigned depth, int truncated);
+PP_HIDDEN struct pp_stack *pp_stack_by_id(uint32_t id);
+PP_HIDDEN uint32_t pp_stack_id(const struct pp_stack *s);
+PP_HIDDEN uint32_t pp_stack_count(void);
+PP_HIDDEN void pp_stack_on_alloc(struct pp_stack *s, uint64_t size);
+PP_HIDDEN void pp_stack_on_free(struct pp_stack *s, uint64_t size, uint64_t lifetime_ns,
+                                uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
+                                int was_realloced);
+PP_HIDDEN void pp_stack_on_realloc(struct pp_stack *s, uint64_t old_size, uint64_t new_size);
+PP_HIDDEN void pp_stack_cache_clear(struct pp_thread *t);
+PP_HIDDEN void pp_stack_lock_for_fork(void);
+PP_HIDDEN void pp_stack_unlock_after_fork(void);
+PP_HIDDEN void pp_stack_reset_after_fork(void);   /* child: zero every aggregate */
+PP_HIDDEN extern atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
+
+/* ---- live.c: side table from live pointer to where and when it was allocated ---- */
+struct pp_live {
+    uint32_t stack_id;
+    uint16_t thread;
+    uint8_t realloced;
+    uint64_t size;
+    uint64_t time_ns;
+    uint64_t seq;
+};
+/* Returns 0 on out-of-memory. A stale entry for the same address (a free we never saw) is
+ * replaced. */
+PP_HIDDEN int pp_live_insert(const void *p, const struct pp_live *e);
+/* Removes p's entry into *e; 0 if p is not tracked. */
+PP_HIDDEN int pp_live_remove(const void *p, struct pp_live *e);
+PP_HIDDEN void pp_live_lock_for_fork(void);
+PP_HIDDEN void pp_live_unlock_after_fork(void);
+PP_HIDDEN void pp_live_reset_after_fork(void);
+
+/* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
+PP_HIDDEN void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call);
+PP_HIDDEN void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
+/* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
+PP_HIDDEN int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old);
+PP_HIDDEN void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
+                                     int tracked, void *new_p, size_t new_size,
+                                     uintptr_t caller);
+
+/* ---- modules.c: the module map (path, addresses, build-id) for offline symbolization ---- */
+/* Scans loaded objects (dl_iterate_phdr) and remembers any new one. */
+PP_HIDDEN void pp_modules_scan(void);
+/* 1 when ip lies inside a known module. */
+PP_HIDDEN int pp_modules_cover(uintptr_t ip);
+PP_HIDDEN int pp_modules_self_contains(uintptr_t ip); /* inside libpoolprobe.so itself */
+PP_HIDDEN void pp_modules_init(void);
+struct pp_module {
+    uint64_t bias, lo, hi;
+    char *path;
+    unsigned char build_id[64];
+    uint32_t build_id_len;
+    struct pp_module *next;
+};
+PP_HIDDEN struct pp_module *pp_modules_list(void);
+
+/* ---- writer.c: the trace file ---- */
+/* Writes the trace (snapshot = still running). Never clobbers a file that is not a trace. */
+PP_HIDDEN void pp_write_trace(int snapshot);
+PP_HIDDEN void pp_writer_init(void);
+
+/* For the writer: a consistent view of one stack (fn runs with the stack locked). */
+struct pp_stack_view {
+    uint32_t id;
+    uint16_t depth, flags;
+    const uintptr_t *ips;
+    uint64_t allocs, frees, alloc_bytes, min_size, max_size, live_bytes, peak_live,
+        peak_live_bytes, cross_thread_frees, realloc_calls, realloc_grows, chains_freed,
+        lifetime_ns_sum;
+};
+PP_HIDDEN void pp_stack_for_one(struct pp_stack *s, void (*fn)(struct pp_stack *s, void *arg),
+                                void *arg);
+PP_HIDDEN unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p,
+                                               unsigned char *end);
+PP_HIDDEN size_t pp_stack_stats_max_size(void);
+PP_HIDDEN void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v);
+
+#endif

@@ -1,0 +1,467 @@
+/* stack.c — the stack table and what the shim aggregates per distinct call stack.
+ *
+ * A stack is interned once (global uthash under a lock, cold path) and then found through the
+ * calling thread's own uthash of the stacks it has seen (no lock). Stack ids index a two-level
+ * array that frees read without a lock. Each stack's aggregates sit behind its own spinlock: a
+ * global lock never sits on the hot path; two threads contend only when they allocate from the
+ * very same stack at the same moment.
+ *
+ * What is aggregated is listed field by field in trace_format.h (PP_REC_STATS). The size
+ * histogram keeps up to PP_EXACT_VALUES distinct values exactly (most sites have one or two
+ * sizes, so their percentiles are exact) and spills into log-linear buckets beyond that.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "shim.h"
+
+static int table_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_malloc(sz) pp_arena_alloc(sz)
+#define uthash_free(ptr, sz) pp_arena_free((ptr), (sz))
+#define uthash_nonfatal_oom(obj) (table_oom = 1)
+#include <uthash.h>
+
+#define PP_EXACT_VALUES 4
+#define PP_POOL_LEVELS 13 /* what-if free lists of capacity 1, 2, 4 ... 4096 */
+#define PP_FREE_CALLERS 4
+
+struct value_hist {
+    uint8_t nexact;
+    uint64_t value[PP_EXACT_VALUES], count[PP_EXACT_VALUES];
+    uint64_t *buckets; /* PP_SIZE_BUCKETS, arena, once more than PP_EXACT_VALUES values */
+};
+
+struct free_caller {
+    uintptr_t addr;
+    uint64_t count;
+};
+
+struct aggregate {
+    uint64_t allocs, frees, alloc_bytes, min_size, max_size;
+    uint64_t live, live_bytes, peak_live, peak_live_bytes;
+    uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
+    struct free_caller free_callers[PP_FREE_CALLERS];
+    uint64_t other_free_callers;
+    uint32_t pooled[PP_POOL_LEVELS];
+    uint64_t pool_hits[PP_POOL_LEVELS];
+    uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
+    uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
+};
+
+struct pp_stack {
+    UT_hash_handle hh;
+    uint32_t id;
+    uint16_t depth, flags;
+    uintptr_t *ips;
+    pp_spinlock lock;
+    struct aggregate agg;
+    struct value_hist size, chain_final;
+};
+
+struct pp_stack_ref {
+    UT_hash_handle hh;
+    struct pp_stack *stack;
+};
+
+/* Stack ids: PAGE_SLOTS stacks per page, up to 2^24 stacks (the side table keeps 24 bits). */
+#define PAGE_SLOTS 4096u
+#define MAX_STACKS (1u << 24)
+static struct pp_stack **pages[MAX_STACKS / PAGE_SLOTS];
+static atomic_uint nstacks;
+static struct pp_stack *table;
+static pp_spinlock table_lock;
+
+atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
+
+static unsigned hash_ips(const uintptr_t *ips, unsigned depth)
+{
+    uint64_t h = depth * 0x9e3779b97f4a7c15ull;
+    for (unsigned i = 0; i < depth; i++) {
+        h = (h ^ ips[i]) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return (unsigned)(h ^ (h >> 32));
+}
+
+static struct pp_stack *create(const uintptr_t *ips, unsigned depth, int truncated)
+{
+    uint32_t id = atomic_load_explicit(&nstacks, memory_order_relaxed);
+    if (id >= MAX_STACKS)
+        return NULL;
+    struct pp_stack ***page = &pages[id / PAGE_SLOTS];
+    if (!*page && !(*page = pp_arena_alloc(PAGE_SLOTS * sizeof **page)))
+        return NULL;
+    struct pp_stack *s = pp_arena_alloc(sizeof *s);
+    uintptr_t *copy = pp_arena_alloc(depth * sizeof *ips);
+    if (!s || !copy) {
+        pp_arena_free(s, sizeof *s);
+        pp_arena_free(copy, depth * sizeof *ips);
+        return NULL;
+    }
+    memcpy(copy, ips, depth * sizeof *ips);
+    s->id = id;
+    s->depth = (uint16_t)depth;
+    s->flags = truncated ? PP_STACK_F_TRUNCATED : 0;
+    s->ips = copy;
+    s->agg.min_size = UINT64_MAX;
+    (*page)[id % PAGE_SLOTS] = s;
+    /* Publish the id only once the slot is filled: frees read pages without the lock. */
+    atomic_store_explicit(&nstacks, id + 1, memory_order_release);
+    return s;
+}
+
+struct pp_stack *pp_stack_intern(struct pp_thread *t, const uintptr_t *ips, unsigned depth,
+                                 int truncated)
+{
+    unsigned keylen = depth * (unsigned)sizeof *ips;
+    unsigned hv = hash_ips(ips, depth);
+    struct pp_stack_ref *ref;
+    HASH_FIND_BYHASHVALUE(hh, t->cache, ips, keylen, hv, ref);
+    if (PP_LIKELY(ref))
+        return ref->stack;
+
+    struct pp_stack *s;
+    int fresh = 0;
+    pp_spin_lock(&table_lock);
+    HASH_FIND_BYHASHVALUE(hh, table, ips, keylen, hv, s);
+    if (!s && (s = create(ips, depth, truncated))) {
+        table_oom = 0;
+        HASH_ADD_KEYPTR_BYHASHVALUE(hh, table, s->ips, keylen, hv, s);
+        fresh = 1;
+        /* On a failed add the stack still has its id and is usable; it is only found again
+         * through thread caches, which is fine: it may be interned twice, never lost. */
+    }
+    pp_spin_unlock(&table_lock);
+    if (!s)
+        return NULL;
+
+    if (fresh) {
+        /* A stack through code we have not mapped yet means something was dlopen'ed. */
+        for (unsigned i = 0; i < depth; i++)
+            if (!pp_modules_cover(ips[i])) {
+                pp_modules_scan();
+                break;
+            }
+    }
+
+    ref = pp_arena_alloc(sizeof *ref);
+    if (ref) {
+        ref->stack = s;
+        table_oom = 0;
+        HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->cache, s->ips, keylen, hv, ref);
+        if (ref->hh.tbl == NULL && table_oom)
+            pp_arena_free(ref, sizeof *ref);
+    }
+    return s;
+}
+
+struct pp_stack *pp_stack_by_id(uint32_t id)
+{
+    if (id >= atomic_load_explicit(&nstacks, memory_order_acquire))
+        return NULL;
+    return pages[id / PAGE_SLOTS][id % PAGE_SLOTS];
+}
+
+uint32_t pp_stack_id(const struct pp_stack *s)
+{
+    return s->id;
+}
+
+uint32_t pp_stack_count(void)
+{
+    return atomic_load_explicit(&nstacks, memory_order_acquire);
+}
+
+static void hist_add(uint64_t *buckets, unsigned nbuckets, unsigned sub_bits, uint64_t v)
+{
+    unsigned i = pp_hist_index(v, sub_bits);
+    buckets[i < nbuckets ? i : nbuckets - 1]++;
+}
+
+/* Called with the stack locked; the arena has its own lock and never calls malloc. */
+static void value_hist_add(struct value_hist *h, uint64_t v)
+{
+    if (PP_LIKELY(!h->buckets)) {
+        for (unsigned i = 0; i < h->nexact; i++)
+            if (h->value[i] == v) {
+                h->count[i]++;
+                return;
+            }
+        if (h->nexact < PP_EXACT_VALUES) {
+            h->value[h->nexact] = v;
+            h->count[h->nexact++] = 1;
+            return;
+        }
+        h->buckets = pp_arena_alloc(PP_SIZE_BUCKETS * sizeof *h->buckets);
+        if (!h->buckets) {
+            pp_tracking_lost("no memory for a size histogram");
+            return;
+        }
+        for (unsigned i = 0; i < h->nexact; i++) {
+            unsigned b = pp_hist_index(h->value[i], PP_SIZE_SUB_BITS);
+            h->buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += h->count[i];
+        }
+        h->nexact = 0;
+    }
+    hist_add(h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, v);
+}
+
+static void note_live_bytes(struct aggregate *a, int64_t delta)
+{
+    a->live_bytes += (uint64_t)delta;
+    if (a->live_bytes > a->peak_live_bytes)
+        a->peak_live_bytes = a->live_bytes;
+    long long total = atomic_fetch_add_explicit(&pp_live_bytes_total, delta,
+                                                memory_order_relaxed) + delta;
+    long long peak = atomic_load_explicit(&pp_peak_live_bytes_total, memory_order_relaxed);
+    while (total > peak && !atomic_compare_exchange_weak_explicit(
+                               &pp_peak_live_bytes_total, &peak, total,
+                               memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+
+void pp_stack_on_alloc(struct pp_stack *s, uint64_t size)
+{
+    pp_spin_lock(&s->lock);
+    struct aggregate *a = &s->agg;
+    a->allocs++;
+    a->alloc_bytes += size;
+    if (size < a->min_size)
+        a->min_size = size;
+    if (size > a->max_size)
+        a->max_size = size;
+    if (++a->live > a->peak_live)
+        a->peak_live = a->live;
+    note_live_bytes(a, (int64_t)size);
+    value_hist_add(&s->size, size);
+    /* What-if free list: an allocation is served when the list is not empty. */
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        if (a->pooled[k]) {
+            a->pooled[k]--;
+            a->pool_hits[k]++;
+        }
+    pp_spin_unlock(&s->lock);
+}
+
+void pp_stack_on_free(struct pp_stack *s, uint64_t size, uint64_t lifetime_ns,
+                      uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
+                      int was_realloced)
+{
+    pp_spin_lock(&s->lock);
+    struct aggregate *a = &s->agg;
+    a->frees++;
+    a->live--;
+    note_live_bytes(a, -(int64_t)size);
+    a->lifetime_ns_sum += lifetime_ns;
+    hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns);
+    hist_add(a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS, PP_LIFETIME_ALLOCS_SUB_BITS,
+             lifetime_allocs);
+    if (cross_thread)
+        a->cross_thread_frees++;
+    unsigned i;
+    for (i = 0; i < PP_FREE_CALLERS; i++) {
+        if (a->free_callers[i].addr == free_caller) {
+            a->free_callers[i].count++;
+            break;
+        }
+        if (a->free_callers[i].count == 0) {
+            a->free_callers[i].addr = free_caller;
+            a->free_callers[i].count = 1;
+            break;
+        }
+    }
+    if (i == PP_FREE_CALLERS)
+        a->other_free_callers++;
+    if (was_realloced) {
+        a->chains_freed++;
+        value_hist_add(&s->chain_final, size);
+    }
+    /* What-if free list: a freed block goes back to the list unless it is full. */
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        if (a->pooled[k] < (1u << k))
+            a->pooled[k]++;
+    pp_spin_unlock(&s->lock);
+}
+
+void pp_stack_on_realloc(struct pp_stack *s, uint64_t old_size, uint64_t new_size)
+{
+    pp_spin_lock(&s->lock);
+    s->agg.realloc_calls++;
+    if (new_size > old_size)
+        s->agg.realloc_grows++;
+    note_live_bytes(&s->agg, (int64_t)(new_size - old_size));
+    pp_spin_unlock(&s->lock);
+}
+
+void pp_stack_cache_clear(struct pp_thread *t)
+{
+    struct pp_stack_ref *ref, *tmp;
+    HASH_ITER(hh, t->cache, ref, tmp)
+    {
+        HASH_DELETE(hh, t->cache, ref);
+        pp_arena_free(ref, sizeof *ref);
+    }
+}
+
+void pp_stack_for_one(struct pp_stack *s, void (*fn)(struct pp_stack *s, void *arg), void *arg)
+{
+    pp_spin_lock(&s->lock);
+    fn(s, arg);
+    pp_spin_unlock(&s->lock);
+}
+
+void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v)
+{
+    const struct aggregate *a = &s->agg;
+    v->id = s->id;
+    v->depth = s->depth;
+    v->flags = s->flags;
+    v->ips = s->ips;
+    v->allocs = a->allocs;
+    v->frees = a->frees;
+    v->alloc_bytes = a->alloc_bytes;
+    v->min_size = a->allocs ? a->min_size : 0;
+    v->max_size = a->max_size;
+    v->live_bytes = a->live_bytes;
+    v->peak_live = a->peak_live;
+    v->peak_live_bytes = a->peak_live_bytes;
+    v->cross_thread_frees = a->cross_thread_frees;
+    v->realloc_calls = a->realloc_calls;
+    v->realloc_grows = a->realloc_grows;
+    v->chains_freed = a->chains_freed;
+    v->lifetime_ns_sum = a->lifetime_ns_sum;
+}
+
+/* ---- encoding of one STATS entry (the writer owns the file; the layout is ours) ---- */
+
+static unsigned char *encode_buckets(unsigned char *p, const uint64_t *b, unsigned n,
+                                     unsigned sub_bits)
+{
+    uint16_t nonzero = 0;
+    for (unsigned i = 0; i < n; i++)
+        nonzero += b[i] != 0;
+    if (!nonzero) {
+        p = pp_put_u8(p, PP_HIST_EXACT);
+        return pp_put_u16(p, 0);
+    }
+    p = pp_put_u8(p, PP_HIST_LOGLIN);
+    p = pp_put_u8(p, (uint8_t)sub_bits);
+    p = pp_put_u16(p, nonzero);
+    for (unsigned i = 0; i < n; i++)
+        if (b[i]) {
+            p = pp_put_u16(p, (uint16_t)i);
+            p = pp_put_u64(p, b[i]);
+        }
+    return p;
+}
+
+static unsigned char *encode_value_hist(unsigned char *p, const struct value_hist *h)
+{
+    if (h->buckets)
+        return encode_buckets(p, h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS);
+    unsigned order[PP_EXACT_VALUES];
+    for (unsigned i = 0; i < h->nexact; i++) {
+        unsigned j = i;
+        while (j > 0 && h->value[order[j - 1]] > h->value[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    p = pp_put_u8(p, PP_HIST_EXACT);
+    p = pp_put_u16(p, h->nexact);
+    for (unsigned i = 0; i < h->nexact; i++) {
+        p = pp_put_u64(p, h->value[order[i]]);
+        p = pp_put_u64(p, h->count[order[i]]);
+    }
+    return p;
+}
+
+size_t pp_stack_stats_max_size(void)
+{
+    return 4 + 14 * 8 + 1 + PP_FREE_CALLERS * 16 + 8 + 1 + PP_POOL_LEVELS * 12 +
+           2 * (4 + PP_SIZE_BUCKETS * 10) + (4 + PP_LIFETIME_NS_BUCKETS * 10) +
+           (4 + PP_LIFETIME_ALLOCS_BUCKETS * 10);
+}
+
+unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p, unsigned char *end)
+{
+    (void)end; /* the caller reserved pp_stack_stats_max_size() bytes */
+    struct pp_stack_view v;
+    pp_stack_view(s, &v);
+    const struct aggregate *a = &s->agg;
+    p = pp_put_u32(p, v.id);
+    p = pp_put_u64(p, v.allocs);
+    p = pp_put_u64(p, v.frees);
+    p = pp_put_u64(p, v.alloc_bytes);
+    p = pp_put_u64(p, v.min_size);
+    p = pp_put_u64(p, v.max_size);
+    p = pp_put_u64(p, v.live_bytes);
+    p = pp_put_u64(p, v.peak_live);
+    p = pp_put_u64(p, v.peak_live_bytes);
+    p = pp_put_u64(p, v.cross_thread_frees);
+    p = pp_put_u64(p, v.realloc_calls);
+    p = pp_put_u64(p, v.realloc_grows);
+    p = pp_put_u64(p, v.chains_freed);
+    p = pp_put_u64(p, v.lifetime_ns_sum);
+    uint8_t ncallers = 0;
+    while (ncallers < PP_FREE_CALLERS && a->free_callers[ncallers].count)
+        ncallers++;
+    p = pp_put_u8(p, ncallers);
+    for (unsigned i = 0; i < ncallers; i++) {
+        p = pp_put_u64(p, a->free_callers[i].addr);
+        p = pp_put_u64(p, a->free_callers[i].count);
+    }
+    p = pp_put_u64(p, a->other_free_callers);
+    p = pp_put_u8(p, PP_POOL_LEVELS);
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++) {
+        p = pp_put_u32(p, 1u << k);
+        p = pp_put_u64(p, a->pool_hits[k]);
+    }
+    p = encode_value_hist(p, &s->size);
+    p = encode_buckets(p, a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS);
+    p = encode_buckets(p, a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS,
+                       PP_LIFETIME_ALLOCS_SUB_BITS);
+    p = encode_value_hist(p, &s->chain_final);
+    return p;
+}
+
+/* ---- fork ---- */
+
+void pp_stack_lock_for_fork(void)
+{
+    pp_spin_lock(&table_lock);
+}
+
+void pp_stack_unlock_after_fork(void)
+{
+    pp_spin_unlock(&table_lock);
+}
+
+static void reset_value_hist(struct value_hist *h)
+{
+    uint64_t *b = h->buckets;
+    memset(h, 0, sizeof *h);
+    if (b) {
+        memset(b, 0, PP_SIZE_BUCKETS * sizeof *b);
+        h->buckets = b;
+    }
+}
+
+/* Child of fork: only the forking thread survives, so no stack lock can be legitimately held;
+ * a lock another parent thread held at fork time is simply released. Counts restart at 0. */
+void pp_stack_reset_after_fork(void)
+{
+    uint32_t n = pp_stack_count();
+    for (uint32_t id = 0; id < n; id++) {
+        struct pp_stack *s = pages[id / PAGE_SLOTS][id % PAGE_SLOTS];
+        atomic_store(&s->lock.held, 0);
+        memset(&s->agg, 0, sizeof s->agg);
+        s->agg.min_size = UINT64_MAX;
+        reset_value_hist(&s->size);
+        reset_value_hist(&s->chain_final);
+    }
+    atomic_store(&pp_live_bytes_total, 0);
+    atomic_store(&pp_peak_live_bytes_total, 0);
+}

@@ -1,0 +1,409 @@
+/* writer.c — writes the trace file described in trace_format.h.
+ *
+ * The whole trace is first encoded into a private mapping (so record lengths and the checksum
+ * are exact even while other threads still allocate), then written to a temporary file in the
+ * target directory (O_EXCL, O_NOFOLLOW, mode 0600) and renamed over the target, so a reader
+ * never sees half a trace and a symlink at the path is replaced, not followed.
+ *
+ * Naming: the first traced process writes POOLPROBE_OUT ("trace.bin"; %p = pid). A forked child
+ * or a program exec'd by a traced process writes its own file with ".<pid>" inserted before the
+ * extension ("trace.<pid>.bin"). A file at the path that is not a poolprobe trace is never
+ * overwritten: we write the pid-named file beside it and say so.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h> /* rename() only: no stdio streams in the host */
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct tbuf {
+    unsigned char *base;
+    size_t len, cap;
+    int failed;
+};
+
+static int reserve(struct tbuf *b, size_t n)
+{
+    if (b->failed)
+        return 0;
+    if (b->len + n <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 1u << 20;
+    while (cap < b->len + n)
+        cap *= 2;
+    void *p = b->base ? mremap(b->base, b->cap, cap, MREMAP_MAYMOVE)
+                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        b->failed = 1;
+        return 0;
+    }
+    b->base = p;
+    b->cap = cap;
+    return 1;
+}
+
+static void put_u16(struct tbuf *b, uint16_t v)
+{
+    if (reserve(b, 2))
+        b->len = (size_t)(pp_put_u16(b->base + b->len, v) - b->base);
+}
+static void put_u32(struct tbuf *b, uint32_t v)
+{
+    if (reserve(b, 4))
+        b->len = (size_t)(pp_put_u32(b->base + b->len, v) - b->base);
+}
+static void put_u64(struct tbuf *b, uint64_t v)
+{
+    if (reserve(b, 8))
+        b->len = (size_t)(pp_put_u64(b->base + b->len, v) - b->base);
+}
+static void put_bytes(struct tbuf *b, const void *p, size_t n)
+{
+    if (reserve(b, n)) {
+        memcpy(b->base + b->len, p, n);
+        b->len += n;
+    }
+}
+static void put_str(struct tbuf *b, const char *s, size_t n)
+{
+    put_u32(b, (uint32_t)n);
+    put_bytes(b, s, n);
+}
+
+static size_t begin_record(struct tbuf *b, uint32_t tag)
+{
+    size_t at = b->len;
+    put_u32(b, tag);
+    put_u32(b, 0);
+    put_u64(b, 0); /* length, patched by end_record */
+    return at;
+}
+
+static void end_record(struct tbuf *b, size_t at)
+{
+    if (!b->failed)
+        pp_put_u64(b->base + at + 8, b->len - at - PP_RECORD_HEADER_SIZE);
+}
+
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void encode_process(struct tbuf *b)
+{
+    size_t at = begin_record(b, PP_REC_PROCESS);
+    uint64_t now = pp_now_ns();
+    put_u32(b, pp_process.pid);
+    put_u32(b, pp_process.ppid);
+    put_u64(b, pp_process.start_realtime_ns);
+    put_u64(b, realtime_ns());
+    put_u64(b, now - pp_process.start_mono_ns);
+    put_u32(b, pp_thread_count());
+    put_u32(b, pp_config.depth);
+    put_u32(b, 1);
+    put_u32(b, pp_process.flags);
+    put_u64(b, atomic_load(&pp_process.untracked_frees));
+    put_u64(b, atomic_load(&pp_process.ops));
+    const char *exe = pp_process.exe ? pp_process.exe : "";
+    put_str(b, exe, strlen(exe));
+    uint32_t argc = 0;
+    for (size_t i = 0; i < pp_process.cmdline_len; i++)
+        argc += pp_process.cmdline[i] == '\0';
+    put_u32(b, argc);
+    const char *arg = pp_process.cmdline;
+    for (uint32_t i = 0; i < argc; i++) {
+        size_t n = strlen(arg);
+        put_str(b, arg, n);
+        arg += n + 1;
+    }
+    end_record(b, at);
+}
+
+static void encode_modules(struct tbuf *b)
+{
+    size_t at = begin_record(b, PP_REC_MODULES);
+    uint32_t n = 0;
+    for (struct pp_module *m = pp_modules_list(); m; m = m->next)
+        n++;
+    put_u32(b, n);
+    /* The list is newest first; write oldest first so the main program leads. */
+    for (uint32_t i = n; i > 0; i--) {
+        struct pp_module *m = pp_modules_list();
+        for (uint32_t k = 1; k < i; k++)
+            m = m->next;
+        put_u64(b, m->bias);
+        put_u64(b, m->lo);
+        put_u64(b, m->hi);
+        put_str(b, m->path, strlen(m->path));
+        put_u32(b, m->build_id_len);
+        put_bytes(b, m->build_id, m->build_id_len);
+    }
+    end_record(b, at);
+}
+
+static void encode_stack_ips(struct pp_stack *s, void *arg)
+{
+    struct tbuf *b = arg;
+    struct pp_stack_view v;
+    pp_stack_view(s, &v);
+    put_u16(b, v.depth);
+    put_u16(b, v.flags);
+    for (unsigned i = 0; i < v.depth; i++)
+        put_u64(b, v.ips[i]);
+}
+
+struct stats_ctx {
+    struct tbuf *b;
+    uint32_t count;
+};
+
+static void encode_stack_stats(struct pp_stack *s, void *arg)
+{
+    struct stats_ctx *c = arg;
+    struct pp_stack_view v;
+    pp_stack_view(s, &v);
+    if (!v.allocs && !v.frees)
+        return;
+    size_t max = pp_stack_stats_max_size();
+    if (!reserve(c->b, max))
+        return;
+    unsigned char *p = c->b->base + c->b->len;
+    c->b->len = (size_t)(pp_stack_encode_stats(s, p, p + max) - c->b->base);
+    c->count++;
+}
+
+static void encode_totals(struct tbuf *b)
+{
+    uint64_t calls[PP_CALL_COUNT] = {0}, allocs = 0, frees = 0, bytes = 0;
+    uint32_t n = pp_thread_count();
+    if (n > PP_MAX_THREADS)
+        n = PP_MAX_THREADS;
+    for (uint32_t i = 0; i < n; i++) {
+        struct pp_thread *t = pp_thread_at(i);
+        if (!t)
+            continue;
+        for (int c = 0; c < PP_CALL_COUNT; c++)
+            calls[c] += t->calls[c];
+        allocs += t->allocs;
+        frees += t->frees;
+        bytes += t->alloc_bytes;
+    }
+    size_t at = begin_record(b, PP_REC_TOTALS);
+    put_u64(b, allocs);
+    put_u64(b, frees);
+    put_u64(b, bytes);
+    long long peak = atomic_load(&pp_peak_live_bytes_total);
+    put_u64(b, peak > 0 ? (uint64_t)peak : 0);
+    put_u32(b, PP_CALL_COUNT);
+    for (int c = 0; c < PP_CALL_COUNT; c++)
+        put_u64(b, calls[c]);
+    end_record(b, at);
+}
+
+static void encode_trace(struct tbuf *b, int snapshot)
+{
+    put_bytes(b, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN);
+    put_u16(b, PP_TRACE_MAJOR);
+    put_u16(b, PP_TRACE_MINOR);
+    put_u32(b, PP_TRACE_HEADER_SIZE);
+    put_u64(b, snapshot ? PP_TRACE_F_SNAPSHOT : 0);
+    put_u64(b, 0);
+    encode_process(b);
+    encode_modules(b);
+
+    uint32_t nstacks = pp_stack_count();
+    size_t at = begin_record(b, PP_REC_STACKS);
+    put_u32(b, nstacks);
+    /* Stacks interned while we encode get ids >= nstacks: iterate exactly the first nstacks. */
+    for (uint32_t id = 0; id < nstacks; id++)
+        encode_stack_ips(pp_stack_by_id(id), b);
+    end_record(b, at);
+
+    at = begin_record(b, PP_REC_STATS);
+    size_t count_at = b->len;
+    put_u32(b, 0);
+    struct stats_ctx c = {b, 0};
+    for (uint32_t id = 0; id < nstacks; id++) {
+        struct pp_stack *s = pp_stack_by_id(id);
+        pp_stack_for_one(s, encode_stack_stats, &c);
+    }
+    if (!b->failed)
+        pp_put_u32(b->base + count_at, c.count);
+    end_record(b, at);
+
+    encode_totals(b);
+
+    uint64_t hash = b->failed ? 0 : pp_fnv1a(PP_FNV_INIT, b->base, b->len);
+    at = begin_record(b, PP_REC_END);
+    put_u64(b, hash);
+    end_record(b, at);
+}
+
+/* ---- choosing the file name ---- */
+
+static size_t append(char *dst, size_t at, size_t cap, const char *s)
+{
+    while (*s && at + 1 < cap)
+        dst[at++] = *s++;
+    dst[at < cap ? at : cap - 1] = '\0';
+    return at;
+}
+
+/* Expands %p; with insert_pid, also puts ".<pid>" before the extension. */
+static void output_path(char *dst, size_t cap, int insert_pid)
+{
+    char pid[24];
+    pp_format(pid, sizeof pid, "%u", pp_process.pid);
+    const char *src = pp_config.out;
+    size_t at = 0;
+    int had_pid = 0;
+    for (const char *s = src; *s; s++) {
+        if (s[0] == '%' && s[1] == 'p') {
+            at = append(dst, at, cap, pid);
+            had_pid = 1;
+            s++;
+        } else if (at + 1 < cap) {
+            dst[at++] = *s;
+        }
+    }
+    dst[at] = '\0';
+    if (!insert_pid || had_pid)
+        return;
+    const char *slash = strrchr(dst, '/');
+    char *dot = strrchr(dst, '.');
+    if (!dot || (slash && dot < slash) || dot == dst || (slash && dot == slash + 1)) {
+        at = append(dst, at, cap, ".");
+        append(dst, at, cap, pid);
+        return;
+    }
+    char ext[256];
+    append(ext, 0, sizeof ext, dot);
+    at = (size_t)(dot - dst);
+    at = append(dst, at, cap, ".");
+    at = append(dst, at, cap, pid);
+    append(dst, at, cap, ext);
+}
+
+/* 1 when path holds something that is not a poolprobe trace (so we must not replace it). */
+static int foreign_file(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!S_ISREG(st.st_mode))
+        return 1;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    char magic[PP_TRACE_MAGIC_LEN];
+    ssize_t n = read(fd, magic, sizeof magic);
+    close(fd);
+    if (st.st_size == 0)
+        return 0; /* an empty file is no one's data (e.g. a previous run cut short) */
+    return n != (ssize_t)sizeof magic || memcmp(magic, PP_TRACE_MAGIC, sizeof magic) != 0;
+}
+
+static const char *error_name(int e)
+{
+    switch (e) {
+    case EACCES: return "permission denied";
+    case EPERM: return "operation not permitted";
+    case ENOENT: return "no such directory";
+    case ENOSPC: return "no space left on device";
+    case EDQUOT: return "disk quota exceeded";
+    case EROFS: return "read-only file system";
+    case EEXIST: return "file exists";
+    case ELOOP: return "is a symbolic link";
+    case EISDIR: return "is a directory";
+    case ENOTDIR: return "not a directory";
+    case EIO: return "input/output error";
+    case EFBIG: return "file too large";
+    default: return "system error";
+    }
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return 0;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 1;
+}
+
+static atomic_int writing;
+
+void pp_write_trace(int snapshot)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&writing, &expected, 1))
+        return;
+    int saved_errno = errno;
+    pp_modules_scan();
+
+    struct tbuf b = {0};
+    encode_trace(&b, snapshot);
+    if (b.failed) {
+        pp_log("cannot write the trace: out of memory encoding it");
+        goto out;
+    }
+
+    char path[4096], tmp[4200];
+    int descendant = (pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT)) != 0;
+    output_path(path, sizeof path, descendant);
+    if (foreign_file(path)) {
+        char other[4096];
+        output_path(other, sizeof other, 1);
+        if (!strcmp(other, path) || foreign_file(other)) {
+            pp_log("not writing the trace: %s exists and is not a poolprobe trace", path);
+            goto out;
+        }
+        pp_log("%s exists and is not a poolprobe trace; writing %s instead", path, other);
+        memcpy(path, other, sizeof path);
+    }
+    pp_format(tmp, sizeof tmp, "%s.tmp.%u", path, pp_process.pid);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        pp_log("cannot write the trace to %s: %s", path, error_name(errno));
+        goto out;
+    }
+    int ok = write_all(fd, b.base, b.len);
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        pp_log("cannot write the trace to %s: %s", path, error_name(e));
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        pp_log("cannot write the trace to %s: %s", path, error_name(e));
+        goto out;
+    }
+out:
+    if (b.base)
+        munmap(b.base, b.cap);
+    errno = saved_errno;
+    atomic_store(&writing, 0);
+}
