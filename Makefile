@@ -3,8 +3,13 @@
 # Products land in build/: build/libpoolprobe.so (the shim) and build/poolprobe-report (the
 # analyzer). Tests and workloads build under build/ too. User CFLAGS/LDFLAGS come last.
 
-CC       ?= gcc
-CXX      ?= g++
+# make predefines CC=cc and CXX=g++; take gcc/g++ unless the user chose otherwise.
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
+ifeq ($(origin CXX),default)
+CXX      := g++
+endif
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 LIBDIR   ?= $(PREFIX)/lib
@@ -98,7 +103,9 @@ test: deps
 	@$(MAKE) --no-print-directory check-build
 	@tests/run.sh
 
-bench: deps all
+bench:
+	@scripts/install-deps.sh --bench
+	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
 
 demo: deps

@@ -4,6 +4,8 @@
  * are reported with one poolprobe: line and replaced by the default; they never stop the host.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -11,8 +13,10 @@ struct pp_config pp_config = {
     .out = "trace.bin",
     .depth = 64,
     .max_memory = 4096ull << 20,
-    .quiet = 0,
+    .interval_ns = 1000000000ull,
 };
+
+static char out_path[4096];
 
 /* Parses a decimal in [lo, hi]; returns 0 when s is not one. */
 static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
@@ -29,6 +33,28 @@ static int parse_uint(const char *s, unsigned long long lo, unsigned long long h
     if (v < lo)
         return 0;
     *out = v;
+    return 1;
+}
+
+/* "1", "0.25", "30": seconds with an optional fraction, at most a day. */
+static int parse_seconds(const char *s, uint64_t *ns)
+{
+    uint64_t whole = 0, frac = 0, scale = 1000000000ull;
+    const char *p = s;
+    if (!*p)
+        return 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if ((whole = whole * 10 + (uint64_t)(*p - '0')) > 86400)
+            return 0;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            if (scale > 1) {
+                scale /= 10;
+                frac += (uint64_t)(*p - '0') * scale;
+            }
+    if (*p)
+        return 0;
+    *ns = whole * 1000000000ull + frac;
     return 1;
 }
 
@@ -59,7 +85,17 @@ void pp_config_load(void)
     load_uint("POOLPROBE_MAX_MEMORY_MB", 1, 1ull << 30, &v);
     pp_config.max_memory = v << 20;
 
-    v = 0;
-    load_uint("POOLPROBE_QUIET", 0, 1, &v);
-    pp_config.quiet = (int)v;
+    const char *interval = getenv("POOLPROBE_INTERVAL");
+    if (interval && !parse_seconds(interval, &pp_config.interval_ns))
+        pp_log("POOLPROBE_INTERVAL=%s is not a number of seconds; using 1", interval);
+
+    /* Resolve a relative output path now: daemons chdir("/") before they exit. */
+    if (pp_config.out[0] != '/' && getcwd(out_path, sizeof out_path - 1)) {
+        size_t n = strlen(out_path);
+        if (n + 1 + strlen(pp_config.out) < sizeof out_path) {
+            out_path[n] = '/';
+            strcpy(out_path + n + 1, pp_config.out);
+            pp_config.out = out_path;
+        }
+    }
 }

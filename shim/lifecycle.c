@@ -19,6 +19,7 @@
 atomic_int pp_state = PP_STATE_OFF;
 struct pp_process pp_process;
 static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
+static atomic_ullong last_snapshot_ns;
 
 static uint64_t realtime_ns(void)
 {
@@ -113,6 +114,7 @@ static void on_fork_child(void)
     pp_process.flags |= PP_PROC_F_FORKED_CHILD;
     pp_process.start_realtime_ns = realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
+    atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     atomic_store(&pp_process.untracked_frees, 0);
     atomic_store(&pp_process.ops, 0);
 }
@@ -125,11 +127,13 @@ void pp_start(void)
          * malloc inside start) sees start_state 1 and simply forwards. */
         return;
     }
+    pp_log_init();
     pp_config_load();
     pp_process.pid = (uint32_t)getpid();
     pp_process.ppid = (uint32_t)getppid();
     pp_process.start_realtime_ns = realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
+    atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     pp_thread_init();
     char *exe = pp_arena_alloc(4096);
     if (exe) {
@@ -180,6 +184,16 @@ __attribute__((destructor)) static void on_unload(void)
 __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
 {
     atomic_fetch_add(&pp_process.ops, n);
+}
+
+void pp_maybe_snapshot(uint64_t now_ns)
+{
+    uint64_t last = atomic_load_explicit(&last_snapshot_ns, memory_order_relaxed);
+    if (PP_LIKELY(!pp_config.interval_ns || now_ns - last < pp_config.interval_ns))
+        return;
+    /* One thread wins the interval; the others go on at once. */
+    if (atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
+        pp_write_trace(1);
 }
 
 int pp_ensure_started(void)

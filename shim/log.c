@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -112,9 +113,36 @@ size_t pp_format(char *buf, size_t cap, const char *fmt, ...)
     return n;
 }
 
+static dev_t stderr_dev;
+static ino_t stderr_ino;
+static int stderr_known;
+
+void pp_log_init(void)
+{
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) == 0) {
+        stderr_dev = st.st_dev;
+        stderr_ino = st.st_ino;
+        stderr_known = 1;
+    }
+}
+
+static int stderr_unchanged(void)
+{
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return 0;
+    /* Before pp_log_init (very early messages) fd 2 is what we were started with. */
+    return !stderr_known || (st.st_dev == stderr_dev && st.st_ino == stderr_ino);
+}
+
 void pp_log(const char *fmt, ...)
 {
     int saved = errno;
+    if (!stderr_unchanged()) {
+        errno = saved;
+        return;
+    }
     char line[512];
     size_t n = pp_format(line, sizeof line, "%s", "poolprobe: ");
     va_list ap;

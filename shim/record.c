@@ -43,6 +43,7 @@ void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call cal
     t->allocs++;
     t->alloc_bytes += size;
     pp_stack_on_alloc(s, size);
+    pp_maybe_snapshot(e.time_ns);
 }
 
 static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t caller)
@@ -63,6 +64,7 @@ static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t ca
     t->frees++;
     pp_stack_on_free(s, e->size, lifetime_ns, lifetime_allocs, e->thread != (uint16_t)t->index,
                      caller, e->realloced);
+    pp_maybe_snapshot(now);
 }
 
 void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)

@@ -38,18 +38,23 @@ static inline void pp_spin_unlock(pp_spinlock *l)
 }
 
 /* ---- log.c: the only way the shim talks to the user: one line on stderr, "poolprobe: " ---- */
-/* Formats %s %d %u %lu %llu %zu %x %c only; writes with write(2). Async-signal-safe. */
+/* Formats %s %d %u %lu %llu %zu %x %c only; writes with write(2). Async-signal-safe. Writes
+ * nothing once fd 2 is no longer the stderr the process started with (a daemon that closed it
+ * may have reused the number for a socket or a file of its own). */
 PP_HIDDEN void pp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same into a caller buffer; returns length (truncates at cap-1, always NUL-terminates). */
 PP_HIDDEN size_t pp_format(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+PP_HIDDEN void pp_log_init(void); /* remembers which file fd 2 is */
 
 /* ---- config.c: settings read once from the environment at start ---- */
 struct pp_config {
-    const char *out;        /* POOLPROBE_OUT, default "trace.bin" */
+    const char *out;        /* POOLPROBE_OUT, default "trace.bin"; made absolute at start so
+                               a program that changes directory still writes where it began */
     unsigned depth;         /* POOLPROBE_DEPTH, default 64, at most PP_MAX_DEPTH */
     uint64_t max_memory;    /* POOLPROBE_MAX_MEMORY_MB: cap on the shim's own memory */
-    int quiet;              /* POOLPROBE_QUIET=1: no informational lines */
+    uint64_t interval_ns;   /* POOLPROBE_INTERVAL seconds (default 1, 0 = only at exit):
+                               how often a snapshot trace is rewritten while running */
 };
 #define PP_MAX_DEPTH 256
 PP_HIDDEN extern struct pp_config pp_config;
@@ -112,6 +117,10 @@ PP_HIDDEN int pp_ensure_started(void);
 /* The shim cannot go on tracking (out of memory): says so once, then every hook forwards. */
 PP_HIDDEN void pp_tracking_lost(const char *why);
 PP_HIDDEN uint64_t pp_now_ns(void); /* CLOCK_MONOTONIC */
+/* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
+ * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
+ * hooks with no shim lock held. */
+PP_HIDDEN void pp_maybe_snapshot(uint64_t now_ns);
 
 /* ---- thread.c: per-thread state, reached through one initial-exec TLS pointer ---- */
 struct pp_stack_ref;

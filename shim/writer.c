@@ -293,23 +293,30 @@ static void output_path(char *dst, size_t cap, int insert_pid)
     append(dst, at, cap, ext);
 }
 
-/* 1 when path holds something that is not a poolprobe trace (so we must not replace it). */
-static int foreign_file(const char *path)
+/* What is at the output path: nothing or an old trace (ours to replace), a regular file that
+ * is not a trace (write beside it), or something else (a device, a directory, a symlink:
+ * refuse, the user pointed us somewhere we must not touch). */
+enum { PATH_OURS, PATH_FOREIGN_FILE, PATH_NOT_FILE };
+
+static int path_kind(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
-        return 0;
+        return PATH_OURS;
+    if (S_ISLNK(st.st_mode))
+        return PATH_FOREIGN_FILE; /* rename would replace the link, never follow it */
     if (!S_ISREG(st.st_mode))
-        return 1;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        return PATH_NOT_FILE;
+    if (st.st_size == 0)
+        return PATH_OURS; /* an empty file is no one's data (e.g. a previous run cut short) */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return 1;
+        return PATH_FOREIGN_FILE;
     char magic[PP_TRACE_MAGIC_LEN];
     ssize_t n = read(fd, magic, sizeof magic);
     close(fd);
-    if (st.st_size == 0)
-        return 0; /* an empty file is no one's data (e.g. a previous run cut short) */
-    return n != (ssize_t)sizeof magic || memcmp(magic, PP_TRACE_MAGIC, sizeof magic) != 0;
+    int trace = n == (ssize_t)sizeof magic && !memcmp(magic, PP_TRACE_MAGIC, sizeof magic);
+    return trace ? PATH_OURS : PATH_FOREIGN_FILE;
 }
 
 static const char *error_name(int e)
@@ -349,6 +356,15 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 }
 
 static atomic_int writing;
+static int warned_foreign, warned_failure;
+
+/* A snapshot that cannot be written is said once; the final write says it again. */
+#define WRITE_FAILED(...)                                                                      \
+    do {                                                                                       \
+        if (!snapshot || !warned_failure)                                                      \
+            pp_log(__VA_ARGS__);                                                               \
+        warned_failure = 1;                                                                    \
+    } while (0)
 
 void pp_write_trace(int snapshot)
 {
@@ -361,27 +377,34 @@ void pp_write_trace(int snapshot)
     struct tbuf b = {0};
     encode_trace(&b, snapshot);
     if (b.failed) {
-        pp_log("cannot write the trace: out of memory encoding it");
+        WRITE_FAILED("cannot write the trace: out of memory encoding it");
         goto out;
     }
 
     char path[4096], tmp[4200];
     int descendant = (pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT)) != 0;
     output_path(path, sizeof path, descendant);
-    if (foreign_file(path)) {
+    int kind = path_kind(path);
+    if (kind == PATH_NOT_FILE) {
+        WRITE_FAILED("not writing the trace: %s is not a regular file", path);
+        goto out;
+    }
+    if (kind == PATH_FOREIGN_FILE) {
         char other[4096];
         output_path(other, sizeof other, 1);
-        if (!strcmp(other, path) || foreign_file(other)) {
-            pp_log("not writing the trace: %s exists and is not a poolprobe trace", path);
+        if (!strcmp(other, path) || path_kind(other) != PATH_OURS) {
+            WRITE_FAILED("not writing the trace: %s exists and is not a poolprobe trace", path);
             goto out;
         }
-        pp_log("%s exists and is not a poolprobe trace; writing %s instead", path, other);
+        if (!snapshot || !warned_foreign)
+            pp_log("%s exists and is not a poolprobe trace; writing %s instead", path, other);
+        warned_foreign = 1;
         memcpy(path, other, sizeof path);
     }
     pp_format(tmp, sizeof tmp, "%s.tmp.%u", path, pp_process.pid);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        pp_log("cannot write the trace to %s: %s", path, error_name(errno));
+        WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(errno));
         goto out;
     }
     int ok = write_all(fd, b.base, b.len);
@@ -392,13 +415,13 @@ void pp_write_trace(int snapshot)
     }
     if (!ok) {
         unlink(tmp);
-        pp_log("cannot write the trace to %s: %s", path, error_name(e));
+        WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(e));
         goto out;
     }
     if (rename(tmp, path) != 0) {
         e = errno;
         unlink(tmp);
-        pp_log("cannot write the trace to %s: %s", path, error_name(e));
+        WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(e));
         goto out;
     }
 out:
