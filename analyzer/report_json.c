@@ -1,0 +1,209 @@
+/* report_json.c — --format json, built with jansson (it gets escaping and UTF-8 right).
+ *
+ * Numbers are JSON integers. jansson's integers are signed 64-bit, so a u64 counter above
+ * INT64_MAX (only a corrupt-but-checksummed trace can have one) is written as INT64_MAX.
+ * Fields beyond the fixed contract: per process the ppid, threads, sample_every, flags; per
+ * site live_bytes_at_exit, peak_live_bytes, cross_thread_frees, realloc_*, lifetime sum,
+ * lifetime_allocs percentiles, free_callers, pool_sim and the stack count.
+ */
+#include "report_json.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_format.h"
+
+static json_t *integer(uint64_t v)
+{
+    return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static json_t *string_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* json_object_set_new with a NULL value (out of memory) leaves the object incomplete; the
+ * caller notices through the `failed` flag set by set(). */
+static void set(json_t *obj, const char *name, json_t *value, int *failed)
+{
+    if (!obj || !value || json_object_set_new(obj, name, value) != 0)
+        *failed = 1;
+}
+
+static void append(json_t *arr, json_t *value, int *failed)
+{
+    if (!arr || !value || json_array_append_new(arr, value) != 0)
+        *failed = 1;
+}
+
+static json_t *process_json(const struct pp_trace *t, int *failed)
+{
+    const struct pp_trace_process *p = &t->process;
+    json_t *o = json_object();
+    set(o, "pid", integer(p->pid), failed);
+    set(o, "ppid", integer(p->ppid), failed);
+    /* The command as one string (arguments joined by spaces), as the contract has it. */
+    size_t len = 1;
+    for (uint32_t i = 0; i < p->argc; i++)
+        len += strlen(p->argv[i]) + 1;
+    char *command = malloc(len);
+    if (command) {
+        command[0] = '\0';
+        for (uint32_t i = 0; i < p->argc; i++) {
+            if (i)
+                strcat(command, " ");
+            strcat(command, p->argv[i]);
+        }
+    }
+    set(o, "command", command ? json_string(p->argc ? command : p->exe) : NULL, failed);
+    free(command);
+    json_t *argv = json_array();
+    for (uint32_t i = 0; i < p->argc; i++)
+        append(argv, json_string(p->argv[i]), failed);
+    set(o, "argv", argv, failed);
+    set(o, "exe", json_string(p->exe), failed);
+    set(o, "duration_ns", integer(p->duration_ns), failed);
+    set(o, "start_realtime_ns", integer(p->start_realtime_ns), failed);
+    set(o, "threads", integer(p->threads_seen), failed);
+    set(o, "depth_limit", integer(p->depth_limit), failed);
+    set(o, "sample_every", integer(p->sample_every), failed);
+    set(o, "forked_child", json_boolean(p->flags & PP_PROC_F_FORKED_CHILD), failed);
+    set(o, "descendant", json_boolean(p->flags & PP_PROC_F_DESCENDANT), failed);
+    set(o, "tracking_lost", json_boolean(p->flags & PP_PROC_F_TRACKING_LOST), failed);
+    set(o, "snapshot", json_boolean(t->flags & PP_TRACE_F_SNAPSHOT), failed);
+    set(o, "untracked_frees", integer(p->untracked_frees), failed);
+    set(o, "ops", integer(p->ops), failed);
+    set(o, "trace_version", json_sprintf("%u.%u", t->major, t->minor), failed);
+    return o;
+}
+
+static json_t *frame_json(const struct pp_frame *f, int *failed)
+{
+    json_t *o = json_object();
+    if (f->function) {
+        set(o, "function", json_string(f->function), failed);
+    } else if (f->module) {
+        set(o, "function", json_sprintf("%s+0x%" PRIx64, pp_basename(f->module), f->offset),
+            failed);
+    } else {
+        set(o, "function", json_sprintf("0x%" PRIx64, f->offset), failed);
+    }
+    set(o, "file", string_or_null(f->file), failed);
+    set(o, "line", integer(f->line), failed);
+    set(o, "module", string_or_null(f->module), failed);
+    if (!f->function)
+        set(o, "offset", integer(f->offset), failed);
+    if (f->inlined)
+        set(o, "inlined", json_true(), failed);
+    return o;
+}
+
+static json_t *percentiles(const struct pp_hist *h, uint64_t lo, uint64_t hi, int *failed)
+{
+    json_t *o = json_object();
+    set(o, "p50", integer(pp_hist_percentile(h, 50, lo, hi)), failed);
+    set(o, "p95", integer(pp_hist_percentile(h, 95, lo, hi)), failed);
+    set(o, "p99", integer(pp_hist_percentile(h, 99, lo, hi)), failed);
+    set(o, "count", integer(h->total), failed);
+    set(o, "exact", json_boolean(h->exact), failed);
+    return o;
+}
+
+static json_t *site_json(const struct pp_site *s, int *failed)
+{
+    json_t *o = json_object();
+    set(o, "key", json_string(s->key), failed);
+    json_t *frames = json_array();
+    for (size_t i = 0; i < s->nframes; i++)
+        append(frames, frame_json(&s->frames[i], failed), failed);
+    set(o, "frames", frames, failed);
+    set(o, "allocs", integer(s->allocs), failed);
+    set(o, "frees", integer(s->frees), failed);
+    set(o, "bytes", integer(s->bytes), failed);
+    set(o, "live_at_exit", integer(pp_site_live_at_exit(s)), failed);
+    set(o, "live_bytes_at_exit", integer(s->live_bytes), failed);
+    set(o, "peak_live", integer(s->peak_live), failed);
+    set(o, "peak_live_bytes", integer(s->peak_live_bytes), failed);
+    set(o, "peak_is_upper_bound", json_boolean(s->nstacks > 1), failed);
+    set(o, "stacks", integer(s->nstacks), failed);
+
+    json_t *size = json_object();
+    set(size, "min", integer(s->allocs ? s->min_size : 0), failed);
+    set(size, "max", integer(s->allocs ? s->max_size : 0), failed);
+    set(size, "p50", integer(pp_site_size_percentile(s, 50)), failed);
+    set(size, "p95", integer(pp_site_size_percentile(s, 95)), failed);
+    set(size, "p99", integer(pp_site_size_percentile(s, 99)), failed);
+    set(size, "exact", json_boolean(s->hists[PP_STATS_HIST_SIZE].exact), failed);
+    set(o, "size", size, failed);
+
+    json_t *life = percentiles(&s->hists[PP_STATS_HIST_LIFETIME_NS], 0, UINT64_MAX, failed);
+    set(life, "sum", integer(s->lifetime_ns_sum), failed);
+    set(o, "lifetime_ns", life, failed);
+    set(o, "lifetime_allocs",
+        percentiles(&s->hists[PP_STATS_HIST_LIFETIME_ALLOCS], 0, UINT64_MAX, failed), failed);
+
+    set(o, "cross_thread_frees", integer(s->cross_thread_frees), failed);
+    set(o, "realloc_calls", integer(s->realloc_calls), failed);
+    set(o, "realloc_grows", integer(s->realloc_grows), failed);
+    set(o, "chains_freed", integer(s->chains_freed), failed);
+    set(o, "chain_final_size",
+        percentiles(&s->hists[PP_STATS_HIST_CHAIN_FINAL_SIZE], 0, UINT64_MAX, failed), failed);
+
+    json_t *fcs = json_array();
+    for (size_t i = 0; i < s->nfree_callers; i++) {
+        json_t *fc = json_object();
+        set(fc, "function", string_or_null(s->free_callers[i].function), failed);
+        set(fc, "count", integer(s->free_callers[i].count), failed);
+        append(fcs, fc, failed);
+    }
+    set(o, "free_callers", fcs, failed);
+    set(o, "other_free_callers", integer(s->other_free_callers), failed);
+
+    json_t *pools = json_array();
+    for (size_t i = 0; i < s->npools; i++) {
+        json_t *p = json_object();
+        set(p, "capacity", integer(s->pools[i].capacity), failed);
+        set(p, "hits", integer(s->pools[i].hits), failed);
+        append(pools, p, failed);
+    }
+    set(o, "pool_sim", pools, failed);
+    return o;
+}
+
+int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
+{
+    int failed = 0;
+    json_t *root = json_object();
+    set(root, "format", json_string("poolprobe-report"), &failed);
+    set(root, "version", json_integer(PP_REPORT_JSON_VERSION), &failed);
+    json_t *procs = json_array();
+    for (size_t i = 0; i < r->ntraces; i++)
+        append(procs, process_json(r->traces[i], &failed), &failed);
+    set(root, "processes", procs, &failed);
+    json_t *totals = json_object();
+    set(totals, "allocs", integer(r->allocs), &failed);
+    set(totals, "frees", integer(r->frees), &failed);
+    set(totals, "bytes", integer(r->bytes), &failed);
+    set(totals, "peak_live_bytes", integer(r->peak_live_bytes), &failed);
+    set(totals, "untracked_frees", integer(r->untracked_frees), &failed);
+    set(totals, "duration_ns", integer(r->duration_ns), &failed);
+    set(root, "totals", totals, &failed);
+    set(root, "sampled", json_boolean(r->sample_every > 1), &failed);
+    set(root, "sample_every", integer(r->sample_every), &failed);
+    set(root, "site_count", integer(r->nsites), &failed);
+    size_t shown = top && top < r->nsites ? top : r->nsites;
+    json_t *sites = json_array();
+    for (size_t i = 0; i < shown; i++)
+        append(sites, site_json(&r->sites[i], &failed), &failed);
+    set(root, "sites", sites, &failed);
+    if (!failed) {
+        json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', out);
+    }
+    json_decref(root);
+    return failed ? -1 : 0;
+}

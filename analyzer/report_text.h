@@ -1,0 +1,23 @@
+/* report_text.h — the human report: a header about the traced processes, then one row per site.
+ * Laid out for an 80-column terminal. Writes to out and does not check for write errors (the
+ * caller checks ferror/fflush once at the end). */
+#ifndef POOLPROBE_REPORT_TEXT_H
+#define POOLPROBE_REPORT_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sites.h"
+
+/* Print report to out, at most top sites (0 = all). */
+void pp_report_text(FILE *out, const struct pp_report *report, size_t top);
+
+/* Human units, written into buf (at least 16 bytes), returned for convenience. At most 5
+ * characters for values the report shows: 1023, 4.0K, 12K, 1.2M (bytes, powers of 1024);
+ * 999, 1.2K, 12M (counts and rates, powers of 1000); 350ns, 12us, 3.4ms, 1.5s, 12m, 2.1h. */
+char *pp_human_bytes(char *buf, size_t len, uint64_t bytes);
+char *pp_human_count(char *buf, size_t len, double count);
+char *pp_human_ns(char *buf, size_t len, uint64_t ns);
+
+#endif

@@ -1,0 +1,428 @@
+/* sites.c — find each stack's allocation site, group stacks into sites, give sites their keys.
+ *
+ * What counts as "the allocator" (leading frames skipped to find the site):
+ *   - the shim's own module (libpoolprobe*), should the shim leave any of its frames;
+ *   - libc's allocation entry points and their internal aliases (malloc, __libc_malloc, ...);
+ *   - libc's strdup family (strdup, strndup, wcsdup): pure "allocate and copy" wrappers, whose
+ *     caller is the site a user means. Functions that allocate as a side effect of other work
+ *     (fopen, asprintf, getline, qsort) are NOT skipped: "fopen" is a useful answer, and the
+ *     callers are one --group-by stack or --wrappers away;
+ *   - every operator new / new[] (mangled _Znw* / _Zna*, or DWARF's "operator new...");
+ *   - wrapper functions: the defaults below (unless --no-default-wrappers) plus --wrappers.
+ * Only a leading run of such frames is skipped; if a whole stack is allocator, its outermost
+ * frame is the site.
+ *
+ * Keys. A key must survive rebuilds, code moving and ASLR, so it is made of function names:
+ *   - by site:  the allocation frame's function ("render_buf"), or "module+0xoffset" when it
+ *               has no symbol (not stable across rebuilds, but nothing better exists);
+ *   - by stack: the function chain from the allocation frame outwards, "f0<f1<f2".
+ * When several sites of one report get the same name (one function allocating on two lines),
+ * they are ordered by file and line (then module) and all but the first get an ordinal: "render",
+ * "render#2", "render#3". So adding an allocation below an existing one leaves the existing key
+ * alone, and line numbers moving does not change any key. Sites in a function with no line
+ * information (symbol table only) cannot be told apart, and form one site.
+ */
+#include "sites.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+/* libc's allocation functions and the names glibc's debug info gives them. */
+static const char *const libc_allocators[] = {
+    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign", "aligned_alloc",
+    "memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_calloc", "__libc_realloc",
+    "__libc_reallocarray", "__libc_free", "__libc_memalign", "__libc_valloc", "__libc_pvalloc",
+    "__posix_memalign", "__libc_aligned_alloc", "_mid_memalign",
+    "strdup", "strndup", "__strdup", "__strndup", "wcsdup", "__wcsdup",
+    NULL,
+};
+
+/* Well-known wrappers whose caller is the interesting site. Patterns, '*' for any text; a
+ * pattern matches a C++ name with or without its parameter list. */
+static const char *const default_wrappers[] = {
+    /* gnulib / GNU tools */
+    "xmalloc", "xcalloc", "xrealloc", "xreallocarray", "xzalloc", "xmemdup", "xstrdup",
+    "xstrndup", "xnmalloc", "xnrealloc", "x2realloc", "x2nrealloc", "ximalloc", "xicalloc",
+    /* GLib */
+    "g_malloc", "g_malloc0", "g_realloc", "g_malloc_n", "g_malloc0_n", "g_realloc_n",
+    "g_try_malloc", "g_try_malloc0", "g_try_realloc", "g_try_malloc_n", "g_try_malloc0_n",
+    "g_try_realloc_n", "g_strdup", "g_strndup", "g_memdup", "g_memdup2", "g_slice_alloc",
+    "g_slice_alloc0",
+    /* CPython */
+    "PyMem_RawMalloc", "PyMem_RawCalloc", "PyMem_RawRealloc", "_PyMem_RawMalloc",
+    "_PyMem_RawCalloc", "_PyMem_RawRealloc", "PyMem_Malloc", "PyMem_Calloc", "PyMem_Realloc",
+    "_PyMem_DebugRawAlloc", "_PyMem_DebugRawMalloc", "_PyMem_DebugRawCalloc",
+    "_PyMem_DebugRawRealloc", "_PyMem_DebugMalloc", "_PyMem_DebugCalloc", "_PyMem_DebugRealloc",
+    "PyObject_Malloc", "PyObject_Calloc", "PyObject_Realloc", "_PyObject_Malloc",
+    "_PyObject_Calloc", "_PyObject_Realloc",
+    /* OpenSSL */
+    "CRYPTO_malloc", "CRYPTO_zalloc", "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup",
+    "CRYPTO_strndup",
+    /* libstdc++ allocator plumbing between containers and operator new */
+    "std::__new_allocator<*>::allocate", "__gnu_cxx::new_allocator<*>::allocate",
+    "std::allocator<*>::allocate", "std::allocator_traits<*>::allocate",
+    NULL,
+};
+
+bool pp_glob_match(const char *pattern, const char *name)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*name) {
+        if (*pattern == '*') {
+            star = pattern++;
+            resume = name;
+        } else if (*pattern == *name) {
+            pattern++;
+            name++;
+        } else if (star) {
+            pattern = star + 1;
+            name = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pattern == '*')
+        pattern++;
+    return *pattern == '\0';
+}
+
+/* Length of a C++ name without its trailing parameter list and qualifiers: "ns::f(int) const"
+ * -> "ns::f". The whole length when there is none. */
+static size_t name_without_params(const char *name)
+{
+    size_t len = strlen(name);
+    static const char *const quals[] = {" const", " volatile", " &&", " &"};
+    for (bool again = true; again;) {
+        again = false;
+        for (size_t i = 0; i < sizeof quals / sizeof quals[0]; i++) {
+            size_t q = strlen(quals[i]);
+            if (len > q && strncmp(name + len - q, quals[i], q) == 0) {
+                len -= q;
+                again = true;
+            }
+        }
+    }
+    if (len == 0 || name[len - 1] != ')')
+        return strlen(name);
+    int depth = 0;
+    for (size_t i = len; i-- > 0;) {
+        if (name[i] == ')')
+            depth++;
+        else if (name[i] == '(' && --depth == 0)
+            return i > 0 ? i : strlen(name);
+    }
+    return strlen(name);
+}
+
+static bool name_matches(const char *pattern, const char *name)
+{
+    if (!name)
+        return false;
+    if (pp_glob_match(pattern, name))
+        return true;
+    size_t n = name_without_params(name);
+    if (n == strlen(name))
+        return false;
+    char *bare = strndup(name, n);
+    bool r = bare && pp_glob_match(pattern, bare);
+    free(bare);
+    return r;
+}
+
+static bool in_list(const char *const *list, const char *name)
+{
+    if (!name)
+        return false;
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+bool pp_is_allocator_frame(const struct pp_frame *f, const struct pp_group_options *opt)
+{
+    if (f->module && strncmp(pp_basename(f->module), "libpoolprobe", 12) == 0)
+        return true;
+    if (in_list(libc_allocators, f->function) || in_list(libc_allocators, f->symbol))
+        return true;
+    if (f->symbol && (strncmp(f->symbol, "_Znw", 4) == 0 || strncmp(f->symbol, "_Zna", 4) == 0))
+        return true;
+    if (f->function && strncmp(f->function, "operator new", 12) == 0)
+        return true;
+    if (!opt)
+        return false;
+    if (opt->default_wrappers)
+        for (size_t i = 0; default_wrappers[i]; i++)
+            if (name_matches(default_wrappers[i], f->function) ||
+                name_matches(default_wrappers[i], f->symbol))
+                return true;
+    for (size_t i = 0; i < opt->nwrappers; i++)
+        if (name_matches(opt->wrappers[i], f->function) ||
+            name_matches(opt->wrappers[i], f->symbol))
+            return true;
+    return false;
+}
+
+/* A growing string. */
+struct text {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const char *fmt, ...)
+{
+    if (t->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        t->failed = true;
+        return;
+    }
+    if (t->len + (size_t)n + 1 > t->cap) {
+        size_t cap = (t->len + (size_t)n + 1) * 2;
+        char *s = realloc(t->s, cap);
+        if (!s) {
+            t->failed = true;
+            return;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+/* Grouping state: one entry per site, found by the site's identity string. */
+struct group {
+    char *ident; /* frame identities, in sort order (name, file, line, module) */
+    char *name;  /* key before disambiguation */
+    size_t site;
+    UT_hash_handle hh;
+};
+
+/* Identity of one frame: name, file, zero-padded line (so identities sort in line order), and
+ * module basename. Separators are control characters no symbol contains. */
+static void add_frame_ident(struct text *t, struct pp_symbolizer *sym, const struct pp_frame *f)
+{
+    text_add(t, "%s\x1f%s\x1f%010u\x1f%s\x1e", pp_frame_name(sym, f), f->file ? f->file : "",
+             f->line, f->module ? pp_basename(f->module) : "");
+}
+
+struct expanded {
+    struct pp_frame *frames;
+    size_t n, cap;
+};
+
+static const struct pp_frame no_stack_frame = {.function = "[no stack]"};
+
+static int expand_push(struct expanded *e, const struct pp_frame *f)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 32;
+        struct pp_frame *frames = realloc(e->frames, cap * sizeof *frames);
+        if (!frames)
+            return -1;
+        e->frames = frames;
+        e->cap = cap;
+    }
+    e->frames[e->n++] = *f;
+    return 0;
+}
+
+/* Symbolize a stack into e (inline frames expanded) and return the index of its site frame. */
+static int expand_stack(struct expanded *e, struct pp_symbolizer *sym, int space,
+                        const struct pp_trace_stack *stack, const struct pp_group_options *opt,
+                        size_t *site_frame)
+{
+    e->n = 0;
+    for (unsigned d = 0; d < stack->depth; d++) {
+        const struct pp_frame *frames;
+        size_t n = pp_symbolize(sym, space, stack->ips[d], &frames);
+        for (size_t i = 0; i < n; i++)
+            if (expand_push(e, &frames[i]))
+                return -1;
+    }
+    if (e->n == 0 && expand_push(e, &no_stack_frame))
+        return -1;
+    size_t k = 0;
+    while (k + 1 < e->n && pp_is_allocator_frame(&e->frames[k], opt))
+        k++;
+    *site_frame = k;
+    return 0;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->ident, y->ident);
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+    const struct pp_site *x = a, *y = b;
+    if (x->allocs != y->allocs)
+        return x->allocs < y->allocs ? 1 : -1;
+    return strcmp(x->key, y->key);
+}
+
+/* Give every group its key: its name, plus "#N" for the N-th (N >= 2) of equal names. */
+static int assign_keys(struct group *groups, struct pp_site *sites, size_t nsites)
+{
+    struct group **order = malloc((nsites ? nsites : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    size_t i = 0;
+    for (struct group *g = groups; g; g = g->hh.next)
+        order[i++] = g;
+    if (nsites > 1)
+        qsort(order, nsites, sizeof *order, cmp_group);
+    unsigned ordinal = 1;
+    for (i = 0; i < nsites; i++) {
+        ordinal = (i > 0 && strcmp(order[i - 1]->name, order[i]->name) == 0) ? ordinal + 1 : 1;
+        struct text key = {0};
+        if (ordinal == 1)
+            text_add(&key, "%s", order[i]->name);
+        else
+            text_add(&key, "%s#%u", order[i]->name, ordinal);
+        if (key.failed) {
+            free(order);
+            free(key.s);
+            return -1;
+        }
+        sites[order[i]->site].key = key.s;
+    }
+    free(order);
+    return 0;
+}
+
+static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbolizer *sym,
+                     int space, const struct pp_trace *t, const struct pp_trace_stats *s,
+                     struct expanded *e, const struct pp_group_options *opt)
+{
+    size_t k;
+    if (expand_stack(e, sym, space, &t->stacks[s->stack_id], opt, &k))
+        return -1;
+    size_t last = opt->group_by == PP_GROUP_BY_STACK ? e->n : k + 1;
+    struct text ident = {0}, name = {0};
+    for (size_t i = k; i < last; i++) {
+        add_frame_ident(&ident, sym, &e->frames[i]);
+        text_add(&name, "%s%s", i > k ? "<" : "", pp_frame_name(sym, &e->frames[i]));
+    }
+    if (ident.failed || name.failed) {
+        free(ident.s);
+        free(name.s);
+        return -1;
+    }
+    struct group *g;
+    HASH_FIND_STR(*groups, ident.s, g);
+    if (g) {
+        free(ident.s);
+        free(name.s);
+    } else {
+        struct pp_site *sites = realloc(r->sites, (r->nsites + 1) * sizeof *sites);
+        g = calloc(1, sizeof *g);
+        if (sites)
+            r->sites = sites;
+        if (!sites || !g) {
+            free(g);
+            free(ident.s);
+            free(name.s);
+            return -1;
+        }
+        pp_site_init(&sites[r->nsites]);
+        g->ident = ident.s;
+        g->name = name.s;
+        g->site = r->nsites++;
+        HASH_ADD_KEYPTR(hh, *groups, g->ident, strlen(g->ident), g);
+    }
+    struct pp_site *site = &r->sites[g->site];
+    /* Show the callers of the busiest stack in the site. */
+    if (!site->frames || s->allocs > site->best_stack_allocs) {
+        struct pp_frame *frames = malloc((e->n - k) * sizeof *frames);
+        if (!frames)
+            return -1;
+        memcpy(frames, e->frames + k, (e->n - k) * sizeof *frames);
+        free(site->frames);
+        site->frames = frames;
+        site->nframes = e->n - k;
+        site->best_stack_allocs = s->allocs;
+    }
+    const char *names[256];
+    for (unsigned i = 0; i < s->nfree_callers; i++) {
+        const struct pp_frame *ff;
+        pp_symbolize(sym, space, s->free_callers[i].addr, &ff);
+        names[i] = pp_frame_name(sym, &ff[0]);
+    }
+    return pp_site_add_stats(site, s, names);
+}
+
+int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, size_t n,
+                    struct pp_symbolizer *sym, const struct pp_group_options *opt, char *err,
+                    size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->traces = traces;
+    r->ntraces = n;
+    r->sample_every = 1;
+    struct group *groups = NULL;
+    struct expanded e = {0};
+    int rc = 0;
+    for (size_t ti = 0; ti < n && rc == 0; ti++) {
+        const struct pp_trace *t = traces[ti];
+        r->allocs += t->totals.allocs;
+        r->frees += t->totals.frees;
+        r->bytes += t->totals.alloc_bytes;
+        r->peak_live_bytes += t->totals.peak_live_bytes;
+        r->untracked_frees += t->process.untracked_frees;
+        if (t->process.duration_ns > r->duration_ns)
+            r->duration_ns = t->process.duration_ns;
+        if (t->process.sample_every > r->sample_every)
+            r->sample_every = t->process.sample_every;
+        r->snapshot |= (t->flags & PP_TRACE_F_SNAPSHOT) != 0;
+        r->tracking_lost |= (t->process.flags & PP_PROC_F_TRACKING_LOST) != 0;
+        int space = pp_symbolizer_add_trace(sym, t);
+        if (space < 0) {
+            rc = -1;
+            break;
+        }
+        for (uint32_t i = 0; i < t->nstats && rc == 0; i++)
+            rc = add_stats(r, &groups, sym, space, t, &t->stats[i], &e, opt);
+    }
+    if (rc == 0)
+        rc = assign_keys(groups, r->sites, r->nsites);
+    struct group *g, *tmp;
+    HASH_ITER(hh, groups, g, tmp) {
+        HASH_DEL(groups, g);
+        free(g->ident);
+        free(g->name);
+        free(g);
+    }
+    free(e.frames);
+    if (rc) {
+        snprintf(err, errlen, "out of memory while grouping sites");
+        pp_report_free(r);
+        return -1;
+    }
+    if (r->nsites > 1)
+        qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
+    return 0;
+}
+
+void pp_report_free(struct pp_report *r)
+{
+    for (size_t i = 0; i < r->nsites; i++)
+        pp_site_free(&r->sites[i]);
+    free(r->sites);
+    memset(r, 0, sizeof *r);
+}

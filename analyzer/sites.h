@@ -1,0 +1,59 @@
+/* sites.h — group the recorded stacks of one or more traces into allocation sites.
+ *
+ * A site is "the first frame outside the allocator": the frames of a stack are symbolized
+ * (inlined frames expanded), the leading frames that belong to the allocator are skipped (see
+ * pp_is_allocator_frame), and what is left is grouped either by the allocation frame alone
+ * (function, file, line, module) or by the whole remaining stack. Each site gets a key that is
+ * stable across rebuilds and ASLR (see the comment on keys in sites.c).
+ */
+#ifndef POOLPROBE_SITES_H
+#define POOLPROBE_SITES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "site.h"
+#include "symbolize.h"
+#include "trace_reader.h"
+
+enum pp_group_by { PP_GROUP_BY_SITE, PP_GROUP_BY_STACK };
+
+struct pp_group_options {
+    enum pp_group_by group_by;
+    bool default_wrappers;       /* skip the built-in wrapper list (xmalloc, g_malloc, ...) */
+    const char *const *wrappers; /* more wrapper patterns; '*' matches any run of characters */
+    size_t nwrappers;
+};
+
+/* Everything a report shows: the traces it came from, their totals, and the sites. */
+struct pp_report {
+    size_t ntraces;
+    const struct pp_trace *const *traces; /* not owned; must outlive the report */
+    uint64_t allocs, frees, bytes;  /* sums of the TOTALS records */
+    uint64_t peak_live_bytes;       /* sum of per-process peaks (an upper bound when merged) */
+    uint64_t untracked_frees;
+    uint64_t duration_ns;           /* longest process duration: the denominator of rates */
+    uint32_t sample_every;          /* largest 1-in-N sampling among the traces (1 = exact) */
+    bool snapshot;                  /* some trace was written before its process exited */
+    bool tracking_lost;             /* some shim ran out of memory and stopped counting */
+    size_t nsites;                  /* sorted by allocs, highest first, then by key */
+    struct pp_site *sites;
+};
+
+/* Build the report for traces[0..n) using sym for names. Allocates; on out of memory returns
+ * -1 with a message in err (the report is left empty). */
+int pp_report_build(struct pp_report *report, const struct pp_trace *const *traces, size_t n,
+                    struct pp_symbolizer *sym, const struct pp_group_options *options,
+                    char *err, size_t errlen);
+void pp_report_free(struct pp_report *report);
+
+/* Is this frame part of the allocator, to be skipped when finding a site? True for the shim's
+ * own module, libc's allocation functions and strdup-like wrappers, every operator new and
+ * new[], and the wrapper functions selected by options. */
+bool pp_is_allocator_frame(const struct pp_frame *frame, const struct pp_group_options *options);
+
+/* Does name match pattern, where '*' matches any run of characters (possibly empty)? */
+bool pp_glob_match(const char *pattern, const char *name);
+
+#endif
