@@ -232,3 +232,50 @@ uint64_t pp_hist_percentile(const struct pp_hist *h, double pct, uint64_t lo_cla
     }
     return lo + (hi - lo) / 2;
 }
+
+size_t pp_hist_spans(const struct pp_hist *h, uint64_t lo_clamp, uint64_t hi_clamp,
+                     struct pp_hist_span **out)
+{
+    *out = NULL;
+    size_t n = h->exact ? h->nvalues : h->nbins;
+    if (n == 0)
+        return 0;
+    struct pp_hist_span *spans = malloc(n * sizeof *spans);
+    if (!spans)
+        return (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        if (h->exact) {
+            spans[i] = (struct pp_hist_span){h->values[i].value, h->values[i].value,
+                                             h->values[i].count};
+            continue;
+        }
+        uint64_t lo = pp_hist_bucket_min(h->bins[i].index, h->sub_bits);
+        uint64_t hi = pp_hist_bucket_max(h->bins[i].index, h->sub_bits);
+        if (lo < lo_clamp && lo_clamp <= hi)
+            lo = lo_clamp;
+        if (hi > hi_clamp && hi_clamp >= lo)
+            hi = hi_clamp;
+        spans[i] = (struct pp_hist_span){lo, hi, h->bins[i].count};
+    }
+    *out = spans;
+    return n;
+}
+
+double pp_span_count_between(const struct pp_hist_span *spans, size_t n, uint64_t lo,
+                             uint64_t hi)
+{
+    double count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pp_hist_span *s = &spans[i];
+        if (s->hi < lo || s->lo > hi)
+            continue;
+        if (s->lo >= lo && s->hi <= hi) {
+            count += (double)s->count;
+            continue;
+        }
+        /* Partly inside: assume the values spread evenly over the span. */
+        uint64_t a = s->lo > lo ? s->lo : lo, b = s->hi < hi ? s->hi : hi;
+        count += (double)s->count * ((double)(b - a) + 1) / ((double)(s->hi - s->lo) + 1);
+    }
+    return count;
+}

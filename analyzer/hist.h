@@ -75,4 +75,21 @@ int pp_hist_merge(struct pp_hist *dst, const struct pp_hist *src);
 uint64_t pp_hist_percentile(const struct pp_hist *h, double pct, uint64_t lo_clamp,
                             uint64_t hi_clamp);
 
+/* A run of values [lo, hi] holding count of them: one exact value (lo == hi) or one bucket
+ * narrowed to [lo_clamp, hi_clamp]. What the checklist reasons about. */
+struct pp_hist_span {
+    uint64_t lo, hi;
+    uint64_t count;
+};
+
+/* The spans of h in ascending order, into *out (malloc'd, caller frees). Returns how many;
+ * (size_t)-1 on out of memory. */
+size_t pp_hist_spans(const struct pp_hist *h, uint64_t lo_clamp, uint64_t hi_clamp,
+                     struct pp_hist_span **out);
+
+/* How many of the values in spans lie in [lo, hi]; a span partly inside counts pro rata (values
+ * are assumed evenly spread within a bucket), so the result may be fractional. */
+double pp_span_count_between(const struct pp_hist_span *spans, size_t n, uint64_t lo,
+                             uint64_t hi);
+
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checklist.h"
+#include "report_explain.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "sites.h"
@@ -36,7 +38,9 @@ struct options {
     size_t top;
     char **wrappers; /* owned copies of the --wrappers items */
     size_t nwrappers;
-    bool help, version;
+    struct pp_thresholds thresholds;
+    const char *site_pattern; /* --site: explain the matching sites in full */
+    bool help, version, list_thresholds;
 };
 
 static void usage(FILE *out)
@@ -50,6 +54,10 @@ static void usage(FILE *out)
             "  -g, --group-by=WHAT       site (default): by allocating function and line;\n"
             "                            stack: by the full call stack\n"
             "  -n, --top=N               show only the N sites with the most allocations\n"
+            "  -s, --site=PATTERN        explain the sites whose key or function matches\n"
+            "                            PATTERN ('*' matches any text) in full\n"
+            "  -t, --threshold=NAME=VALUE  override a checklist threshold; repeatable\n"
+            "      --list-thresholds     list the thresholds, their defaults and reasons\n"
             "  -w, --wrappers=LIST       comma-separated functions that only wrap malloc, to\n"
             "                            skip like malloc ('*' matches any text); repeatable\n"
             "      --no-default-wrappers do not skip the built-in wrappers (xmalloc, g_malloc,\n"
@@ -95,20 +103,23 @@ static int add_wrappers(struct options *o, const char *list)
  * the first trace path. */
 static int parse_options(int argc, char **argv, struct options *o, int *first_trace)
 {
-    enum { OPT_NO_DEFAULT_WRAPPERS = 256 };
+    enum { OPT_NO_DEFAULT_WRAPPERS = 256, OPT_LIST_THRESHOLDS };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"group-by", required_argument, NULL, 'g'},
         {"top", required_argument, NULL, 'n'},
         {"wrappers", required_argument, NULL, 'w'},
         {"no-default-wrappers", no_argument, NULL, OPT_NO_DEFAULT_WRAPPERS},
+        {"site", required_argument, NULL, 's'},
+        {"threshold", required_argument, NULL, 't'},
+        {"list-thresholds", no_argument, NULL, OPT_LIST_THRESHOLDS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":f:g:n:w:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:g:n:w:s:t:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "text") == 0) {
@@ -150,6 +161,20 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         case OPT_NO_DEFAULT_WRAPPERS:
             o->group.default_wrappers = false;
             break;
+        case 's':
+            o->site_pattern = optarg;
+            break;
+        case 't': {
+            char err[256];
+            if (pp_thresholds_set(&o->thresholds, optarg, err, sizeof err)) {
+                usage_error("%s", err);
+                return -1;
+            }
+            break;
+        }
+        case OPT_LIST_THRESHOLDS:
+            o->list_thresholds = true;
+            break;
         case 'h':
             o->help = true;
             break;
@@ -167,11 +192,22 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
     o->group.wrappers = (const char *const *)o->wrappers;
     o->group.nwrappers = o->nwrappers;
     *first_trace = optind;
-    if (!o->help && !o->version && optind >= argc) {
+    if (!o->help && !o->version && !o->list_thresholds && optind >= argc) {
         usage_error("no trace given");
         return -1;
     }
     return 0;
+}
+
+static void list_thresholds(FILE *out, const struct pp_thresholds *t)
+{
+    fprintf(out, "Checklist thresholds (override with --threshold NAME=VALUE):\n\n");
+    for (size_t i = 0; i < pp_threshold_count; i++) {
+        const struct pp_threshold_info *info = &pp_threshold_table[i];
+        double v = *(const double *)((const char *)t + info->offset);
+        fprintf(out, "  %-20s %-12g %s (default %g)\n      %s\n", info->name, v, info->unit,
+                info->default_value, info->why);
+    }
 }
 
 int main(int argc, char **argv)
@@ -186,8 +222,14 @@ int main(int argc, char **argv)
     char err[512];
     int first;
 
+    pp_thresholds_default(&opt.thresholds);
     if (parse_options(argc, argv, &opt, &first))
         goto cleanup;
+    if (opt.list_thresholds) {
+        list_thresholds(stdout, &opt.thresholds);
+        status = PP_EXIT_OK;
+        goto cleanup;
+    }
     if (opt.help || opt.version) {
         if (opt.help)
             usage(stdout);
@@ -218,7 +260,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "poolprobe-report: error: %s\n", sym ? err : "out of memory");
         goto cleanup;
     }
-    if (opt.format == FORMAT_JSON) {
+    if (pp_report_judge(&report, &opt.thresholds)) {
+        fputs("poolprobe-report: error: out of memory\n", stderr);
+        goto cleanup;
+    }
+    if (opt.site_pattern) {
+        size_t matched = pp_report_explain(stdout, &report, opt.site_pattern);
+        if (matched == 0) {
+            fprintf(stderr, "poolprobe-report: error: no site matches '%s'\n", opt.site_pattern);
+            goto cleanup;
+        }
+    } else if (opt.format == FORMAT_JSON) {
         if (pp_report_json(stdout, &report, opt.top)) {
             fputs("poolprobe-report: error: out of memory while writing JSON\n", stderr);
             goto cleanup;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checklist.h"
 #include "trace_format.h"
 
 static json_t *integer(uint64_t v)
@@ -113,7 +114,62 @@ static json_t *percentiles(const struct pp_hist *h, uint64_t lo, uint64_t hi, in
     return o;
 }
 
-static json_t *site_json(const struct pp_site *s, int *failed)
+/* The verdict, its checklist rows and the numbers needed to act on it. */
+static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
+{
+    set(o, "verdict", json_string(pp_verdict_name(v->kind)), failed);
+    set(o, "reason", string_or_null(v->reason), failed);
+    json_t *checks = json_array();
+    for (size_t i = 0; i < v->nchecks; i++) {
+        const struct pp_check *c = &v->checks[i];
+        json_t *row = json_object();
+        set(row, "name", json_string(c->name), failed);
+        set(row, "pass", json_boolean(c->pass), failed);
+        set(row, "value", json_real(c->value), failed);
+        set(row, "threshold", json_real(c->threshold), failed);
+        set(row, "value_text", json_string(c->value_text), failed);
+        set(row, "threshold_text", json_string(c->threshold_text), failed);
+        set(row, "kind", json_string(c->pooling ? "pooling" : "simpler-fix"), failed);
+        set(row, "why", json_string(c->why), failed);
+        append(checks, row, failed);
+    }
+    set(o, "checks", checks, failed);
+    set(o, "allocs_saved", integer(v->allocs_saved), failed);
+    switch (v->kind) {
+    case PP_VERDICT_POOL_CAPPED:
+        set(o, "cap_bytes", integer(v->cap_bytes), failed);
+        set(o, "above_cap_share", json_real(v->above_cap_share), failed);
+        __attribute__((fallthrough)); /* a capped pool has the numbers of a pool too */
+    case PP_VERDICT_POOL:
+        set(o, "capacity", integer(v->capacity), failed);
+        set(o, "object_bytes", integer(v->object_bytes), failed);
+        set(o, "hit_rate", json_real(v->hit_rate), failed);
+        set(o, "simulated_capacity", integer(v->sim_capacity), failed);
+        set(o, "retained_bytes", integer(v->retained_bytes), failed);
+        break;
+    case PP_VERDICT_TIERED: {
+        json_t *tiers = json_array();
+        for (size_t i = 0; i < v->ntiers; i++) {
+            json_t *tier = json_object();
+            set(tier, "upper_bytes", integer(v->tiers[i].upper_bytes), failed);
+            set(tier, "share", json_real(v->tiers[i].share), failed);
+            append(tiers, tier, failed);
+        }
+        set(o, "tiers", tiers, failed);
+        set(o, "hit_rate", json_real(v->hit_rate), failed);
+        break;
+    }
+    case PP_VERDICT_PRESIZE:
+        set(o, "presize_bytes", integer(v->presize_bytes), failed);
+        set(o, "realloc_calls_saved", integer(v->reallocs_saved), failed);
+        break;
+    case PP_VERDICT_STACK:
+    case PP_VERDICT_NO_POOL:
+        break;
+    }
+}
+
+static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, int *failed)
 {
     json_t *o = json_object();
     set(o, "key", json_string(s->key), failed);
@@ -171,6 +227,8 @@ static json_t *site_json(const struct pp_site *s, int *failed)
         append(pools, p, failed);
     }
     set(o, "pool_sim", pools, failed);
+    if (v)
+        verdict_json(o, v, failed);
     return o;
 }
 
@@ -198,7 +256,8 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
     size_t shown = top && top < r->nsites ? top : r->nsites;
     json_t *sites = json_array();
     for (size_t i = 0; i < shown; i++)
-        append(sites, site_json(&r->sites[i], &failed), &failed);
+        append(sites, site_json(&r->sites[i], r->verdicts ? &r->verdicts[i] : NULL, &failed),
+               &failed);
     set(root, "sites", sites, &failed);
     if (!failed) {
         json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

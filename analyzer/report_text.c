@@ -1,13 +1,19 @@
 /* report_text.c — the default, human output of poolprobe-report.
  *
- * Two lines per site: the numbers in fixed columns (79 characters wide), then the site's key,
+ * Recommendations come first, most allocations saved first: each with its site, the verdict, the
+ * concrete action and its numbers, and the checklist rows (measured value next to threshold).
+ * Then the sites not worth pooling among the busiest, each with the check that failed. Then the
+ * full table, two lines per site: the numbers in fixed columns (79 characters wide), then the site's key,
  * its source location and where its blocks are freed. Sizes and lifetimes are percentiles from
  * the site model (site.h): exact for constant sizes, otherwise within one histogram bucket.
  */
 #include "report_text.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "checklist.h"
 
 #define LINE_WIDTH 79
 
@@ -123,12 +129,16 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     fprintf(out, "\n\n");
 }
 
-/* The second line of a row: key, where, freed by. */
-static void print_site_where(FILE *out, const struct pp_site *s)
+/* The second line of a row: key, where, freed by, verdict. */
+static void print_site_where(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
 {
     char line[1024];
     size_t used = 0;
-    used += (size_t)snprintf(line, sizeof line, "    %s", s->key);
+    if (v)
+        used += (size_t)snprintf(line, sizeof line, "    [%s] %s", pp_verdict_name(v->kind),
+                                 s->key);
+    else
+        used += (size_t)snprintf(line, sizeof line, "    %s", s->key);
     const struct pp_frame *f = s->nframes ? &s->frames[0] : NULL;
     if (f && f->file && used < sizeof line)
         used += (size_t)snprintf(line + used, sizeof line - used, "  %s:%u",
@@ -158,12 +168,151 @@ static void print_site_where(FILE *out, const struct pp_site *s)
     fprintf(out, "%s\n", line);
 }
 
+/* "render_buf  seeds.c:52" and, on the next line, the callers folded. */
+static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
+                             const struct pp_verdict *v)
+{
+    char line[512];
+    const struct pp_frame *f = s->nframes ? &s->frames[0] : NULL;
+    int n = snprintf(line, sizeof line, "%2zu. %-11s %s", rank, pp_verdict_name(v->kind), s->key);
+    if (f && f->file && n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, "  %s:%u", pp_basename(f->file), f->line);
+    if (strlen(line) > LINE_WIDTH)
+        strcpy(line + LINE_WIDTH - 3, "...");
+    fprintf(out, "%s\n", line);
+    if (s->nframes > 1) {
+        size_t used = (size_t)snprintf(line, sizeof line, "    called from");
+        /* Up to four callers, and never the C runtime's frames below main. */
+        size_t i = 1;
+        for (; i < s->nframes && i <= 4 && used < sizeof line; i++) {
+            const char *fn = s->frames[i].function ? s->frames[i].function : "?";
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s %s", i > 1 ? " <" : "",
+                                     fn);
+            if (strcmp(fn, "main") == 0)
+                break;
+        }
+        if (i == 5 && i < s->nframes && used < sizeof line)
+            snprintf(line + used, sizeof line - used, " < ...");
+        if (strlen(line) > LINE_WIDTH)
+            strcpy(line + LINE_WIDTH - 3, "...");
+        fprintf(out, "%s\n", line);
+    }
+}
+
+/* The concrete action, with the numbers needed to take it. */
+static void print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
+{
+    char a[16], b[16], c[16];
+    switch (v->kind) {
+    case PP_VERDICT_POOL:
+        fprintf(out, "    free list of %" PRIu64 " x %s B; hit rate %.2f%%; retains %s\n",
+                v->capacity, pp_human_bytes(a, sizeof a, v->object_bytes), v->hit_rate * 100,
+                pp_human_bytes(b, sizeof b, v->retained_bytes));
+        break;
+    case PP_VERDICT_POOL_CAPPED:
+        fprintf(out,
+                "    free list of %" PRIu64 " x %s B, dropping blocks over %s B (%.2f%% of\n"
+                "    allocations); hit rate %.2f%%; retains %s\n",
+                v->capacity, pp_human_bytes(a, sizeof a, v->object_bytes),
+                pp_human_bytes(b, sizeof b, v->cap_bytes), v->above_cap_share * 100,
+                v->hit_rate * 100, pp_human_bytes(c, sizeof c, v->retained_bytes));
+        break;
+    case PP_VERDICT_TIERED:
+        fprintf(out, "    one free list per size class:");
+        for (size_t i = 0; i < v->ntiers; i++)
+            fprintf(out, "%s <= %s B (%.0f%%)", i ? "," : "",
+                    pp_human_bytes(a, sizeof a, v->tiers[i].upper_bytes), v->tiers[i].share * 100);
+        fprintf(out, "\n");
+        break;
+    case PP_VERDICT_PRESIZE:
+        fprintf(out, "    allocate %s B up front (covers 95%% of final sizes); saves %" PRIu64
+                     " growing reallocs\n",
+                pp_human_bytes(a, sizeof a, v->presize_bytes), v->reallocs_saved);
+        break;
+    case PP_VERDICT_STACK:
+        fprintf(out, "    use automatic storage (at most %s B live) or one buffer reused across "
+                     "calls\n",
+                pp_human_bytes(a, sizeof a, s->peak_live_bytes));
+        break;
+    case PP_VERDICT_NO_POOL:
+        break;
+    }
+}
+
+void pp_print_checks(FILE *out, const struct pp_verdict *v)
+{
+    for (size_t i = 0; i < v->nchecks; i++) {
+        const struct pp_check *c = &v->checks[i];
+        const char *mark = c->pooling ? (c->pass ? "ok" : "NO") : (c->pass ? "yes" : "no");
+        fprintf(out, "    %-3s %-16s %-30s %s\n", mark, c->name, c->value_text,
+                c->threshold_text);
+    }
+}
+
+static void print_recommendations(FILE *out, const struct pp_report *r, size_t top)
+{
+    size_t *order = NULL;
+    size_t n = pp_report_recommendations(r, &order);
+    if (n == (size_t)-1)
+        n = 0;
+    if (top && n > top)
+        n = top;
+    if (n == 0) {
+        fprintf(out, "No site is worth pooling or a simpler fix (see the checks with "
+                     "--site PATTERN).\n\n");
+    } else {
+        fprintf(out, "Recommendations, most allocations saved first:\n\n");
+        for (size_t k = 0; k < n; k++) {
+            const struct pp_site *s = &r->sites[order[k]];
+            const struct pp_verdict *v = &r->verdicts[order[k]];
+            print_site_title(out, k + 1, s, v);
+            print_action(out, s, v);
+            if (v->kind == PP_VERDICT_PRESIZE)
+                fprintf(out, "    saves %" PRIu64 " reallocs of blocks from %" PRIu64
+                             " allocations\n",
+                        v->allocs_saved, s->allocs);
+            else
+                fprintf(out, "    saves %" PRIu64 " of %" PRIu64 " allocations (%.1f%% of all)\n",
+                        v->allocs_saved, s->allocs,
+                        r->allocs ? 100.0 * (double)v->allocs_saved / (double)r->allocs : 0.0);
+            pp_print_checks(out, v);
+            fputc('\n', out);
+        }
+    }
+    free(order);
+
+    /* The busiest sites that are not worth it, and why: a skeptic's first question. */
+    size_t shown = 0;
+    for (size_t i = 0; i < r->nsites && shown < 5; i++) {
+        const struct pp_verdict *v = &r->verdicts[i];
+        if (v->kind != PP_VERDICT_NO_POOL)
+            continue;
+        if (shown++ == 0)
+            fprintf(out, "Busiest sites not worth pooling:\n");
+        const struct pp_check *failed = NULL;
+        for (size_t c = 0; c < v->nchecks && !failed; c++)
+            if (v->checks[c].pooling && !v->checks[c].pass)
+                failed = &v->checks[c];
+        char line[256];
+        snprintf(line, sizeof line, "  %-22s %-16s %s%s%s", r->sites[i].key, v->reason,
+                 failed ? failed->value_text : "", failed ? ", need " : "",
+                 failed ? failed->threshold_text : "");
+        if (strlen(line) > LINE_WIDTH)
+            strcpy(line + LINE_WIDTH - 3, "...");
+        fprintf(out, "%s\n", line);
+    }
+    if (shown)
+        fputc('\n', out);
+}
+
 void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
 {
     size_t shown = top && top < r->nsites ? top : r->nsites;
     print_header(out, r, shown);
     if (shown == 0)
         return;
+    if (r->verdicts)
+        print_recommendations(out, r, top);
     uint64_t all = r->allocs;
     if (all == 0)
         for (size_t i = 0; i < r->nsites; i++)
@@ -194,6 +343,6 @@ void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
                 freed ? pp_human_ns(l50, sizeof l50, pp_site_lifetime_percentile(s, 50)) : "-",
                 freed ? pp_human_ns(l99, sizeof l99, pp_site_lifetime_percentile(s, 99)) : "-",
                 column_count(peak, sizeof peak, s->peak_live));
-        print_site_where(out, s);
+        print_site_where(out, s, r->verdicts ? &r->verdicts[i] : NULL);
     }
 }

@@ -424,5 +424,6 @@ void pp_report_free(struct pp_report *r)
     for (size_t i = 0; i < r->nsites; i++)
         pp_site_free(&r->sites[i]);
     free(r->sites);
+    free(r->verdicts);
     memset(r, 0, sizeof *r);
 }

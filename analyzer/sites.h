@@ -27,6 +27,8 @@ struct pp_group_options {
 };
 
 /* Everything a report shows: the traces it came from, their totals, and the sites. */
+struct pp_verdict;
+
 struct pp_report {
     size_t ntraces;
     const struct pp_trace *const *traces; /* not owned; must outlive the report */
@@ -39,6 +41,7 @@ struct pp_report {
     bool tracking_lost;             /* some shim ran out of memory and stopped counting */
     size_t nsites;                  /* sorted by allocs, highest first, then by key */
     struct pp_site *sites;
+    struct pp_verdict *verdicts;    /* one per site once judged (checklist.h), else NULL */
 };
 
 /* Build the report for traces[0..n) using sym for names. Allocates; on out of memory returns

@@ -1,0 +1,16 @@
+/* report_explain.h — `poolprobe-report --site PATTERN`: one site in full (its stack, histograms
+ * drawn as text bars, the checklist, and the what-if pool at every simulated capacity).
+ * Writes to out; the caller checks for write errors. */
+#ifndef POOLPROBE_REPORT_EXPLAIN_H
+#define POOLPROBE_REPORT_EXPLAIN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sites.h"
+
+/* Explain every judged site whose key or allocation function matches pattern ('*' = any
+ * text). Returns how many matched. */
+size_t pp_report_explain(FILE *out, const struct pp_report *report, const char *pattern);
+
+#endif
