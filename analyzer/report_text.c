@@ -218,20 +218,18 @@ static void print_action(FILE *out, const struct pp_site *s, const struct pp_ver
                 v->hit_rate * 100, pp_human_bytes(c, sizeof c, v->retained_bytes));
         break;
     case PP_VERDICT_TIERED:
-        fprintf(out, "    one free list per size class:");
+        fprintf(out, "    a free list per size class:");
         for (size_t i = 0; i < v->ntiers; i++)
-            fprintf(out, "%s <= %s B (%.0f%%)", i ? "," : "",
+            fprintf(out, "%s <=%s B (%.0f%%)", i ? "," : "",
                     pp_human_bytes(a, sizeof a, v->tiers[i].upper_bytes), v->tiers[i].share * 100);
         fprintf(out, "\n");
         break;
     case PP_VERDICT_PRESIZE:
-        fprintf(out, "    allocate %s B up front (covers 95%% of final sizes); saves %" PRIu64
-                     " growing reallocs\n",
-                pp_human_bytes(a, sizeof a, v->presize_bytes), v->reallocs_saved);
+        fprintf(out, "    allocate %s B up front: covers 95%% of the final sizes\n",
+                pp_human_bytes(a, sizeof a, v->presize_bytes));
         break;
     case PP_VERDICT_STACK:
-        fprintf(out, "    use automatic storage (at most %s B live) or one buffer reused across "
-                     "calls\n",
+        fprintf(out, "    automatic storage (%s B at most) or one buffer reused across calls\n",
                 pp_human_bytes(a, sizeof a, s->peak_live_bytes));
         break;
     case PP_VERDICT_NO_POOL:
@@ -293,8 +291,11 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
         for (size_t c = 0; c < v->nchecks && !failed; c++)
             if (v->checks[c].pooling && !v->checks[c].pass)
                 failed = &v->checks[c];
-        char line[256];
-        snprintf(line, sizeof line, "  %-22s %-16s %s%s%s", r->sites[i].key, v->reason,
+        char line[256], key[32];
+        snprintf(key, sizeof key, "%s", r->sites[i].key);
+        if (strlen(r->sites[i].key) > 24)
+            strcpy(key + 21, "...");
+        snprintf(line, sizeof line, "  %-24s %-16s %s%s%s", key, v->reason,
                  failed ? failed->value_text : "", failed ? ", need " : "",
                  failed ? failed->threshold_text : "");
         if (strlen(line) > LINE_WIDTH)

@@ -1,9 +1,9 @@
 /* demo.c — the bundled demo: a tiny "request server" with one allocation site of each kind.
  *
  * Per request:
- *   render_buf     malloc(4096), filled, freed              pool candidate (seed case 1)
+ *   render_buf     malloc(4096), filled, freed by the caller pool candidate (seed case 1)
  *   make_event     3 x malloc(16), freed by the caller       too small to pool (seed case 2)
- *   decode_frame   malloc(1..1024), 1 MiB every 1000th       needs a drop threshold (case 3)
+ *   decode_frame   malloc(1..1024), 1 MiB every 1000th       small and spread (seed case 3)
  *   grow_body      malloc(16) grown by realloc doubling up   pre-size instead of pooling
  *                  to 256..8192 bytes, then freed
  *   cache_put      malloc(64) for each new key (key space CACHE_KEYS), never freed: a
@@ -48,7 +48,7 @@ static uint32_t prng_next(void)
     return prng_state = x;
 }
 
-__attribute__((noinline)) uint64_t render_buf(unsigned long req)
+__attribute__((noinline)) char *render_buf(unsigned long req)
 {
     char *buf = malloc(4096);
     if (!buf)
@@ -56,9 +56,7 @@ __attribute__((noinline)) uint64_t render_buf(unsigned long req)
     for (size_t i = 0; i < 4096; i++)
         buf[i] = (char)('a' + (req + i) % 26);
     escape(buf);
-    uint64_t sum = (unsigned char)buf[req % 4096];
-    free(buf);
-    return sum;
+    return buf;
 }
 
 __attribute__((noinline)) struct event *make_event(int64_t id)
@@ -119,7 +117,9 @@ __attribute__((noinline)) struct cache_entry *cache_put(uint64_t key)
 
 static uint64_t handle_request(unsigned long req)
 {
-    uint64_t sum = render_buf(req);
+    char *page = render_buf(req);
+    uint64_t sum = (unsigned char)page[req % 4096];
+    free(page);
     for (int i = 0; i < 3; i++) {
         struct event *e = make_event((int64_t)req * 3 + i);
         escape(e);

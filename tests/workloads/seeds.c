@@ -1,7 +1,8 @@
 /* seeds.c — the three cases of the seed article "When sync.Pool helps", as C allocation sites.
  *
  * Each request of the fake server makes, at sites with fixed names the tests look up:
- *   render_buf     1 x malloc(4096): a buffer filled with formatted rows, read, freed (pool wins)
+ *   render_buf     1 x malloc(4096): a buffer filled with formatted rows, returned to the
+ *                  caller, read there and freed (pool wins)
  *   make_event     EVENTS_PER_REQUEST x malloc(sizeof(struct event)) = 16 bytes, freed by the
  *                  caller right after use (pool loses: tiny, allocator fast path)
  *   decode_frame   1 x malloc(len): len from a deterministic PRNG in 1..1024, except request 0
@@ -50,8 +51,9 @@ static uint32_t prng_next(void)
 
 static unsigned char payload[BIG_FRAME];
 
-/* Case 1: a few KB buffer filled and thrown away per request. */
-__attribute__((noinline)) uint64_t render_buf(unsigned long req)
+/* Case 1: a few KB buffer filled per request and handed back to the caller, who reads it and
+ * throws it away (as the seeds' buffer outlives the function that fills it). */
+__attribute__((noinline)) char *render_buf(unsigned long req, size_t *out_len)
 {
     char *buf = malloc(RENDER_SIZE);
     if (!buf)
@@ -76,11 +78,8 @@ __attribute__((noinline)) uint64_t render_buf(unsigned long req)
         buf[len++] = '\n';
     }
     escape(buf);
-    uint64_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = sum * 31 + (unsigned char)buf[i];
-    free(buf);
-    return sum;
+    *out_len = len;
+    return buf;
 }
 
 /* Case 2: a 16-byte struct per event; the caller frees it right away. */
@@ -123,7 +122,12 @@ static size_t frame_len(unsigned long req)
 
 __attribute__((noinline)) uint64_t handle_request(unsigned long req)
 {
-    uint64_t sum = render_buf(req);
+    size_t len;
+    char *page = render_buf(req, &len);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum = sum * 31 + (unsigned char)page[i];
+    free(page);
     for (int i = 0; i < EVENTS_PER_REQUEST; i++) {
         struct event *e = make_event((int64_t)(req * EVENTS_PER_REQUEST + (unsigned long)i));
         escape(e);
