@@ -15,16 +15,21 @@
 #include "shim.h"
 
 #define PP_EXPORT __attribute__((visibility("default")))
+/* The hook's return address and its caller's stack pointer before the call (the CFA): the
+ * shim is built with frame pointers, so the CFA is the frame address + 16. Both must be taken
+ * in the exported function itself, never in a helper. */
 #define CALLER() ((uintptr_t)__builtin_return_address(0))
+#define CALLER_CFA() ((uintptr_t)__builtin_frame_address(0) + 16)
 
 /* Records a successful creation of p and leaves the shim, errno untouched. */
-static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_call call)
+static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_call call,
+                           uintptr_t ret, uintptr_t cfa)
 {
     if (!t)
         return;
     int saved = errno;
     if (p)
-        pp_record_alloc(t, p, size, call);
+        pp_record_alloc(t, p, size, call, ret, cfa);
     pp_thread_leave(t);
     errno = saved;
 }
@@ -35,7 +40,7 @@ PP_EXPORT void *malloc(size_t size)
         return pp_bootstrap_alloc(size, 16);
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.malloc(size);
-    created(t, p, size, PP_CALL_MALLOC);
+    created(t, p, size, PP_CALL_MALLOC, CALLER(), CALLER_CFA());
     return p;
 }
 
@@ -67,12 +72,12 @@ PP_EXPORT void *calloc(size_t n, size_t size)
     }
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.calloc(n, size);
-    created(t, p, n * size, PP_CALL_CALLOC); /* no overflow: calloc succeeded */
+    created(t, p, n * size, PP_CALL_CALLOC, CALLER(), CALLER_CFA()); /* no overflow */
     return p;
 }
 
 /* realloc and reallocarray share this; real_call does the actual resize. */
-static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller,
+static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, uintptr_t cfa,
                     void *(*real_call)(void *, size_t, size_t), size_t n, size_t m)
 {
     if (PP_UNLIKELY(p && pp_bootstrap_owns(p))) {
@@ -89,7 +94,7 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller,
     struct pp_thread *t = pp_thread_enter();
     if (!p) {
         void *q = real_call(NULL, n, m);
-        created(t, q, size, call);
+        created(t, q, size, call, caller, cfa);
         return q;
     }
     struct pp_live old;
@@ -124,7 +129,7 @@ static void *call_reallocarray(void *p, size_t n, size_t m)
 
 PP_EXPORT void *realloc(void *p, size_t size)
 {
-    return resize(p, size, PP_CALL_REALLOC, CALLER(), call_realloc, size, 0);
+    return resize(p, size, PP_CALL_REALLOC, CALLER(), CALLER_CFA(), call_realloc, size, 0);
 }
 
 PP_EXPORT void *reallocarray(void *p, size_t n, size_t m)
@@ -132,7 +137,8 @@ PP_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     size_t total;
     if (__builtin_mul_overflow(n, m, &total))
         total = 0; /* the real call fails with ENOMEM; nothing is recorded */
-    return resize(p, total, PP_CALL_REALLOCARRAY, CALLER(), call_reallocarray, n, m);
+    return resize(p, total, PP_CALL_REALLOCARRAY, CALLER(), CALLER_CFA(), call_reallocarray, n,
+                  m);
 }
 
 PP_EXPORT int posix_memalign(void **out, size_t align, size_t size)
@@ -148,7 +154,7 @@ PP_EXPORT int posix_memalign(void **out, size_t align, size_t size)
         return ENOMEM;
     struct pp_thread *t = pp_thread_enter();
     int rc = pp_real.posix_memalign(out, align, size);
-    created(t, rc == 0 ? *out : NULL, size, PP_CALL_POSIX_MEMALIGN);
+    created(t, rc == 0 ? *out : NULL, size, PP_CALL_POSIX_MEMALIGN, CALLER(), CALLER_CFA());
     return rc;
 }
 
@@ -162,7 +168,7 @@ PP_EXPORT int posix_memalign(void **out, size_t align, size_t size)
         }                                                                                      \
         struct pp_thread *t = pp_thread_enter();                                               \
         void *p = pp_real.name args;                                                           \
-        created(t, p, size_expr, call);                                                        \
+        created(t, p, size_expr, call, CALLER(), CALLER_CFA());                                \
         return p;                                                                              \
     }
 

@@ -129,6 +129,7 @@ void pp_start(void)
     }
     pp_log_init();
     pp_config_load();
+    pp_clock_init();
     pp_process.pid = (uint32_t)getpid();
     pp_process.ppid = (uint32_t)getppid();
     pp_process.start_realtime_ns = realtime_ns();

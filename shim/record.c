@@ -6,28 +6,26 @@
  * its origin), so "allocations" here means blocks created and realloc calls are counted apart.
  * Every function runs with the calling thread's busy flag set (see thread.c).
  */
-#include <time.h>
-
 #include "shim.h"
 
-uint64_t pp_now_ns(void)
+void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
+                     uintptr_t ret, uintptr_t cfa)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call)
-{
-    uintptr_t ips[PP_MAX_DEPTH + 16];
-    int truncated;
     t->calls[call]++;
-    uint64_t seq = atomic_fetch_add_explicit(&t->seq, 1, memory_order_relaxed);
-    unsigned depth = pp_unwind_capture(ips, &truncated);
-    struct pp_stack *s = pp_stack_intern(t, ips, depth, truncated);
-    if (PP_UNLIKELY(!s)) {
-        pp_tracking_lost("no memory for the stack table");
-        return;
+    /* Only this thread writes its sequence; others read it (relaxed) for lifetimes. */
+    uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+    struct pp_stack *s = pp_framecache_lookup(t, ret, cfa);
+    if (!s) {
+        uintptr_t ips[PP_MAX_DEPTH + 16];
+        int truncated;
+        unsigned depth = pp_unwind_capture(ips, &truncated);
+        s = pp_stack_intern(t, ips, depth, truncated);
+        if (PP_UNLIKELY(!s)) {
+            pp_tracking_lost("no memory for the stack table");
+            return;
+        }
+        pp_framecache_fill(t, ret, cfa, s, pp_stack_ips(s), depth);
     }
     struct pp_live e = {
         .stack_id = pp_stack_id(s),

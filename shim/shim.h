@@ -116,7 +116,11 @@ PP_HIDDEN void pp_start(void);
 PP_HIDDEN int pp_ensure_started(void);
 /* The shim cannot go on tracking (out of memory): says so once, then every hook forwards. */
 PP_HIDDEN void pp_tracking_lost(const char *why);
-PP_HIDDEN uint64_t pp_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* ---- clock.c ---- */
+PP_HIDDEN void pp_clock_init(void);  /* before the first pp_now_ns() that matters */
+PP_HIDDEN uint64_t pp_now_ns(void);  /* CLOCK_MONOTONIC nanoseconds (TSC-based when invariant) */
+
 /* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
  * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
  * hooks with no shim lock held. */
@@ -124,12 +128,15 @@ PP_HIDDEN void pp_maybe_snapshot(uint64_t now_ns);
 
 /* ---- thread.c: per-thread state, reached through one initial-exec TLS pointer ---- */
 struct pp_stack_ref;
+struct pp_framecache;
 struct pp_thread {
     uint32_t index;                 /* slot in pp_threads[], 16 bits in the side table */
     atomic_ullong seq;              /* allocations this thread has made (read by other threads) */
     uint64_t calls[PP_CALL_COUNT];
     uint64_t allocs, frees, alloc_bytes;
     struct pp_stack_ref *cache;     /* this thread's view of the stack table (uthash) */
+    struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
+    int framecache_failed;          /* no stack bounds: never cache on this thread */
 };
 #define PP_MAX_THREADS 65536
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
@@ -147,12 +154,23 @@ PP_HIDDEN void pp_thread_reset_after_fork(void);
 PP_HIDDEN unsigned pp_unwind_capture(uintptr_t *ips, int *truncated);
 PP_HIDDEN void pp_unwind_init(void);
 
+/* ---- framecache.c: the stack of a call seen before, without unwinding ---- */
+/* ret is the hook's return address, cfa the caller's stack pointer before the call. Returns the
+ * stack when every remembered return-address slot still matches; NULL to unwind. */
+PP_HIDDEN struct pp_stack *pp_framecache_lookup(struct pp_thread *t, uintptr_t ret,
+                                                uintptr_t cfa);
+/* Remember that (ret, cfa) unwound to s (ips[0..depth) are its ips, kept alive by s). */
+PP_HIDDEN void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
+                                  struct pp_stack *s, const uintptr_t *ips, unsigned depth);
+PP_HIDDEN void pp_framecache_release(struct pp_thread *t);
+
 /* ---- stack.c: stack table (uthash, deduplicated) and per-stack aggregates ---- */
 struct pp_stack;
 /* The stack for these ips: from the thread's cache, else the global table (inserting it).
  * NULL on out-of-memory. */
 PP_HIDDEN struct pp_stack *pp_stack_intern(struct pp_thread *t, const uintptr_t *ips,
                                            unsigned depth, int truncated);
+PP_HIDDEN const uintptr_t *pp_stack_ips(const struct pp_stack *s);
 PP_HIDDEN struct pp_stack *pp_stack_by_id(uint32_t id);
 PP_HIDDEN uint32_t pp_stack_id(const struct pp_stack *s);
 PP_HIDDEN uint32_t pp_stack_count(void);
@@ -186,7 +204,9 @@ PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);
 
 /* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
-PP_HIDDEN void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call);
+/* ret, cfa: the hook's return address and its caller's stack pointer (see framecache.c). */
+PP_HIDDEN void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
+                               uintptr_t ret, uintptr_t cfa);
 PP_HIDDEN void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
 /* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
 PP_HIDDEN int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old);

@@ -163,6 +163,11 @@ struct pp_stack *pp_stack_by_id(uint32_t id)
     return pages[id / PAGE_SLOTS][id % PAGE_SLOTS];
 }
 
+const uintptr_t *pp_stack_ips(const struct pp_stack *s)
+{
+    return s->ips;
+}
+
 uint32_t pp_stack_id(const struct pp_stack *s)
 {
     return s->id;

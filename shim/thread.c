@@ -27,6 +27,7 @@ static void on_thread_exit(void *arg)
     struct pp_thread *t = arg;
     busy++;
     pp_stack_cache_clear(t);
+    pp_framecache_release(t);
     busy--;
 }
 

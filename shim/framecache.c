@@ -1,0 +1,140 @@
+/* framecache.c — skip the unwinder when the caller's stack is provably the one seen before.
+ *
+ * Unwinding is most of the shim's cost (libunwind's fast path: ~8 ns a frame, ~130 ns at depth
+ * 16). Allocation sites are called again and again from the same place with the same stack, so
+ * each thread keeps a small direct-mapped cache keyed by the hook's return address and the
+ * caller's stack pointer (its CFA). An entry remembers, for every outer frame, the stack slot
+ * that holds its return address. A lookup re-reads those slots: if every one still holds the
+ * same return address, the call chain is the same and so is the stack; otherwise we unwind.
+ *
+ * Why this is safe: slots are found by scanning upward from the CFA for each return address in
+ * order, and an entry is kept only if every slot lies inside this thread's own stack (bounds
+ * from pthread_getattr_np), so a lookup reads only mapped memory of this thread's stack. The
+ * key includes the CFA, so a call from a signal or coroutine stack never matches an entry made
+ * on the thread's stack. The residual risk is a stale copy of a return address in a local
+ * variable sitting below the real slot while the real frame changes: the site (frame 0) is
+ * still exact — it is the key — only a caller frame could be misattributed.
+ *
+ * Adaptive: a thread whose lookups mostly miss (deep, varying recursion) stops using the cache
+ * for a while, so the scan never costs more than it saves.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+
+#include "shim.h"
+
+#define ENTRIES 256
+#define MAX_SLOTS 64          /* stacks deeper than this are not cached */
+#define MAX_SCAN_BYTES (256u << 10)
+#define WINDOW 4096           /* lookups per hit-rate check */
+#define MIN_HITS (WINDOW / 4) /* below a 25% hit rate the cache pauses... */
+#define PAUSE 65536           /* ...for this many allocations */
+
+struct entry {
+    uintptr_t ret, cfa;
+    struct pp_stack *stack;
+    const uintptr_t *ips;
+    uint32_t nslots;
+    uint32_t slot_off[MAX_SLOTS]; /* slot of ips[k + 1] = cfa + slot_off[k] */
+};
+
+struct pp_framecache {
+    uintptr_t stack_lo, stack_hi;
+    uint32_t lookups, hits, paused;
+    struct entry entries[ENTRIES];
+};
+
+static struct entry *slot_for(struct pp_framecache *c, uintptr_t ret, uintptr_t cfa)
+{
+    uint64_t h = (ret ^ (cfa * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    return &c->entries[(h >> 40) % ENTRIES];
+}
+
+struct pp_stack *pp_framecache_lookup(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
+{
+    struct pp_framecache *c = t->framecache;
+    if (!c)
+        return NULL;
+    if (c->paused) {
+        c->paused--;
+        return NULL;
+    }
+    if (++c->lookups == WINDOW) {
+        if (c->hits < MIN_HITS)
+            c->paused = PAUSE;
+        c->lookups = c->hits = 0;
+    }
+    struct entry *e = slot_for(c, ret, cfa);
+    if (e->ret != ret || e->cfa != cfa || !e->stack)
+        return NULL;
+    for (uint32_t k = 0; k < e->nslots; k++)
+        if (*(const uintptr_t *)(cfa + e->slot_off[k]) != e->ips[k + 1])
+            return NULL;
+    c->hits++;
+    return e->stack;
+}
+
+static int find_bounds(struct pp_framecache *c)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    /* May allocate (the main thread's bounds come from /proc/self/maps): we are busy, so those
+     * calls go straight to the real allocator. */
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return 0;
+    int ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok)
+        return 0;
+    c->stack_lo = (uintptr_t)addr;
+    c->stack_hi = (uintptr_t)addr + size;
+    return 1;
+}
+
+void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, struct pp_stack *s,
+                        const uintptr_t *ips, unsigned depth)
+{
+    struct pp_framecache *c = t->framecache;
+    if (!c) {
+        if (t->framecache_failed)
+            return;
+        c = pp_arena_alloc(sizeof *c);
+        if (!c || !find_bounds(c)) {
+            pp_arena_free(c, sizeof *c);
+            t->framecache_failed = 1;
+            return;
+        }
+        t->framecache = c;
+    }
+    if (c->paused || depth == 0 || depth > MAX_SLOTS + 1 || ips[0] != ret)
+        return;
+    if (cfa < c->stack_lo + 8 || cfa >= c->stack_hi || *(const uintptr_t *)(cfa - 8) != ret)
+        return; /* not on this thread's stack, or not the frame layout we expect */
+    struct entry *e = slot_for(c, ret, cfa);
+    e->stack = NULL; /* invalid until complete */
+    uintptr_t limit = c->stack_hi;
+    if (limit - cfa > MAX_SCAN_BYTES)
+        limit = cfa + MAX_SCAN_BYTES;
+    const uintptr_t *p = (const uintptr_t *)cfa;
+    for (unsigned k = 1; k < depth; k++) {
+        while ((uintptr_t)(p + 1) <= limit && *p != ips[k])
+            p++;
+        if ((uintptr_t)(p + 1) > limit)
+            return;
+        e->slot_off[k - 1] = (uint32_t)((uintptr_t)p - cfa);
+        p++;
+    }
+    e->ret = ret;
+    e->cfa = cfa;
+    e->ips = ips;
+    e->nslots = depth - 1;
+    e->stack = s;
+}
+
+void pp_framecache_release(struct pp_thread *t)
+{
+    pp_arena_free(t->framecache, sizeof *t->framecache);
+    t->framecache = NULL;
+}
