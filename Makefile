@@ -23,7 +23,7 @@ UNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
 
 # The shim runs inside other people's processes: position independent, every symbol hidden but
 # the hooks, initial-exec TLS (no allocation on first touch), and no builtin malloc folding.
-SHIM_CFLAGS  := $(BASEFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+SHIM_CFLAGS  := $(BASEFLAGS) -flto -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                 -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
                 -fno-omit-frame-pointer -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,now \

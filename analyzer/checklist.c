@@ -225,7 +225,8 @@ static bool find_cap(const struct pp_hist_span *spans, size_t n, double total,
 
 /* tiered: sizes fall into 2..PP_MAX_TIERS classes, each within 2x of its smallest size, each
  * holding at least min_tier_share, the rest (outliers) at most max_outlier_share, and the
- * classes big enough to pool holding at least half of the allocations. */
+ * classes big enough to pool (middle size >= big_enough_bytes) holding at least half of the
+ * allocations. */
 static bool find_tiers(const struct pp_hist_span *spans, size_t n, double total,
                        const struct pp_thresholds *t, struct pp_verdict *v)
 {
@@ -258,7 +259,8 @@ static bool find_tiers(const struct pp_hist_span *spans, size_t n, double total,
         if (ntiers == PP_MAX_TIERS)
             return false;
         v->tiers[ntiers++] = (struct pp_tier){pow2_at_least(groups[g].hi), share};
-        if ((double)groups[g].lo >= t->big_enough_bytes / 2)
+        /* The class's middle size stands for it, as the median does for a whole site. */
+        if ((double)groups[g].lo / 2 + (double)groups[g].hi / 2 >= t->big_enough_bytes)
             big += share;
     }
     if (ntiers < 2 || outliers > t->max_outlier_share || big < 0.5)
@@ -411,7 +413,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
 
     if (v->kind == PP_VERDICT_POOL || v->kind == PP_VERDICT_POOL_CAPPED ||
         v->kind == PP_VERDICT_TIERED)
-        v->allocs_saved = (uint64_t)(v->hit_rate * allocs);
+        v->allocs_saved = (uint64_t)llround(v->hit_rate * allocs);
     if (v->kind == PP_VERDICT_POOL || v->kind == PP_VERDICT_POOL_CAPPED)
         v->retained_bytes = v->capacity * v->object_bytes;
     if (v->kind == PP_VERDICT_NO_POOL) {

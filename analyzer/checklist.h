@@ -93,7 +93,8 @@ struct pp_verdict {
     uint64_t capacity;         /* objects the pool holds: the peak number live */
     uint64_t object_bytes;     /* size of each pooled object */
     double hit_rate;           /* simulated on this run at `capacity`, 0..1 */
-    uint32_t sim_capacity;     /* the simulated capacity hit_rate comes from (>= capacity) */
+    uint32_t sim_capacity;     /* the simulated capacity hit_rate comes from: the smallest
+                                  >= capacity, or the largest simulated (4096) below it */
     uint64_t retained_bytes;   /* memory the full pool keeps: capacity x object_bytes */
     /* pool-capped */
     uint64_t cap_bytes;        /* drop (do not return) objects larger than this */

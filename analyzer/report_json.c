@@ -4,7 +4,8 @@
  * INT64_MAX (only a corrupt-but-checksummed trace can have one) is written as INT64_MAX.
  * Fields beyond the fixed contract: per process the ppid, threads, sample_every, flags; per
  * site live_bytes_at_exit, peak_live_bytes, cross_thread_frees, realloc_*, lifetime sum,
- * lifetime_allocs percentiles, free_callers, pool_sim and the stack count.
+ * lifetime_allocs percentiles, free_callers, pool_sim and the stack count; at the top, "ops"
+ * (operations declared by the run, which the gate's JSON baselines rely on).
  */
 #include "report_json.h"
 
@@ -250,6 +251,8 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
     set(totals, "untracked_frees", integer(r->untracked_frees), &failed);
     set(totals, "duration_ns", integer(r->duration_ns), &failed);
     set(root, "totals", totals, &failed);
+    /* Operations the run declared (poolprobe_ops, or --ops): the gate compares counts per op. */
+    set(root, "ops", integer(r->ops), &failed);
     set(root, "sampled", json_boolean(r->sample_every > 1), &failed);
     set(root, "sample_every", integer(r->sample_every), &failed);
     set(root, "site_count", integer(r->nsites), &failed);

@@ -35,7 +35,13 @@ void pp_site_free(struct pp_site *site)
     memset(site, 0, sizeof *site);
 }
 
-static int add_hist(struct pp_hist *h, const struct pp_trace_hist *t)
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static int add_hist(struct pp_hist *h, const struct pp_trace_hist *t, uint64_t scale)
 {
     if (t->n == 0)
         return 0;
@@ -45,7 +51,7 @@ static int add_hist(struct pp_hist *h, const struct pp_trace_hist *t)
         if (!v)
             return -1;
         for (unsigned i = 0; i < t->n; i++)
-            v[i] = (struct pp_hist_value){t->entries[i].key, t->entries[i].count};
+            v[i] = (struct pp_hist_value){t->entries[i].key, mul_sat(t->entries[i].count, scale)};
         rc = pp_hist_add_values(h, v, t->n);
         free(v);
     } else {
@@ -53,7 +59,8 @@ static int add_hist(struct pp_hist *h, const struct pp_trace_hist *t)
         if (!b)
             return -1;
         for (unsigned i = 0; i < t->n; i++)
-            b[i] = (struct pp_hist_bin){(unsigned)t->entries[i].key, t->entries[i].count};
+            b[i] = (struct pp_hist_bin){(unsigned)t->entries[i].key,
+                                        mul_sat(t->entries[i].count, scale)};
         rc = pp_hist_add_buckets(h, b, t->n, t->sub_bits);
         free(b);
     }
@@ -110,7 +117,7 @@ static int cmp_pool(const void *a, const void *b)
 }
 
 int pp_site_add_stats(struct pp_site *site, const struct pp_trace_stats *s,
-                      const char *const *free_caller_names)
+                      const char *const *free_caller_names, uint64_t scale)
 {
     if (s->allocs) {
         bool first = site->allocs == 0;
@@ -120,32 +127,38 @@ int pp_site_add_stats(struct pp_site *site, const struct pp_trace_stats *s,
             site->max_size = s->max_size;
     }
     site->nstacks++;
-    site->allocs = add_sat(site->allocs, s->allocs);
-    site->frees = add_sat(site->frees, s->frees);
-    site->bytes = add_sat(site->bytes, s->alloc_bytes);
-    site->live_bytes = add_sat(site->live_bytes, s->live_bytes);
-    site->peak_live = add_sat(site->peak_live, s->peak_live);
-    site->peak_live_bytes = add_sat(site->peak_live_bytes, s->peak_live_bytes);
-    site->cross_thread_frees = add_sat(site->cross_thread_frees, s->cross_thread_frees);
-    site->realloc_calls = add_sat(site->realloc_calls, s->realloc_calls);
-    site->realloc_grows = add_sat(site->realloc_grows, s->realloc_grows);
-    site->chains_freed = add_sat(site->chains_freed, s->chains_freed);
-    site->lifetime_ns_sum = add_sat(site->lifetime_ns_sum, s->lifetime_ns_sum);
-    site->other_free_callers = add_sat(site->other_free_callers, s->other_free_callers);
+    site->allocs = add_sat(site->allocs, mul_sat(s->allocs, scale));
+    site->frees = add_sat(site->frees, mul_sat(s->frees, scale));
+    site->bytes = add_sat(site->bytes, mul_sat(s->alloc_bytes, scale));
+    site->live_bytes = add_sat(site->live_bytes, mul_sat(s->live_bytes, scale));
+    /* A sampled peak of 0 or 1 says little about the real one (anything up to scale), and
+     * scaling it would invent a peak of scale: keep it. Larger sampled peaks scale. */
+    uint64_t peak_scale = s->peak_live > 1 ? scale : 1;
+    site->peak_live = add_sat(site->peak_live, mul_sat(s->peak_live, peak_scale));
+    site->peak_live_bytes =
+        add_sat(site->peak_live_bytes, mul_sat(s->peak_live_bytes, peak_scale));
+    site->cross_thread_frees =
+        add_sat(site->cross_thread_frees, mul_sat(s->cross_thread_frees, scale));
+    site->realloc_calls = add_sat(site->realloc_calls, mul_sat(s->realloc_calls, scale));
+    site->realloc_grows = add_sat(site->realloc_grows, mul_sat(s->realloc_grows, scale));
+    site->chains_freed = add_sat(site->chains_freed, mul_sat(s->chains_freed, scale));
+    site->lifetime_ns_sum = add_sat(site->lifetime_ns_sum, mul_sat(s->lifetime_ns_sum, scale));
+    site->other_free_callers =
+        add_sat(site->other_free_callers, mul_sat(s->other_free_callers, scale));
     for (unsigned i = 0; i < s->nfree_callers; i++)
         if (add_free_caller(site, free_caller_names ? free_caller_names[i] : NULL,
-                            s->free_callers[i].count))
+                            mul_sat(s->free_callers[i].count, scale)))
             return -1;
     if (site->nfree_callers > 1)
         qsort(site->free_callers, site->nfree_callers, sizeof *site->free_callers,
               cmp_free_caller);
     for (unsigned i = 0; i < s->npool; i++)
-        if (add_pool(site, s->pools[i].capacity, s->pools[i].hits))
+        if (add_pool(site, s->pools[i].capacity, mul_sat(s->pools[i].hits, scale)))
             return -1;
     if (site->npools > 1)
         qsort(site->pools, site->npools, sizeof *site->pools, cmp_pool);
     for (int h = 0; h < PP_STATS_HIST_COUNT; h++)
-        if (add_hist(&site->hists[h], &s->hists[h]))
+        if (add_hist(&site->hists[h], &s->hists[h], scale))
             return -1;
     return 0;
 }

@@ -56,10 +56,12 @@ struct pp_site {
 void pp_site_init(struct pp_site *site);
 void pp_site_free(struct pp_site *site);
 
-/* Add one STATS entry. free_caller_names[i] names stats->free_callers[i] (NULL = unknown).
- * Allocates; -1 on out of memory (the site stays consistent but incomplete). */
+/* Add one STATS entry, every count multiplied by scale (the sampling rate of its trace, 1 for
+ * an exact trace; sizes, lifetimes and min/max are not scaled). free_caller_names[i] names
+ * stats->free_callers[i] (NULL = unknown). Allocates; -1 on out of memory (the site stays
+ * consistent but incomplete). */
 int pp_site_add_stats(struct pp_site *site, const struct pp_trace_stats *stats,
-                      const char *const *free_caller_names);
+                      const char *const *free_caller_names, uint64_t scale);
 
 /* Blocks allocated here and not freed when the trace was written. */
 uint64_t pp_site_live_at_exit(const struct pp_site *site);

@@ -364,7 +364,9 @@ static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbo
         pp_symbolize(sym, space, s->free_callers[i].addr, &ff);
         names[i] = pp_frame_name(sym, &ff[0]);
     }
-    return pp_site_add_stats(site, s, names);
+    /* A sampled trace recorded one call in sample_every: scale back to unbiased estimates. */
+    uint64_t scale = t->process.sample_every > 1 ? t->process.sample_every : 1;
+    return pp_site_add_stats(site, s, names, scale);
 }
 
 int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, size_t n,
@@ -385,6 +387,7 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         r->bytes += t->totals.alloc_bytes;
         r->peak_live_bytes += t->totals.peak_live_bytes;
         r->untracked_frees += t->process.untracked_frees;
+        r->ops += t->process.ops;
         if (t->process.duration_ns > r->duration_ns)
             r->duration_ns = t->process.duration_ns;
         if (t->process.sample_every > r->sample_every)

@@ -36,6 +36,8 @@ struct pp_report {
     uint64_t peak_live_bytes;       /* sum of per-process peaks (an upper bound when merged) */
     uint64_t untracked_frees;
     uint64_t duration_ns;           /* longest process duration: the denominator of rates */
+    uint64_t ops;                   /* operations the programs declared (poolprobe_ops), summed;
+                                       0 = none declared. The caller may override it (--ops) */
     uint32_t sample_every;          /* largest 1-in-N sampling among the traces (1 = exact) */
     bool snapshot;                  /* some trace was written before its process exited */
     bool tracking_lost;             /* some shim ran out of memory and stopped counting */

@@ -14,6 +14,7 @@ struct pp_config pp_config = {
     .depth = 64,
     .max_memory = 4096ull << 20,
     .interval_ns = 1000000000ull,
+    .sample_every = 1,
 };
 
 static char out_path[4096];
@@ -84,6 +85,10 @@ void pp_config_load(void)
     v = pp_config.max_memory >> 20;
     load_uint("POOLPROBE_MAX_MEMORY_MB", 1, 1ull << 30, &v);
     pp_config.max_memory = v << 20;
+
+    v = pp_config.sample_every;
+    load_uint("POOLPROBE_SAMPLE", 1, 1000000, &v);
+    pp_config.sample_every = (uint32_t)v;
 
     const char *interval = getenv("POOLPROBE_INTERVAL");
     if (interval && !parse_seconds(interval, &pp_config.interval_ns))

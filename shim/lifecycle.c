@@ -136,6 +136,8 @@ void pp_start(void)
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     pp_thread_init();
+    if (pp_config.sample_every > 1)
+        pp_live_filter_init();
     char *exe = pp_arena_alloc(4096);
     if (exe) {
         ssize_t n = readlink("/proc/self/exe", exe, 4095);

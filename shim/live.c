@@ -37,6 +37,39 @@ static inline uint64_t mix(uintptr_t p)
     return (uint64_t)(p >> 4) * 0x9e3779b97f4a7c15ull;
 }
 
+/* Sampling mode only: a counting filter over addresses, so the free of a block that was never
+ * sampled (most of them) costs one byte load instead of a locked table probe. A counter stuck
+ * at 255 stays there (the lookup is then merely not skipped). */
+#define FILTER_SLOTS (1u << 20)
+static _Atomic(unsigned char) *filter;
+
+static inline _Atomic(unsigned char) *filter_slot(uint64_t h)
+{
+    return &filter[(h >> 8) & (FILTER_SLOTS - 1)];
+}
+
+void pp_live_filter_init(void)
+{
+    filter = pp_arena_map(FILTER_SLOTS);
+}
+
+int pp_live_maybe_tracked(const void *p)
+{
+    return !filter || atomic_load_explicit(filter_slot(mix((uintptr_t)p)), memory_order_relaxed);
+}
+
+static void filter_add(uint64_t h, int delta)
+{
+    if (!filter)
+        return;
+    _Atomic(unsigned char) *c = filter_slot(h);
+    unsigned char v = atomic_load_explicit(c, memory_order_relaxed);
+    while (v != 255 && !(delta < 0 && v == 0) &&
+           !atomic_compare_exchange_weak_explicit(c, &v, (unsigned char)(v + delta),
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+
 static inline struct shard *shard_of(uint64_t h)
 {
     return &shards[h >> 56];
@@ -90,10 +123,14 @@ int pp_live_insert(const void *p, const struct pp_live *e)
     };
     int ok = 1;
     pp_spin_lock(&s->lock);
-    if ((!s->slots || (s->count + 1) * 10 > (s->mask + 1) * 7) && !grow(s))
+    if ((!s->slots || (s->count + 1) * 10 > (s->mask + 1) * 7) && !grow(s)) {
         ok = 0;
-    else
+    } else {
+        uint32_t before = s->count;
         place(s, &entry);
+        if (s->count != before)
+            filter_add(h, +1); /* a new entry, not a stale one replaced */
+    }
     pp_spin_unlock(&s->lock);
     return ok;
 }
@@ -132,6 +169,7 @@ int pp_live_remove(const void *p, struct pp_live *e)
             }
             s->slots[i].key = 0;
             s->count--;
+            filter_add(h, -1);
         }
     }
     pp_spin_unlock(&s->lock);
@@ -160,4 +198,6 @@ void pp_live_reset_after_fork(void)
         s->count = 0;
         atomic_store(&s->lock.held, 0);
     }
+    if (filter)
+        memset((void *)filter, 0, FILTER_SLOTS);
 }

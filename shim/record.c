@@ -8,6 +8,20 @@
  */
 #include "shim.h"
 
+/* Sampling: each allocation is recorded with probability 1/sample_every, independently, so
+ * per-stack counts scaled by sample_every are unbiased estimates. */
+static int sampled(struct pp_thread *t)
+{
+    uint64_t x = t->rng;
+    if (PP_UNLIKELY(!x))
+        x = (pp_now_ns() ^ ((uint64_t)t->index << 32) ^ pp_process.pid) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t->rng = x;
+    return ((x >> 32) * pp_config.sample_every) >> 32 == 0;
+}
+
 void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
                      uintptr_t ret, uintptr_t cfa)
 {
@@ -15,6 +29,12 @@ void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call cal
     /* Only this thread writes its sequence; others read it (relaxed) for lifetimes. */
     uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
     atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+    if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t)) {
+        /* Process totals stay exact; only the per-stack figures are sampled. */
+        t->allocs++;
+        t->alloc_bytes += size;
+        return;
+    }
     struct pp_stack *s = pp_framecache_lookup(t, ret, cfa);
     if (!s) {
         uintptr_t ips[PP_MAX_DEPTH + 16];
@@ -69,8 +89,10 @@ void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
 {
     struct pp_live e;
     t->calls[PP_CALL_FREE]++;
-    if (!pp_live_remove(p, &e)) {
-        atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
+    if (!pp_live_maybe_tracked(p) || !pp_live_remove(p, &e)) {
+        /* Sampling leaves most blocks untracked on purpose: count only real surprises. */
+        if (pp_config.sample_every == 1)
+            atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
         return;
     }
     book_free(t, &e, caller);
@@ -79,7 +101,7 @@ void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
 int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old)
 {
     (void)t;
-    return pp_live_remove(p, old);
+    return pp_live_maybe_tracked(p) && pp_live_remove(p, old);
 }
 
 void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
@@ -88,8 +110,10 @@ void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_liv
     if (new_p || new_size == 0)
         t->calls[PP_CALL_REALLOC]++;
     if (!tracked) {
-        /* A block from before we started (or from the parent of a fork): stays untracked. */
-        atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
+        /* A block from before we started, from the parent of a fork, or not sampled: it stays
+         * untracked. */
+        if (pp_config.sample_every == 1)
+            atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
         return;
     }
     if (new_p) {

@@ -55,6 +55,7 @@ struct pp_config {
     uint64_t max_memory;    /* POOLPROBE_MAX_MEMORY_MB: cap on the shim's own memory */
     uint64_t interval_ns;   /* POOLPROBE_INTERVAL seconds (default 1, 0 = only at exit):
                                how often a snapshot trace is rewritten while running */
+    uint32_t sample_every;  /* POOLPROBE_SAMPLE: record 1 allocation in N at random (1 = all) */
 };
 #define PP_MAX_DEPTH 256
 PP_HIDDEN extern struct pp_config pp_config;
@@ -136,6 +137,7 @@ struct pp_thread {
     uint64_t allocs, frees, alloc_bytes;
     struct pp_stack_ref *cache;     /* this thread's view of the stack table (uthash) */
     struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
+    uint64_t rng;                   /* sampling: xorshift64 state, never 0 */
     int framecache_failed;          /* no stack bounds: never cache on this thread */
 };
 #define PP_MAX_THREADS 65536
@@ -199,6 +201,9 @@ struct pp_live {
 PP_HIDDEN int pp_live_insert(const void *p, const struct pp_live *e);
 /* Removes p's entry into *e; 0 if p is not tracked. */
 PP_HIDDEN int pp_live_remove(const void *p, struct pp_live *e);
+/* Sampling mode: a filter that lets most frees of unsampled blocks skip the table. */
+PP_HIDDEN void pp_live_filter_init(void);
+PP_HIDDEN int pp_live_maybe_tracked(const void *p); /* 0 = certainly not in the table */
 PP_HIDDEN void pp_live_lock_for_fork(void);
 PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);

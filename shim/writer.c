@@ -109,7 +109,7 @@ static void encode_process(struct tbuf *b)
     put_u64(b, now - pp_process.start_mono_ns);
     put_u32(b, pp_thread_count());
     put_u32(b, pp_config.depth);
-    put_u32(b, 1);
+    put_u32(b, pp_config.sample_every);
     put_u32(b, pp_process.flags);
     put_u64(b, atomic_load(&pp_process.untracked_frees));
     put_u64(b, atomic_load(&pp_process.ops));
