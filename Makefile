@@ -125,6 +125,18 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report \
 	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h
 
+# Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
+# whose tests replay the crashes fuzzing found (tests/fuzz/crashes/).
+$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit \
+	    $^ -o $@ $(ANALYZER_LIBS)
+
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	@$(MAKE) --no-print-directory all $(WORKLOAD_BINS) $(B)/fuzz/fuzz_trace
+	@scripts/fuzz.sh
+
 clean:
 	rm -rf $(B)
 

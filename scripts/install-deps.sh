@@ -1,8 +1,9 @@
 #!/bin/sh
 # install-deps.sh — install what poolprobe needs to build and test, and nothing that is already there.
 #
-# Usage: scripts/install-deps.sh [--bench] [--check]
+# Usage: scripts/install-deps.sh [--bench] [--fuzz] [--check]
 #   --bench   also install heaptrack (used only by `make bench` for comparison)
+#   --fuzz    also install clang and its libFuzzer runtime (used only by `make fuzz`)
 #   --check   only report what is missing; exit 1 if anything is
 #
 # Idempotent: asks dpkg which packages are missing and runs apt-get only for those. Runs as root
@@ -13,6 +14,7 @@ set -eu
 PACKAGES="build-essential pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev
 libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file"
 BENCH_PACKAGES="heaptrack"
+FUZZ_PACKAGES="clang libclang-rt-dev"
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -21,9 +23,10 @@ check_only=0
 for arg in "$@"; do
     case $arg in
     --bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+    --fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
     --check) check_only=1 ;;
     -h | --help)
-        sed -n '2,11s/^# \{0,1\}//p' "$0"
+        sed -n '2,12s/^# \{0,1\}//p' "$0"
         exit 0
         ;;
     *) die "unknown option: $arg (try --help)" ;;
