@@ -117,7 +117,8 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
         fprintf(out, "  %" PRIu64 " frees of blocks allocated before tracing started\n",
                 r->untracked_frees);
     if (r->sample_every > 1)
-        fprintf(out, "  note: sampled 1 in %" PRIu32 " calls: counts are of sampled calls\n",
+        fprintf(out, "  note: sampled 1 in %" PRIu32 " allocations: per-site figures are estimates\n"
+                     "  (scaled back); totals are exact but the peak is of sampled blocks only\n",
                 r->sample_every);
     if (r->snapshot)
         fprintf(out, "  note: snapshot taken while the process ran\n");

@@ -385,6 +385,8 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         r->allocs += t->totals.allocs;
         r->frees += t->totals.frees;
         r->bytes += t->totals.alloc_bytes;
+        /* When sampling, this is the peak of the sampled blocks only: not scaled, since one
+         * sampled big block would scale into a peak that never was. */
         r->peak_live_bytes += t->totals.peak_live_bytes;
         r->untracked_frees += t->process.untracked_frees;
         r->ops += t->process.ops;

@@ -89,6 +89,9 @@ void pp_config_load(void)
     v = pp_config.sample_every;
     load_uint("POOLPROBE_SAMPLE", 1, 1000000, &v);
     pp_config.sample_every = (uint32_t)v;
+    v = 0;
+    load_uint("POOLPROBE_SAMPLE_SEED", 0, UINT64_MAX, &v);
+    pp_config.sample_seed = v;
 
     const char *interval = getenv("POOLPROBE_INTERVAL");
     if (interval && !parse_seconds(interval, &pp_config.interval_ns))

@@ -194,8 +194,11 @@ void pp_maybe_snapshot(uint64_t now_ns)
     uint64_t last = atomic_load_explicit(&last_snapshot_ns, memory_order_relaxed);
     if (PP_LIKELY(!pp_config.interval_ns || now_ns - last < pp_config.interval_ns))
         return;
-    /* One thread wins the interval; the others go on at once. */
-    if (atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
+    /* One thread wins the interval; the others go on at once. Once the exit-time write has
+     * begun (state no longer TRACKING), a thread still inside a hook must not start a snapshot
+     * that the final write would then have to wait for. */
+    if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
+        atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
         pp_write_trace(1);
 }
 

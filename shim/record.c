@@ -14,7 +14,9 @@ static int sampled(struct pp_thread *t)
 {
     uint64_t x = t->rng;
     if (PP_UNLIKELY(!x))
-        x = (pp_now_ns() ^ ((uint64_t)t->index << 32) ^ pp_process.pid) | 1;
+        x = ((pp_config.sample_seed ? pp_config.sample_seed * 0x9e3779b97f4a7c15ull
+                                    : pp_now_ns() ^ pp_process.pid) ^
+             ((uint64_t)t->index << 32)) | 1;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -90,9 +92,12 @@ void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
     struct pp_live e;
     t->calls[PP_CALL_FREE]++;
     if (!pp_live_maybe_tracked(p) || !pp_live_remove(p, &e)) {
-        /* Sampling leaves most blocks untracked on purpose: count only real surprises. */
+        /* Sampling leaves most blocks untracked on purpose: they still count in the (exact)
+         * process totals, and only an exact run counts untracked frees as surprises. */
         if (pp_config.sample_every == 1)
             atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
+        else
+            t->frees++;
         return;
     }
     book_free(t, &e, caller);

@@ -56,6 +56,8 @@ struct pp_config {
     uint64_t interval_ns;   /* POOLPROBE_INTERVAL seconds (default 1, 0 = only at exit):
                                how often a snapshot trace is rewritten while running */
     uint32_t sample_every;  /* POOLPROBE_SAMPLE: record 1 allocation in N at random (1 = all) */
+    uint64_t sample_seed;   /* POOLPROBE_SAMPLE_SEED: fixed seed for repeatable sampling (0 =
+                               from the clock) */
 };
 #define PP_MAX_DEPTH 256
 PP_HIDDEN extern struct pp_config pp_config;

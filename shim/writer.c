@@ -356,7 +356,27 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 }
 
 static atomic_int writing;
+/* This thread is inside pp_write_trace (a signal handler that calls exit() may interrupt it). */
+static __thread int writing_here __attribute__((tls_model("initial-exec")));
 static int warned_foreign, warned_failure;
+
+/* Takes the writer. A snapshot gives way to any write in progress. The final write (exit) must
+ * not: if it returned while another thread is in the middle of a snapshot, exit_group would
+ * kill that thread before its rename, leaving the previous snapshot (or no trace at all) and a
+ * stray temporary file. So it waits for the snapshot to finish, for at most about 5 seconds,
+ * and never for its own thread (an exit() from a signal handler that interrupted a snapshot). */
+static int take_writer(int snapshot)
+{
+    for (int waited_ms = 0;; waited_ms++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&writing, &expected, 1))
+            return 1;
+        if (snapshot || writing_here || waited_ms >= 5000)
+            return 0;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
 
 /* A snapshot that cannot be written is said once; the final write says it again. */
 #define WRITE_FAILED(...)                                                                      \
@@ -368,9 +388,9 @@ static int warned_foreign, warned_failure;
 
 void pp_write_trace(int snapshot)
 {
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&writing, &expected, 1))
+    if (!take_writer(snapshot))
         return;
+    writing_here = 1;
     int saved_errno = errno;
     pp_modules_scan();
 
@@ -428,5 +448,6 @@ out:
     if (b.base)
         munmap(b.base, b.cap);
     errno = saved_errno;
+    writing_here = 0;
     atomic_store(&writing, 0);
 }

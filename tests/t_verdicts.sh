@@ -91,4 +91,19 @@ check_status "--threshold with an unknown name exits 2" 2 "$REPORT" -t nope=1 "$
 check_status "--threshold with a bad value exits 2" 2 "$REPORT" -t min_share=x "$TMP/s3000.bin"
 check "--list-thresholds names big_enough_bytes" sh -c "'$REPORT' --list-thresholds | grep -q big_enough_bytes"
 
+# Sampling (1 call in 4, fixed seed): the same verdict as exact mode for every site holding 1%
+# or more of the allocations, and the report says its figures are estimates.
+profiled "verdicts-sampled" "$TMP/vs.bin" -- env POOLPROBE_SAMPLE=4 POOLPROBE_SAMPLE_SEED=7 \
+    "$WORKLOADS/verdicts" 30000
+report_to "$TMP/vs.json" "$TMP/vs.bin"
+check_eq "sampled report is marked as estimates" true "$(json_get "$TMP/vs.json" .sampled)"
+verdicts_of() { # verdicts_of JSON: "key verdict" of the sites holding >= 1% of allocations
+    json_get "$1" '.totals.allocs as $all | [.sites[] | select(.allocs >= $all / 100)
+        | "\(.key) \(.verdict)"] | sort | join(",")'
+}
+check_eq "sampled verdicts equal exact verdicts (sites >= 1%)" "$(verdicts_of "$TMP/v30000.json")" \
+    "$(verdicts_of "$TMP/vs.json")"
+"$REPORT" "$TMP/vs.bin" >"$TMP/vs.txt"
+check "sampled text report says estimates" grep -q "estimate" "$TMP/vs.txt"
+
 LIB_FINISHED=1
