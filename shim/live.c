@@ -1,10 +1,15 @@
 /* live.c — the side table: for every live block, which stack allocated it, when, and how big.
  *
  * Frees need the allocation's stack id, size, time and thread sequence, and may come from any
- * thread. The table is split into 256 shards by pointer hash, each an open-addressing array
- * with linear probing and backward-shift deletion (no tombstones), behind its own spinlock, so
- * threads rarely meet on a lock. An entry is 32 bytes; arrays grow at 70% load, so a live block
- * costs 32-46 bytes here (64 just after a shard doubles). Arrays are mapped from the arena.
+ * thread. The table is split into 256 shards by pointer hash, each an open-addressing table with
+ * linear probing and backward-shift deletion (no tombstones), behind its own spinlock, so
+ * threads rarely meet on a lock.
+ *
+ * Memory is the point of the layout: 32 bytes a block (8-byte key, 24-byte payload), keys and
+ * payloads in separate arrays so a probe walks 8-byte keys only, and tables grow by a quarter
+ * (home slots by multiply-shift, so a capacity need not be a power of two) between 68% and 85%
+ * load: 38-47 bytes per live block, never the 64-91 of a doubling table. Arrays come from the
+ * arena's page mappings.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -13,11 +18,11 @@
 
 #define NSHARDS 256
 #define INITIAL_SLOTS 256
+#define MAX_LOAD_PCT 85
 #define SIZE_BITS 39  /* sizes up to 512 GiB are kept exactly; larger ones are clamped */
 #define STACK_BITS 24
 
-struct slot {
-    uintptr_t key;          /* the block's address; 0 = empty */
+struct payload {
     uint64_t time_ns;
     uint64_t seq_thread;    /* allocating thread's sequence << 16 | thread index */
     uint64_t size_stack;    /* size << 25 | realloced << 24 | stack id */
@@ -26,8 +31,9 @@ struct slot {
 struct shard {
     pp_spinlock lock;
     uint32_t count;
-    size_t mask;
-    struct slot *slots;
+    uint32_t cap;           /* slots; 0 until the first insert */
+    uintptr_t *keys;        /* block addresses, 0 = empty; cap of them, then the payloads */
+    struct payload *vals;
 } __attribute__((aligned(64))); /* one cache line each: no false sharing between shards */
 
 static struct shard shards[NSHARDS];
@@ -75,37 +81,54 @@ static inline struct shard *shard_of(uint64_t h)
     return &shards[h >> 56];
 }
 
-static inline size_t home(const struct shard *s, uint64_t h)
+/* Home slot: bits 24..55 of the hash scaled to [0, cap) (bits 56..63 chose the shard). */
+static inline uint32_t home(const struct shard *s, uint64_t h)
 {
-    return (size_t)(h >> 20) & s->mask;
+    return (uint32_t)((((h >> 24) & 0xffffffffull) * s->cap) >> 32);
 }
 
-static void place(struct shard *s, const struct slot *e)
+static inline uint32_t next(const struct shard *s, uint32_t i)
 {
-    size_t i = home(s, mix(e->key));
-    while (s->slots[i].key && s->slots[i].key != e->key)
-        i = (i + 1) & s->mask;
-    if (!s->slots[i].key)
-        s->count++;
-    s->slots[i] = *e;
+    return i + 1 == s->cap ? 0 : i + 1;
+}
+
+static size_t table_bytes(uint32_t cap)
+{
+    return (size_t)cap * (sizeof(uintptr_t) + sizeof(struct payload));
+}
+
+/* Index of key's slot, or of the empty slot where it would go. */
+static uint32_t find(const struct shard *s, uintptr_t key, uint64_t h)
+{
+    uint32_t i = home(s, h);
+    while (s->keys[i] && s->keys[i] != key)
+        i = next(s, i);
+    return i;
 }
 
 static int grow(struct shard *s)
 {
-    size_t old_n = s->slots ? s->mask + 1 : 0;
-    size_t n = old_n ? old_n * 2 : INITIAL_SLOTS;
-    struct slot *fresh = pp_arena_map(n * sizeof *fresh);
-    if (!fresh)
+    uint32_t old_cap = s->cap;
+    uint64_t want = old_cap ? (uint64_t)old_cap + old_cap / 4 : INITIAL_SLOTS;
+    if (want > UINT32_MAX / 2)
         return 0;
-    struct slot *old = s->slots;
-    s->slots = fresh;
-    s->mask = n - 1;
-    s->count = 0;
-    for (size_t i = 0; i < old_n; i++)
-        if (old[i].key)
-            place(s, &old[i]);
-    if (old)
-        pp_arena_unmap(old, old_n * sizeof *old);
+    uint32_t cap = ((uint32_t)want + 15) & ~15u;
+    uintptr_t *keys = pp_arena_map(table_bytes(cap));
+    if (!keys)
+        return 0;
+    uintptr_t *old_keys = s->keys;
+    struct payload *old_vals = s->vals;
+    s->keys = keys;
+    s->vals = (struct payload *)(keys + cap);
+    s->cap = cap;
+    for (uint32_t i = 0; i < old_cap; i++)
+        if (old_keys[i]) {
+            uint32_t j = find(s, old_keys[i], mix(old_keys[i]));
+            s->keys[j] = old_keys[i];
+            s->vals[j] = old_vals[i];
+        }
+    if (old_keys)
+        pp_arena_unmap(old_keys, table_bytes(old_cap));
     return 1;
 }
 
@@ -114,8 +137,7 @@ int pp_live_insert(const void *p, const struct pp_live *e)
     uint64_t h = mix((uintptr_t)p);
     struct shard *s = shard_of(h);
     uint64_t size = e->size < (1ull << SIZE_BITS) ? e->size : (1ull << SIZE_BITS) - 1;
-    struct slot entry = {
-        .key = (uintptr_t)p,
+    struct payload val = {
         .time_ns = e->time_ns,
         .seq_thread = e->seq << 16 | e->thread,
         .size_stack = size << (STACK_BITS + 1) | (uint64_t)(e->realloced != 0) << STACK_BITS |
@@ -123,13 +145,17 @@ int pp_live_insert(const void *p, const struct pp_live *e)
     };
     int ok = 1;
     pp_spin_lock(&s->lock);
-    if ((!s->slots || (s->count + 1) * 10 > (s->mask + 1) * 7) && !grow(s)) {
+    if ((uint64_t)(s->count + 1) * 100 > (uint64_t)s->cap * MAX_LOAD_PCT && !grow(s)) {
         ok = 0;
     } else {
-        uint32_t before = s->count;
-        place(s, &entry);
-        if (s->count != before)
-            filter_add(h, +1); /* a new entry, not a stale one replaced */
+        uint32_t i = find(s, (uintptr_t)p, h);
+        if (!s->keys[i]) {
+            /* A new entry; an existing one is a stale block whose free we never saw. */
+            s->keys[i] = (uintptr_t)p;
+            s->count++;
+            filter_add(h, +1);
+        }
+        s->vals[i] = val;
     }
     pp_spin_unlock(&s->lock);
     return ok;
@@ -141,12 +167,10 @@ int pp_live_remove(const void *p, struct pp_live *e)
     struct shard *s = shard_of(h);
     int found = 0;
     pp_spin_lock(&s->lock);
-    if (s->slots) {
-        size_t i = home(s, h);
-        while (s->slots[i].key && s->slots[i].key != (uintptr_t)p)
-            i = (i + 1) & s->mask;
-        if (s->slots[i].key) {
-            const struct slot *x = &s->slots[i];
+    if (s->cap) {
+        uint32_t i = find(s, (uintptr_t)p, h);
+        if (s->keys[i]) {
+            const struct payload *x = &s->vals[i];
             e->time_ns = x->time_ns;
             e->seq = x->seq_thread >> 16;
             e->thread = (uint16_t)x->seq_thread;
@@ -155,19 +179,20 @@ int pp_live_remove(const void *p, struct pp_live *e)
             e->stack_id = (uint32_t)(x->size_stack & ((1u << STACK_BITS) - 1));
             found = 1;
             /* Backward-shift deletion: pull later entries of the probe run into the hole. */
-            size_t j = i;
+            uint32_t j = i;
             for (;;) {
-                j = (j + 1) & s->mask;
-                if (!s->slots[j].key)
+                j = next(s, j);
+                if (!s->keys[j])
                     break;
-                size_t k = home(s, mix(s->slots[j].key));
+                uint32_t k = home(s, mix(s->keys[j]));
                 int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
                 if (stays)
                     continue;
-                s->slots[i] = s->slots[j];
+                s->keys[i] = s->keys[j];
+                s->vals[i] = s->vals[j];
                 i = j;
             }
-            s->slots[i].key = 0;
+            s->keys[i] = 0;
             s->count--;
             filter_add(h, -1);
         }
@@ -193,8 +218,8 @@ void pp_live_reset_after_fork(void)
 {
     for (int i = 0; i < NSHARDS; i++) {
         struct shard *s = &shards[i];
-        if (s->slots)
-            memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
+        if (s->keys)
+            memset(s->keys, 0, (size_t)s->cap * sizeof *s->keys);
         s->count = 0;
         atomic_store(&s->lock.held, 0);
     }
