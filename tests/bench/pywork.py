@@ -21,6 +21,8 @@ def make_records(n, seed):
             "name": "user-%05d-%s" % (i, "abcdefghij"[x % 10] * (1 + x % 7)),
             "score": (x >> 8) % 10007,
             "tags": ["t%d" % ((x >> k) % 13) for k in range(0, 12, 3)],
+            "attrs": {"a%02d" % k: (x >> k) & 0xff for k in range(40)},
+            "text": " ".join("w%d" % ((x >> (k % 24)) % 97) for k in range(90 + x % 40)),
         })
     return records
 
@@ -41,9 +43,18 @@ def word_counts(records):
     return counts
 
 
+def text_stats(records):
+    """Sorted word lists per record: list item arrays and strings big enough for malloc."""
+    total = 0
+    for r in records:
+        words = sorted(r["text"].split())
+        total += len(words[0]) + len(words[-1]) + len(sorted(r["attrs"].values(), reverse=True))
+    return total
+
+
 def main():
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    n = int(25000 * scale)
+    n = int(5000 * scale)
     digest = 0
     for rnd in range(3):
         records = make_records(n, 12345 + rnd)
@@ -52,10 +63,11 @@ def main():
         back.sort(key=lambda r: (r["score"], r["name"]))
         by_tag = index_by_tag(back)
         counts = word_counts(back)
+        ts = text_stats(back)
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         lines = ["%s:%d" % (t, len(ids)) for t, ids in sorted(by_tag.items())]
         report = ";".join(lines)
-        digest = (digest * 31 + len(text) + sum(r["score"] for r in back[:100])) % 1000000007
+        digest = (digest * 31 + len(text) + ts + sum(r["score"] for r in back[:100])) % 1000000007
         print("round %d: %d records, %d json bytes, first %s, top %s, tags %s"
               % (rnd, len(back), len(text), back[0]["name"], top, report[:60]))
     print("digest %d" % digest)
