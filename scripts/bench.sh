@@ -3,8 +3,7 @@
 #
 # Usage: scripts/bench.sh   (after `make all`; run from anywhere, works from the tree's top)
 #   BENCH_RUNS=N     rounds per measurement (default 5; BENCH_RUNS=1 for a quick look)
-#   BENCH_SAMPLE=N   also run alloc-1t under POOLPROBE_SAMPLE=N (default: only when
-#                    poolprobe-report --help mentions sampling, then with N=100)
+#   BENCH_SAMPLE=N   run alloc-1t under POOLPROBE_SAMPLE=N for the sampling figure (default 100)
 #
 # Five workloads (allocbench on 1 and 2 threads, sqlite3, python3, cppcheck) run natively, under
 # the shim and under heaptrack (when installed), the three alternating within each round and the
@@ -216,6 +215,7 @@ build_cmds=(
     "gcc -O2 -g -pthread -fno-omit-frame-pointer -fno-optimize-sibling-calls tests/bench/allocbench.c -o $BB/allocbench"
     "gcc -O2 -g -pthread tests/bench/livemem.c -o $BB/livemem"
     "gcc -O1 -g -pthread -fno-inline -fno-optimize-sibling-calls tests/bench/manystacks.c -o $BB/manystacks"
+    "gcc -O2 -g -pthread tests/bench/costmodel.c -o $BB/costmodel"
     "tests/bench/gen_sql.sh 200000 > $BB/work.sql"
     "$python tests/bench/gen_c.py 60 > $BB/big.c"
 )
@@ -421,9 +421,8 @@ main() {
     echo
 
     # --- d. sampling ----------------------------------------------------------------------------
-    local help sample_x=""
-    help=$("$REPORT" --help 2>&1 || true)
-    case $help in *[Ss]ampl*) sample=${sample:-100} ;; esac
+    local sample_x=""
+    sample=${sample:-100}
     if [ -n "$sample" ]; then
         echo "d. sampling: alloc-1t under POOLPROBE_SAMPLE=$sample (median of $runs)"
         set_workload alloc-1t
@@ -440,6 +439,13 @@ main() {
     else
         echo "d. sampling: not available"
     fi
+    echo
+
+    # --- e. the cost model behind the checklist's "big enough" ------------------------------------
+    echo "e. cost model: malloc+free against a free list, ns per object (README, The checklist)"
+    echo "  \$ $BB/costmodel"
+    progress "cost model"
+    "$BB/costmodel" | sed 's/^/    /'
     echo
 
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -484,7 +490,8 @@ main() {
         printf "$tfmt" "  the same with --group-by stack < 5 s" "$rep_stack s" \
             "$(verdict "$rep_stack < 5" "$rep_stack")"
         if [ -n "$sample_x" ]; then
-            printf "$tfmt" "alloc-1t sampled 1/$sample (no target)" "$(as_x "$sample_x")" "-"
+            printf "$tfmt" "alloc-1t sampled 1/$sample <= 1.3x" "$(as_x "$sample_x")" \
+                "$(verdict "$sample_x <= 1.3" "$sample_x")"
         fi
         if [ -s "$problems" ]; then
             printf "$tfmt" "every run completes with the same output" \
