@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "report_json.h"
 #include "symbolize.h"
@@ -354,4 +356,48 @@ int pp_summary_load(struct pp_summary *s, const char *path,
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
     fclose(f);
     return load_json(s, path, root, &jerr, err, errlen);
+}
+
+int pp_baseline_write(const char *path, const struct pp_report *report, char *err,
+                      size_t errlen)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + sizeof ".XXXXXX");
+    if (!tmp) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".XXXXXX", sizeof ".XXXXXX");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file beside it: %s", strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    /* mkstemp makes 0600; a baseline is meant to be committed and read by others. */
+    mode_t mask = umask(0);
+    umask(mask);
+    int rc = -1;
+    FILE *f = NULL;
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "w"))) {
+        snprintf(err, errlen, "cannot write: %s", strerror(errno));
+        close(fd);
+    } else if (pp_report_json(f, report, 0) != 0) {
+        snprintf(err, errlen, "out of memory while writing JSON");
+        fclose(f);
+    } else if (fflush(f) != 0 || ferror(f) || fsync(fd) != 0) {
+        snprintf(err, errlen, "write error: %s", strerror(errno));
+        fclose(f);
+    } else if (fclose(f) != 0) {
+        snprintf(err, errlen, "write error: %s", strerror(errno));
+    } else if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot rename the temporary file over it: %s", strerror(errno));
+    } else {
+        rc = 0;
+    }
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
 }

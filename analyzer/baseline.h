@@ -67,4 +67,10 @@ int pp_summary_index(struct pp_summary *summary, char *err, size_t errlen);
 
 void pp_summary_free(struct pp_summary *summary);
 
+/* Write report as the JSON document --format json prints (all sites) to path, atomically: a
+ * temporary file beside it, renamed over path once complete, so an interrupted update never
+ * leaves half a baseline. Never prints: -1 with one line in err (without the file name). */
+int pp_baseline_write(const char *path, const struct pp_report *report, char *err,
+                      size_t errlen);
+
 #endif

@@ -1,9 +1,10 @@
 /* main.c — the poolprobe-report command line: options, reading the traces, choosing the output,
  * and the exit code. Nothing else decides an exit code or prints an error.
  *
- * Exit codes follow diff(1): 0 success, 1 reserved for the coming regression gate
- * (--baseline), 2 trouble (usage, unreadable or corrupt trace, write error). Errors are one line:
- * "poolprobe-report: error: FILE: what is wrong".
+ * Exit codes follow diff(1): 0 success (and, with --baseline, no regression), 1 the regression
+ * gate (--baseline) found at least one regression, 2 trouble (usage, unreadable or corrupt
+ * trace or baseline, write error). Errors are one line: "poolprobe-report: error: FILE: what is
+ * wrong".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,11 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "checklist.h"
+#include "gate.h"
 #include "report_explain.h"
+#include "report_gate.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "sites.h"
+#include "suppress.h"
 #include "symbolize.h"
 #include "trace_format.h"
 #include "trace_reader.h"
@@ -26,11 +31,11 @@
 
 enum pp_exit {
     PP_EXIT_OK = 0,
-    PP_EXIT_REGRESSION = 1, /* reserved: --baseline found a regression */
+    PP_EXIT_REGRESSION = 1, /* --baseline found a regression */
     PP_EXIT_TROUBLE = 2,
 };
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON };
+enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
 
 struct options {
     enum output_format format;
@@ -41,6 +46,15 @@ struct options {
     struct pp_thresholds thresholds;
     const char *site_pattern; /* --site: explain the matching sites in full */
     bool help, version, list_thresholds;
+    /* the regression gate */
+    const char *baseline;       /* --baseline: compare with this trace or JSON report */
+    const char *write_baseline; /* --write-baseline: write the JSON report here */
+    const char **suppress;      /* --suppress files (pointers into argv) */
+    size_t nsuppress;
+    struct pp_gate_thresholds gate;
+    bool gate_threshold_set;    /* some --gate-threshold was given */
+    bool has_ops;               /* --ops given */
+    uint64_t ops;
 };
 
 static void usage(FILE *out)
@@ -50,7 +64,8 @@ static void usage(FILE *out)
             "Report allocations per site from poolprobe traces (several traces are merged,\n"
             "e.g. a parent process and its children).\n"
             "\n"
-            "  -f, --format=FORMAT       text (default) or json\n"
+            "  -f, --format=FORMAT       text (default) or json; with --baseline also\n"
+            "                            markdown (for a pull-request comment)\n"
             "  -g, --group-by=WHAT       site (default): by allocating function and line;\n"
             "                            stack: by the full call stack\n"
             "  -n, --top=N               show only the N sites with the most allocations\n"
@@ -62,10 +77,23 @@ static void usage(FILE *out)
             "                            skip like malloc ('*' matches any text); repeatable\n"
             "      --no-default-wrappers do not skip the built-in wrappers (xmalloc, g_malloc,\n"
             "                            PyMem_Malloc, CRYPTO_malloc, std::allocator...)\n"
+            "\n"
+            "Regression gate (exit 1 when allocations regressed against BASE):\n"
+            "  -b, --baseline=BASE       compare with BASE, a trace or a JSON report\n"
+            "      --write-baseline=FILE write the JSON report (all sites) to FILE, the\n"
+            "                            baseline to commit; without --baseline, only that\n"
+            "      --gate-threshold=NAME=VALUE  override a gate threshold (VALUE or off);\n"
+            "                            repeatable; see --list-thresholds\n"
+            "      --suppress=FILE       site patterns (one a line, '*' matches any text,\n"
+            "                            '#' comments) accepted as they are; repeatable\n"
+            "      --ops=N               operations the current run made (default: what the\n"
+            "                            program declared, or $POOLPROBE_OPS); with ops on\n"
+            "                            both sides, counts are compared per operation\n"
             "  -h, --help                show this help and exit\n"
             "  -V, --version             show the version and exit\n"
             "\n"
-            "Exit status: 0 success, 2 trouble (bad usage, unreadable or corrupt trace).\n");
+            "Exit status: 0 success (no regression), 1 regression (--baseline), 2 trouble\n"
+            "(bad usage, unreadable or corrupt trace or baseline).\n");
 }
 
 __attribute__((format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
@@ -99,11 +127,30 @@ static int add_wrappers(struct options *o, const char *list)
     return 0;
 }
 
+/* A decimal count (no sign); -1 when text is not one. */
+static int parse_count(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || text[0] == '+' || text[0] == ' ')
+        return -1;
+    *out = n;
+    return 0;
+}
+
 /* Fill o from argv; on a usage error print it and return -1. *first_trace is argv's index of
  * the first trace path. */
 static int parse_options(int argc, char **argv, struct options *o, int *first_trace)
 {
-    enum { OPT_NO_DEFAULT_WRAPPERS = 256, OPT_LIST_THRESHOLDS };
+    enum {
+        OPT_NO_DEFAULT_WRAPPERS = 256,
+        OPT_LIST_THRESHOLDS,
+        OPT_WRITE_BASELINE,
+        OPT_GATE_THRESHOLD,
+        OPT_SUPPRESS,
+        OPT_OPS,
+    };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"group-by", required_argument, NULL, 'g'},
@@ -113,21 +160,28 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"site", required_argument, NULL, 's'},
         {"threshold", required_argument, NULL, 't'},
         {"list-thresholds", no_argument, NULL, OPT_LIST_THRESHOLDS},
+        {"baseline", required_argument, NULL, 'b'},
+        {"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
+        {"gate-threshold", required_argument, NULL, OPT_GATE_THRESHOLD},
+        {"suppress", required_argument, NULL, OPT_SUPPRESS},
+        {"ops", required_argument, NULL, OPT_OPS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":f:g:n:w:s:t:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:g:n:w:s:t:b:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "text") == 0) {
                 o->format = FORMAT_TEXT;
             } else if (strcmp(optarg, "json") == 0) {
                 o->format = FORMAT_JSON;
+            } else if (strcmp(optarg, "markdown") == 0) {
+                o->format = FORMAT_MARKDOWN;
             } else {
-                usage_error("unknown format '%s' (text or json)", optarg);
+                usage_error("unknown format '%s' (text, json or markdown)", optarg);
                 return -1;
             }
             break;
@@ -175,6 +229,38 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         case OPT_LIST_THRESHOLDS:
             o->list_thresholds = true;
             break;
+        case 'b':
+            o->baseline = optarg;
+            break;
+        case OPT_WRITE_BASELINE:
+            o->write_baseline = optarg;
+            break;
+        case OPT_GATE_THRESHOLD: {
+            char err[256];
+            if (pp_gate_thresholds_set(&o->gate, optarg, err, sizeof err)) {
+                usage_error("%s", err);
+                return -1;
+            }
+            o->gate_threshold_set = true;
+            break;
+        }
+        case OPT_SUPPRESS: {
+            const char **grown = realloc(o->suppress, (o->nsuppress + 1) * sizeof *grown);
+            if (!grown) {
+                fputs("poolprobe-report: error: out of memory\n", stderr);
+                return -1;
+            }
+            o->suppress = grown;
+            o->suppress[o->nsuppress++] = optarg;
+            break;
+        }
+        case OPT_OPS:
+            if (parse_count(optarg, &o->ops)) {
+                usage_error("--ops needs a number of operations, not '%s'", optarg);
+                return -1;
+            }
+            o->has_ops = true;
+            break;
         case 'h':
             o->help = true;
             break;
@@ -196,6 +282,19 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         usage_error("no trace given");
         return -1;
     }
+    if (!o->baseline) {
+        const char *gate_only = o->format == FORMAT_MARKDOWN ? "--format markdown"
+                                : o->nsuppress           ? "--suppress"
+                                : o->gate_threshold_set  ? "--gate-threshold"
+                                                         : NULL;
+        if (gate_only) {
+            usage_error("%s is for the regression gate: give --baseline BASE", gate_only);
+            return -1;
+        }
+    } else if (o->site_pattern) {
+        usage_error("--site and --baseline do not go together");
+        return -1;
+    }
     return 0;
 }
 
@@ -208,6 +307,89 @@ static void list_thresholds(FILE *out, const struct pp_thresholds *t)
         fprintf(out, "  %-20s %-12g %s (default %g)\n      %s\n", info->name, v, info->unit,
                 info->default_value, info->why);
     }
+}
+
+static void list_gate_thresholds(FILE *out, const struct pp_gate_thresholds *t)
+{
+    fprintf(out, "\nRegression gate thresholds (--baseline; override with --gate-threshold\n"
+                 "NAME=VALUE or NAME=off; growth 0.05 = +5%%, share 0.01 = 1%% of all "
+                 "allocations):\n\n");
+    for (size_t i = 0; i < pp_gate_threshold_count; i++) {
+        const struct pp_gate_threshold_info *info = &pp_gate_threshold_table[i];
+        double v = *(const double *)((const char *)t + info->offset);
+        fprintf(out, "  %-20s %-12g %s (default %g)\n      %s\n", info->name, v, info->unit,
+                info->default_value, info->why);
+    }
+}
+
+/* Operations of the current run: --ops, else $POOLPROBE_OPS, else what the programs declared.
+ * -1 with a message when POOLPROBE_OPS is not a number. */
+static int current_ops(const struct options *o, const struct pp_report *report, uint64_t *ops)
+{
+    const char *env = getenv("POOLPROBE_OPS");
+    *ops = report->ops;
+    if (o->has_ops) {
+        *ops = o->ops;
+    } else if (env && *env) {
+        if (parse_count(env, ops)) {
+            fprintf(stderr, "poolprobe-report: error: POOLPROBE_OPS must be a number of "
+                            "operations, not '%s'\n", env);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The regression gate: compare report with the baseline, print the result in the chosen
+ * format (and GitHub annotations on stderr when GITHUB_ACTIONS=true). Returns the exit code. */
+static enum pp_exit run_gate(const struct options *o, const struct pp_report *report,
+                             const char *current_source)
+{
+    enum pp_exit status = PP_EXIT_TROUBLE;
+    struct pp_summary base = {0}, cur = {0};
+    struct pp_suppressions sup = {0};
+    struct pp_gate_result result = {0};
+    char err[512];
+
+    if (pp_summary_load(&base, o->baseline, &o->group, stderr, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s: %s\n", o->baseline, err);
+        goto done;
+    }
+    for (size_t i = 0; i < o->nsuppress; i++) {
+        if (pp_suppressions_load(&sup, o->suppress[i], err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s: %s\n", o->suppress[i], err);
+            goto done;
+        }
+    }
+    if (pp_summary_from_report(&cur, report, current_source, err, sizeof err) ||
+        pp_gate_compare(&base, &cur, &o->gate, &sup, &result)) {
+        fputs("poolprobe-report: error: out of memory\n", stderr);
+        goto done;
+    }
+    if (o->format == FORMAT_JSON) {
+        if (pp_gate_json(stdout, &result, &base, &cur, &o->gate)) {
+            fputs("poolprobe-report: error: out of memory while writing JSON\n", stderr);
+            goto done;
+        }
+    } else if (o->format == FORMAT_MARKDOWN) {
+        pp_gate_markdown(stdout, &result, &base, &cur);
+    } else {
+        pp_gate_text(stdout, &result, &base, &cur);
+    }
+    const char *actions = getenv("GITHUB_ACTIONS");
+    if (actions && strcmp(actions, "true") == 0) {
+        /* stderr: the runner reads workflow commands from both streams, and stdout stays a
+         * clean document (JSON, markdown) for whatever consumes it. */
+        fflush(stdout);
+        pp_gate_annotations(stderr, &result, getenv("GITHUB_WORKSPACE"));
+    }
+    status = result.passed ? PP_EXIT_OK : PP_EXIT_REGRESSION;
+done:
+    pp_gate_result_free(&result);
+    pp_suppressions_free(&sup);
+    pp_summary_free(&cur);
+    pp_summary_free(&base);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -223,10 +405,12 @@ int main(int argc, char **argv)
     int first;
 
     pp_thresholds_default(&opt.thresholds);
+    pp_gate_thresholds_default(&opt.gate);
     if (parse_options(argc, argv, &opt, &first))
         goto cleanup;
     if (opt.list_thresholds) {
         list_thresholds(stdout, &opt.thresholds);
+        list_gate_thresholds(stdout, &opt.gate);
         status = PP_EXIT_OK;
         goto cleanup;
     }
@@ -264,7 +448,31 @@ int main(int argc, char **argv)
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
-    if (opt.site_pattern) {
+    if (current_ops(&opt, &report, &report.ops))
+        goto cleanup;
+    if (opt.baseline) {
+        char source[512];
+        if (ntraces > 1)
+            snprintf(source, sizeof source, "%s and %zu more", argv[first], ntraces - 1);
+        else
+            snprintf(source, sizeof source, "%s", argv[first]);
+        status = run_gate(&opt, &report, source);
+        if (status == PP_EXIT_TROUBLE)
+            goto cleanup;
+    }
+    /* After the gate has read the baseline, so that one file can be compared and updated. */
+    if (opt.write_baseline && pp_baseline_write(opt.write_baseline, &report, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s: %s\n", opt.write_baseline, err);
+        status = PP_EXIT_TROUBLE;
+        goto cleanup;
+    }
+    if (opt.baseline)
+        goto cleanup;
+    if (opt.write_baseline) {
+        printf("wrote baseline %s: %zu sites, %llu allocations, %llu ops\n", opt.write_baseline,
+               report.nsites, (unsigned long long)report.allocs,
+               (unsigned long long)report.ops);
+    } else if (opt.site_pattern) {
         size_t matched = pp_report_explain(stdout, &report, opt.site_pattern);
         if (matched == 0) {
             fprintf(stderr, "poolprobe-report: error: no site matches '%s'\n", opt.site_pattern);
@@ -296,5 +504,6 @@ cleanup:
     for (size_t i = 0; i < opt.nwrappers; i++)
         free(opt.wrappers[i]);
     free(opt.wrappers);
+    free(opt.suppress);
     return status;
 }
