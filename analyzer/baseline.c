@@ -275,13 +275,19 @@ static int load_document(struct pp_summary *s, const json_t *root, char *err, si
     return pp_summary_index(s, err, errlen);
 }
 
+/* input_len: bytes of the JSON text, so an error at its very end reads as a truncation
+ * (jansson words it differently depending on where the cut fell). */
 static int load_json(struct pp_summary *s, const char *source, json_t *root,
-                     const json_error_t *jerr, char *err, size_t errlen)
+                     const json_error_t *jerr, size_t input_len, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     if (!root) {
-        snprintf(err, errlen, "not a valid JSON document: %s (line %d, column %d)", jerr->text,
-                 jerr->line, jerr->column);
+        if (input_len > 0 && jerr->position >= 0 && (size_t)jerr->position >= input_len)
+            snprintf(err, errlen, "truncated: the JSON document ends early (line %d: %s)",
+                     jerr->line, jerr->text);
+        else
+            snprintf(err, errlen, "not a valid JSON document: %s (line %d, column %d)",
+                     jerr->text, jerr->line, jerr->column);
         return -1;
     }
     int rc = -2;
@@ -300,7 +306,7 @@ int pp_summary_load_json_buffer(struct pp_summary *s, const char *source, const 
 {
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    return load_json(s, source, root, &jerr, err, errlen);
+    return load_json(s, source, root, &jerr, len, err, errlen);
 }
 
 /* A trace baseline: read, symbolize and group it exactly as main does the current run. */
@@ -353,9 +359,11 @@ int pp_summary_load(struct pp_summary *s, const char *path,
         return -1;
     }
     json_error_t jerr;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    rewind(f);
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
     fclose(f);
-    return load_json(s, path, root, &jerr, err, errlen);
+    return load_json(s, path, root, &jerr, size < 0 ? SIZE_MAX : (size_t)size, err, errlen);
 }
 
 int pp_baseline_write(const char *path, const struct pp_report *report, char *err,

@@ -132,7 +132,7 @@ for report in "$REPORT" "$REPORT_ASAN"; do
     bad_baseline "a mistyped site$tag" "$TMP/mistyped.json" "$report"
     bad_baseline "a report written with --top$tag" "$TMP/top2.json" "$report"
 done
-check "truncated JSON: says it is cut short" grep -q "premature end of input" \
+check "truncated JSON: says it is cut short" grep -q "truncated: the JSON document ends early" \
     <("$REPORT" --baseline "$TMP/truncated.json" "$TMP/run2.bin" 2>&1)
 check "--top report: says to use --write-baseline" grep -q "write-baseline" \
     <("$REPORT" --baseline "$TMP/top2.json" "$TMP/run2.bin" 2>&1)

@@ -479,7 +479,7 @@ static void test_json(void)
     CHECK_U64(accepted, 0, "no truncation of a baseline is accepted");
 
     refused("junk", "this is not JSON", "not a valid JSON document");
-    refused("truncated", "{\"format\": \"poolprobe-report\", \"vers", "premature end");
+    refused("truncated", "{\"format\": \"poolprobe-report\", \"vers", "truncated: the JSON");
     refused("an empty document", "", "not a valid JSON document");
     refused("an array", "[1, 2]", "not a poolprobe-report JSON document");
     refused("another format", "{\"format\": \"poolprobe-gate\", \"version\": 1}",
