@@ -108,7 +108,7 @@ void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, struc
 {
     struct pp_framecache *c = t->framecache;
     if (!c) {
-        if (t->framecache_failed)
+        if (t->framecache_failed || t->exiting)
             return;
         c = pp_arena_alloc(sizeof *c);
         if (!c || !find_bounds(c)) {

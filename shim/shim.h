@@ -141,6 +141,7 @@ struct pp_thread {
     struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
     uint64_t rng;                   /* sampling: xorshift64 state, never 0 */
     int framecache_failed;          /* no stack bounds: never cache on this thread */
+    int exiting;                    /* past its exit destructor: build no more caches */
 };
 #define PP_MAX_THREADS 65536
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when

@@ -145,7 +145,7 @@ struct pp_stack *pp_stack_intern(struct pp_thread *t, const uintptr_t *ips, unsi
             }
     }
 
-    ref = pp_arena_alloc(sizeof *ref);
+    ref = t->exiting ? NULL : pp_arena_alloc(sizeof *ref);
     if (ref) {
         ref->stack = s;
         table_oom = 0;

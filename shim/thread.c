@@ -26,6 +26,9 @@ static void on_thread_exit(void *arg)
 {
     struct pp_thread *t = arg;
     busy++;
+    /* Later destructors of this thread may still allocate: they are recorded, but must not
+     * rebuild the caches we free here (nothing would free them again). */
+    t->exiting = 1;
     pp_stack_cache_clear(t);
     pp_framecache_release(t);
     busy--;
