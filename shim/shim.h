@@ -137,7 +137,7 @@ struct pp_thread {
     atomic_ullong seq;              /* allocations this thread has made (read by other threads) */
     uint64_t calls[PP_CALL_COUNT];
     uint64_t allocs, frees, alloc_bytes;
-    struct pp_stack_ref *cache;     /* this thread's view of the stack table (uthash) */
+    struct pp_stack_ref *cache;     /* this thread's view of the stack table (stack.c) */
     struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
     uint64_t rng;                   /* sampling: xorshift64 state, never 0 */
     int framecache_failed;          /* no stack bounds: never cache on this thread */
