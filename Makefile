@@ -103,6 +103,11 @@ test: deps
 	@$(MAKE) --no-print-directory check-build
 	@tests/run.sh
 
+# Long repetitions of the race-prone robustness scenarios; not part of `make test`.
+soak: deps
+	@$(MAKE) --no-print-directory check-build
+	@scripts/soak.sh
+
 bench:
 	@scripts/install-deps.sh --bench
 	@$(MAKE) --no-print-directory all

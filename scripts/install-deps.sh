@@ -12,7 +12,8 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev
-libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file"
+libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file
+memcached gawk tcl libjemalloc2 libtcmalloc-minimal4"
 BENCH_PACKAGES="heaptrack"
 FUZZ_PACKAGES="clang libclang-rt-dev"
 

@@ -36,7 +36,7 @@ static void on_thread_exit(void *arg)
 
 static struct pp_thread *create(void)
 {
-    struct pp_thread *t = pp_arena_alloc(sizeof *t);
+    struct pp_thread *t = threads ? pp_arena_alloc(sizeof *t) : NULL;
     if (!t) {
         pp_tracking_lost("no memory for a thread's state");
         return NULL;
@@ -96,6 +96,8 @@ void pp_thread_reset_after_fork(void)
 {
     struct pp_thread *t = self;
     atomic_store(&next_index, 0);
+    if (!threads)
+        return; /* tracking never started: there is nothing to reset */
     for (uint32_t i = 0; i < PP_MAX_THREADS; i++)
         if (threads[i])
             threads[i] = NULL;

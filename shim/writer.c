@@ -296,7 +296,7 @@ static void output_path(char *dst, size_t cap, int insert_pid)
 /* What is at the output path: nothing or an old trace (ours to replace), a regular file that
  * is not a trace (write beside it), or something else (a device, a directory, a symlink:
  * refuse, the user pointed us somewhere we must not touch). */
-enum { PATH_OURS, PATH_FOREIGN_FILE, PATH_NOT_FILE };
+enum { PATH_OURS, PATH_FOREIGN_FILE, PATH_SYMLINK, PATH_NOT_FILE };
 
 static int path_kind(const char *path)
 {
@@ -304,7 +304,7 @@ static int path_kind(const char *path)
     if (lstat(path, &st) != 0)
         return PATH_OURS;
     if (S_ISLNK(st.st_mode))
-        return PATH_FOREIGN_FILE; /* rename would replace the link, never follow it */
+        return PATH_SYMLINK; /* someone's link: neither followed nor replaced */
     if (!S_ISREG(st.st_mode))
         return PATH_NOT_FILE;
     if (st.st_size == 0)
@@ -359,6 +359,7 @@ static atomic_int writing;
 /* This thread is inside pp_write_trace (a signal handler that calls exit() may interrupt it). */
 static __thread int writing_here __attribute__((tls_model("initial-exec")));
 static int warned_foreign, warned_failure;
+static char last_failure[400]; /* the last failure said, to say each one once */
 
 /* Takes the writer. A snapshot gives way to any write in progress. The final write (exit) must
  * not: if it returned while another thread is in the middle of a snapshot, exit_group would
@@ -378,12 +379,26 @@ static int take_writer(int snapshot)
     }
 }
 
-/* A snapshot that cannot be written is said once; the final write says it again. */
+/* A snapshot that cannot be written is said once. The final write says its failure only when
+ * it differs from the one already said: a program that runs past the first snapshot with an
+ * unwritable POOLPROBE_OUT gets one "poolprobe:" line, not one per attempt. */
+static void write_failed(int snapshot, const char *msg)
+{
+    if (snapshot ? warned_failure : !strcmp(msg, last_failure))
+        return;
+    pp_log("%s", msg);
+    warned_failure = 1;
+    size_t n = strlen(msg);
+    if (n >= sizeof last_failure)
+        n = sizeof last_failure - 1;
+    memcpy(last_failure, msg, n);
+    last_failure[n] = '\0';
+}
 #define WRITE_FAILED(...)                                                                      \
     do {                                                                                       \
-        if (!snapshot || !warned_failure)                                                      \
-            pp_log(__VA_ARGS__);                                                               \
-        warned_failure = 1;                                                                    \
+        char msg_[400];                                                                        \
+        pp_format(msg_, sizeof msg_, __VA_ARGS__);                                             \
+        write_failed(snapshot, msg_);                                                          \
     } while (0)
 
 void pp_write_trace(int snapshot)
@@ -409,15 +424,18 @@ void pp_write_trace(int snapshot)
         WRITE_FAILED("not writing the trace: %s is not a regular file", path);
         goto out;
     }
-    if (kind == PATH_FOREIGN_FILE) {
+    if (kind == PATH_FOREIGN_FILE || kind == PATH_SYMLINK) {
+        const char *what = kind == PATH_SYMLINK ? "is a symbolic link"
+                                                : "exists and is not a poolprobe trace";
         char other[4096];
         output_path(other, sizeof other, 1);
         if (!strcmp(other, path) || path_kind(other) != PATH_OURS) {
-            WRITE_FAILED("not writing the trace: %s exists and is not a poolprobe trace", path);
+            WRITE_FAILED("not writing the trace: %s %s", path, what);
             goto out;
         }
-        if (!snapshot || !warned_foreign)
-            pp_log("%s exists and is not a poolprobe trace; writing %s instead", path, other);
+        /* Said once: by the first snapshot, or at exit when no snapshot was written. */
+        if (!warned_foreign)
+            pp_log("%s %s; writing %s instead", path, what, other);
         warned_foreign = 1;
         memcpy(path, other, sizeof path);
     }
