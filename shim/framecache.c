@@ -58,7 +58,10 @@ static struct entry *slot_for(struct pp_framecache *c, uintptr_t ret, uintptr_t 
     return &c->entries[(h >> 40) % ENTRIES];
 }
 
-struct pp_stack *pp_framecache_lookup(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
+/* noinline (here and for the fill): valgrind's suppressions for the deliberate reads of
+ * never-written stack words (tests/valgrind.supp) name these two functions. */
+__attribute__((noinline)) struct pp_stack *pp_framecache_lookup(struct pp_thread *t,
+                                                                uintptr_t ret, uintptr_t cfa)
 {
     struct pp_framecache *c = t->framecache;
     if (!c)
@@ -103,8 +106,9 @@ static int find_bounds(struct pp_framecache *c)
     return 1;
 }
 
-void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, struct pp_stack *s,
-                        const uintptr_t *ips, unsigned depth)
+__attribute__((noinline)) void pp_framecache_fill(struct pp_thread *t, uintptr_t ret,
+                                                  uintptr_t cfa, struct pp_stack *s,
+                                                  const uintptr_t *ips, unsigned depth)
 {
     struct pp_framecache *c = t->framecache;
     if (!c) {

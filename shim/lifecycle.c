@@ -109,6 +109,7 @@ static void on_fork_child(void)
     pp_arena_unlock_after_fork();
     pp_stack_reset_after_fork();
     pp_thread_reset_after_fork();
+    pp_record_reset_after_fork();
     pp_process.ppid = pp_process.pid;
     pp_process.pid = (uint32_t)getpid();
     pp_process.flags |= PP_PROC_F_FORKED_CHILD;

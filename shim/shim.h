@@ -140,6 +140,8 @@ struct pp_thread {
     struct pp_stack_ref *cache;     /* this thread's view of the stack table (stack.c) */
     struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
     uint64_t rng;                   /* sampling: xorshift64 state, never 0 */
+    int64_t pending_bytes;          /* live-bytes change not yet added to the process total */
+    uint32_t pending_events;
     int framecache_failed;          /* no stack bounds: never cache on this thread */
     int exiting;                    /* past its exit destructor: build no more caches */
 };
@@ -188,7 +190,6 @@ PP_HIDDEN void pp_stack_cache_clear(struct pp_thread *t);
 PP_HIDDEN void pp_stack_lock_for_fork(void);
 PP_HIDDEN void pp_stack_unlock_after_fork(void);
 PP_HIDDEN void pp_stack_reset_after_fork(void);   /* child: zero every aggregate */
-PP_HIDDEN extern atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
 
 /* ---- live.c: side table from live pointer to where and when it was allocated ---- */
 struct pp_live {
@@ -216,6 +217,10 @@ PP_HIDDEN void pp_live_reset_after_fork(void);
 PP_HIDDEN void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
                                uintptr_t ret, uintptr_t cfa);
 PP_HIDDEN void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
+/* The process's live bytes and their peak (TOTALS). Exact while the process has one thread;
+ * with more, each thread adds its changes in batches (see record.c). */
+PP_HIDDEN extern atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
+PP_HIDDEN void pp_record_reset_after_fork(void);
 /* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
 PP_HIDDEN int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old);
 PP_HIDDEN void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,

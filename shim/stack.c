@@ -83,7 +83,6 @@ static atomic_uint nstacks;
 static struct pp_stack *table;
 static pp_spinlock table_lock;
 
-atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
 
 /* Four independent lanes, so the multiplies of a deep stack overlap instead of forming one
  * dependency chain (the single-lane version was 17% of the shim's time on cppcheck). */
@@ -281,13 +280,6 @@ static void note_live_bytes(struct aggregate *a, int64_t delta)
     a->live_bytes += (uint64_t)delta;
     if (a->live_bytes > a->peak_live_bytes)
         a->peak_live_bytes = a->live_bytes;
-    long long total = atomic_fetch_add_explicit(&pp_live_bytes_total, delta,
-                                                memory_order_relaxed) + delta;
-    long long peak = atomic_load_explicit(&pp_peak_live_bytes_total, memory_order_relaxed);
-    while (total > peak && !atomic_compare_exchange_weak_explicit(
-                               &pp_peak_live_bytes_total, &peak, total,
-                               memory_order_relaxed, memory_order_relaxed))
-        ;
 }
 
 void pp_stack_on_alloc(struct pp_stack *s, uint64_t size)
@@ -528,6 +520,4 @@ void pp_stack_reset_after_fork(void)
         reset_value_hist(&s->size);
         reset_value_hist(&s->chain_final);
     }
-    atomic_store(&pp_live_bytes_total, 0);
-    atomic_store(&pp_peak_live_bytes_total, 0);
 }
