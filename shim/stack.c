@@ -22,7 +22,7 @@ static int table_oom;
 #define uthash_nonfatal_oom(obj) (table_oom = 1)
 #include <uthash.h>
 
-#define PP_EXACT_VALUES 4
+#define PP_EXACT_VALUES 8
 #define PP_POOL_LEVELS 13 /* what-if free lists of capacity 1, 2, 4 ... 4096 */
 #define PP_FREE_CALLERS 4
 
