@@ -97,7 +97,7 @@ void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call cal
     }
     t->allocs++;
     t->alloc_bytes += size;
-    pp_stack_on_alloc(s, size);
+    pp_stack_on_alloc(s, t->index, size);
     note_process_bytes(t, (int64_t)size);
     pp_maybe_snapshot(e.time_ns);
 }
@@ -118,8 +118,8 @@ static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t ca
         lifetime_allocs = ((now_seq - e->seq - 1) & ((1ull << 48) - 1));
     }
     t->frees++;
-    pp_stack_on_free(s, e->size, lifetime_ns, lifetime_allocs, e->thread != (uint16_t)t->index,
-                     caller, e->realloced);
+    pp_stack_on_free(s, e->thread, e->size, lifetime_ns, lifetime_allocs,
+                     e->thread != (uint16_t)t->index, caller, e->realloced);
     note_process_bytes(t, -(int64_t)e->size);
     pp_maybe_snapshot(now);
 }
@@ -168,7 +168,7 @@ void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_liv
         }
         struct pp_stack *s = pp_stack_by_id(old->stack_id);
         if (s)
-            pp_stack_on_realloc(s, old->size, new_size);
+            pp_stack_on_realloc(s, old->thread, old->size, new_size);
         note_process_bytes(t, (int64_t)(new_size - old->size));
     } else if (new_size == 0) {
         /* realloc(p, 0) freed p (glibc's behaviour). */

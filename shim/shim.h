@@ -181,11 +181,14 @@ PP_HIDDEN const uintptr_t *pp_stack_ips(const struct pp_stack *s);
 PP_HIDDEN struct pp_stack *pp_stack_by_id(uint32_t id);
 PP_HIDDEN uint32_t pp_stack_id(const struct pp_stack *s);
 PP_HIDDEN uint32_t pp_stack_count(void);
-PP_HIDDEN void pp_stack_on_alloc(struct pp_stack *s, uint64_t size);
-PP_HIDDEN void pp_stack_on_free(struct pp_stack *s, uint64_t size, uint64_t lifetime_ns,
+/* thread: index of the thread that allocated the block (it picks the stack's lane). */
+PP_HIDDEN void pp_stack_on_alloc(struct pp_stack *s, uint32_t thread, uint64_t size);
+PP_HIDDEN void pp_stack_on_free(struct pp_stack *s, uint32_t thread, uint64_t size,
+                                uint64_t lifetime_ns,
                                 uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
                                 int was_realloced);
-PP_HIDDEN void pp_stack_on_realloc(struct pp_stack *s, uint64_t old_size, uint64_t new_size);
+PP_HIDDEN void pp_stack_on_realloc(struct pp_stack *s, uint32_t thread, uint64_t old_size,
+                                   uint64_t new_size);
 PP_HIDDEN void pp_stack_cache_clear(struct pp_thread *t);
 PP_HIDDEN void pp_stack_lock_for_fork(void);
 PP_HIDDEN void pp_stack_unlock_after_fork(void);
@@ -248,7 +251,7 @@ PP_HIDDEN struct pp_module *pp_modules_list(void);
 PP_HIDDEN void pp_write_trace(int snapshot);
 PP_HIDDEN void pp_writer_init(void);
 
-/* For the writer: a consistent view of one stack (fn runs with the stack locked). */
+/* For the writer: one stack's identity and, when encoding, its summed counts. */
 struct pp_stack_view {
     uint32_t id;
     uint16_t depth, flags;
@@ -257,11 +260,11 @@ struct pp_stack_view {
         peak_live_bytes, cross_thread_frees, realloc_calls, realloc_grows, chains_freed,
         lifetime_ns_sum;
 };
-PP_HIDDEN void pp_stack_for_one(struct pp_stack *s, void (*fn)(struct pp_stack *s, void *arg),
-                                void *arg);
+/* Encodes the STATS entry of s at p (room: pp_stack_stats_max_size()); returns p unchanged when
+ * s has nothing to say. Takes each lane's lock in turn; one writer at a time. */
 PP_HIDDEN unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p,
                                                unsigned char *end);
 PP_HIDDEN size_t pp_stack_stats_max_size(void);
-PP_HIDDEN void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v);
+PP_HIDDEN void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v); /* identity only */
 
 #endif

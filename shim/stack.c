@@ -49,14 +49,28 @@ struct aggregate {
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
 };
 
+/* A stack's aggregates come in two lanes, chosen by the parity of the allocating thread's
+ * index, each behind its own lock on its own cache lines: two threads allocating from the same
+ * stack then rarely fight over one line (allocbench on 2 threads spent its extra time moving
+ * the stack's lock between cores). A block's free, realloc and lifetime go to the lane that
+ * allocated it (the side table keeps the thread), so each lane's live count stays exact. Lane 1
+ * is allocated when first needed: a single-threaded program has one lane, and its counts,
+ * peak and replayed free list are exact. With two lanes the writer adds them up: counts stay
+ * exact; the peak becomes the sum of the lanes' peaks (an upper bound) and the replayed free
+ * list one per lane, as a per-thread pool would be. */
+struct lane {
+    pp_spinlock lock;
+    struct aggregate agg;
+    struct value_hist size, chain_final;
+} __attribute__((aligned(64)));
+
 struct pp_stack {
     UT_hash_handle hh;
     uint32_t id;
     uint16_t depth, flags;
     uintptr_t *ips;
-    pp_spinlock lock;
-    struct aggregate agg;
-    struct value_hist size, chain_final;
+    _Atomic(struct lane *) lane1;
+    struct lane lane0;
 };
 
 /* A thread's view of the stack table: open addressing over (hash, stack) pairs, so a lookup
@@ -175,7 +189,7 @@ static struct pp_stack *create(const uintptr_t *ips, unsigned depth, int truncat
     s->depth = (uint16_t)depth;
     s->flags = truncated ? PP_STACK_F_TRUNCATED : 0;
     s->ips = copy;
-    s->agg.min_size = UINT64_MAX;
+    s->lane0.agg.min_size = UINT64_MAX;
     (*page)[id % PAGE_SLOTS] = s;
     /* Publish the id only once the slot is filled: frees read pages without the lock. */
     atomic_store_explicit(&nstacks, id + 1, memory_order_release);
@@ -282,10 +296,32 @@ static void note_live_bytes(struct aggregate *a, int64_t delta)
         a->peak_live_bytes = a->live_bytes;
 }
 
-void pp_stack_on_alloc(struct pp_stack *s, uint64_t size)
+/* The lane for a thread index (see struct lane); lane 1 is made on first use, and if that fails
+ * the thread shares lane 0, which is only slower. */
+static struct lane *lane_of(struct pp_stack *s, uint32_t thread)
 {
-    pp_spin_lock(&s->lock);
-    struct aggregate *a = &s->agg;
+    if (!(thread & 1))
+        return &s->lane0;
+    struct lane *l = atomic_load_explicit(&s->lane1, memory_order_acquire);
+    if (PP_LIKELY(l))
+        return l;
+    struct lane *fresh = pp_arena_alloc(sizeof *fresh);
+    if (!fresh)
+        return &s->lane0;
+    fresh->agg.min_size = UINT64_MAX;
+    if (!atomic_compare_exchange_strong_explicit(&s->lane1, &l, fresh, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        pp_arena_free(fresh, sizeof *fresh);
+        return l;
+    }
+    return fresh;
+}
+
+void pp_stack_on_alloc(struct pp_stack *s, uint32_t thread, uint64_t size)
+{
+    struct lane *l = lane_of(s, thread);
+    pp_spin_lock(&l->lock);
+    struct aggregate *a = &l->agg;
     a->allocs++;
     a->alloc_bytes += size;
     if (size < a->min_size)
@@ -295,22 +331,23 @@ void pp_stack_on_alloc(struct pp_stack *s, uint64_t size)
     if (++a->live > a->peak_live)
         a->peak_live = a->live;
     note_live_bytes(a, (int64_t)size);
-    value_hist_add(&s->size, size);
+    value_hist_add(&l->size, size);
     /* What-if free list: an allocation is served when the list is not empty. */
     for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
         if (a->pooled[k]) {
             a->pooled[k]--;
             a->pool_hits[k]++;
         }
-    pp_spin_unlock(&s->lock);
+    pp_spin_unlock(&l->lock);
 }
 
-void pp_stack_on_free(struct pp_stack *s, uint64_t size, uint64_t lifetime_ns,
+void pp_stack_on_free(struct pp_stack *s, uint32_t thread, uint64_t size, uint64_t lifetime_ns,
                       uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
                       int was_realloced)
 {
-    pp_spin_lock(&s->lock);
-    struct aggregate *a = &s->agg;
+    struct lane *l = lane_of(s, thread);
+    pp_spin_lock(&l->lock);
+    struct aggregate *a = &l->agg;
     a->frees++;
     a->live--;
     note_live_bytes(a, -(int64_t)size);
@@ -336,23 +373,25 @@ void pp_stack_on_free(struct pp_stack *s, uint64_t size, uint64_t lifetime_ns,
         a->other_free_callers++;
     if (was_realloced) {
         a->chains_freed++;
-        value_hist_add(&s->chain_final, size);
+        value_hist_add(&l->chain_final, size);
     }
     /* What-if free list: a freed block goes back to the list unless it is full. */
     for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
         if (a->pooled[k] < (1u << k))
             a->pooled[k]++;
-    pp_spin_unlock(&s->lock);
+    pp_spin_unlock(&l->lock);
 }
 
-void pp_stack_on_realloc(struct pp_stack *s, uint64_t old_size, uint64_t new_size)
+void pp_stack_on_realloc(struct pp_stack *s, uint32_t thread, uint64_t old_size,
+                         uint64_t new_size)
 {
-    pp_spin_lock(&s->lock);
-    s->agg.realloc_calls++;
+    struct lane *l = lane_of(s, thread);
+    pp_spin_lock(&l->lock);
+    l->agg.realloc_calls++;
     if (new_size > old_size)
-        s->agg.realloc_grows++;
-    note_live_bytes(&s->agg, (int64_t)(new_size - old_size));
-    pp_spin_unlock(&s->lock);
+        l->agg.realloc_grows++;
+    note_live_bytes(&l->agg, (int64_t)(new_size - old_size));
+    pp_spin_unlock(&l->lock);
 }
 
 void pp_stack_cache_clear(struct pp_thread *t)
@@ -362,16 +401,115 @@ void pp_stack_cache_clear(struct pp_thread *t)
     t->cache = NULL;
 }
 
-void pp_stack_for_one(struct pp_stack *s, void (*fn)(struct pp_stack *s, void *arg), void *arg)
+/* ---- a consistent sum of a stack's lanes, for the writer ---- */
+
+struct snapshot {
+    struct aggregate agg;
+    struct value_hist size, chain_final;
+    uint64_t size_buckets[PP_SIZE_BUCKETS], chain_buckets[PP_SIZE_BUCKETS];
+};
+
+/* dst += src, into dst's local buckets once exact values no longer fit. */
+static void merge_value_hist(struct value_hist *dst, uint64_t *dst_buckets,
+                             const struct value_hist *src)
 {
-    pp_spin_lock(&s->lock);
-    fn(s, arg);
-    pp_spin_unlock(&s->lock);
+    if (!src->buckets) {
+        for (unsigned i = 0; i < src->nexact; i++) {
+            unsigned j = 0;
+            if (!dst->buckets) {
+                while (j < dst->nexact && dst->value[j] != src->value[i])
+                    j++;
+                if (j < dst->nexact) {
+                    dst->count[j] += src->count[i];
+                    continue;
+                }
+                if (j < PP_EXACT_VALUES) {
+                    dst->value[j] = src->value[i];
+                    dst->count[dst->nexact++] = src->count[i];
+                    continue;
+                }
+            }
+            if (!dst->buckets) {
+                dst->buckets = dst_buckets;
+                for (unsigned k = 0; k < dst->nexact; k++) {
+                    unsigned b = pp_hist_index(dst->value[k], PP_SIZE_SUB_BITS);
+                    dst_buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += dst->count[k];
+                }
+                dst->nexact = 0;
+            }
+            unsigned b = pp_hist_index(src->value[i], PP_SIZE_SUB_BITS);
+            dst_buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += src->count[i];
+        }
+        return;
+    }
+    if (!dst->buckets) {
+        dst->buckets = dst_buckets;
+        for (unsigned k = 0; k < dst->nexact; k++) {
+            unsigned b = pp_hist_index(dst->value[k], PP_SIZE_SUB_BITS);
+            dst_buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += dst->count[k];
+        }
+        dst->nexact = 0;
+    }
+    for (unsigned b = 0; b < PP_SIZE_BUCKETS; b++)
+        dst_buckets[b] += src->buckets[b];
 }
 
-void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v)
+static void merge_lane(struct snapshot *d, struct lane *l)
 {
-    const struct aggregate *a = &s->agg;
+    pp_spin_lock(&l->lock);
+    struct aggregate *a = &d->agg;
+    const struct aggregate *b = &l->agg;
+    if (b->allocs && (!a->allocs || b->min_size < a->min_size))
+        a->min_size = b->min_size;
+    if (b->max_size > a->max_size)
+        a->max_size = b->max_size;
+    a->allocs += b->allocs;
+    a->frees += b->frees;
+    a->alloc_bytes += b->alloc_bytes;
+    a->live += b->live;
+    a->live_bytes += b->live_bytes;
+    a->peak_live += b->peak_live;
+    a->peak_live_bytes += b->peak_live_bytes;
+    a->cross_thread_frees += b->cross_thread_frees;
+    a->realloc_calls += b->realloc_calls;
+    a->realloc_grows += b->realloc_grows;
+    a->chains_freed += b->chains_freed;
+    a->lifetime_ns_sum += b->lifetime_ns_sum;
+    a->other_free_callers += b->other_free_callers;
+    for (unsigned i = 0; i < PP_FREE_CALLERS && b->free_callers[i].count; i++) {
+        unsigned j = 0;
+        while (j < PP_FREE_CALLERS && a->free_callers[j].count &&
+               a->free_callers[j].addr != b->free_callers[i].addr)
+            j++;
+        if (j == PP_FREE_CALLERS) {
+            a->other_free_callers += b->free_callers[i].count;
+            continue;
+        }
+        a->free_callers[j].addr = b->free_callers[i].addr;
+        a->free_callers[j].count += b->free_callers[i].count;
+    }
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        a->pool_hits[k] += b->pool_hits[k];
+    for (unsigned k = 0; k < PP_LIFETIME_NS_BUCKETS; k++)
+        a->lifetime_ns[k] += b->lifetime_ns[k];
+    for (unsigned k = 0; k < PP_LIFETIME_ALLOCS_BUCKETS; k++)
+        a->lifetime_allocs[k] += b->lifetime_allocs[k];
+    merge_value_hist(&d->size, d->size_buckets, &l->size);
+    merge_value_hist(&d->chain_final, d->chain_buckets, &l->chain_final);
+    pp_spin_unlock(&l->lock);
+}
+
+static void take_snapshot(struct pp_stack *s, struct snapshot *d)
+{
+    memset(d, 0, sizeof *d);
+    merge_lane(d, &s->lane0);
+    struct lane *l1 = atomic_load_explicit(&s->lane1, memory_order_acquire);
+    if (l1)
+        merge_lane(d, l1);
+}
+
+static void view_of(const struct pp_stack *s, const struct aggregate *a, struct pp_stack_view *v)
+{
     v->id = s->id;
     v->depth = s->depth;
     v->flags = s->flags;
@@ -389,6 +527,13 @@ void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v)
     v->realloc_grows = a->realloc_grows;
     v->chains_freed = a->chains_freed;
     v->lifetime_ns_sum = a->lifetime_ns_sum;
+}
+
+void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v)
+{
+    /* The identity only: ips never change; counts come with the encoding. */
+    struct aggregate none = {0};
+    view_of(s, &none, v);
 }
 
 /* ---- encoding of one STATS entry (the writer owns the file; the layout is ours) ---- */
@@ -443,12 +588,20 @@ size_t pp_stack_stats_max_size(void)
            (4 + PP_LIFETIME_ALLOCS_BUCKETS * 10);
 }
 
+/* The snapshot is big (two bucket arrays): a writer runs in a hook, possibly deep in the
+ * host's stack, so it lives in static storage; there is one writer at a time (writer.c). */
+static struct snapshot encoding;
+
 unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p, unsigned char *end)
 {
     (void)end; /* the caller reserved pp_stack_stats_max_size() bytes */
+    struct snapshot *d = &encoding;
+    take_snapshot(s, d);
+    const struct aggregate *a = &d->agg;
+    if (!a->allocs && !a->frees)
+        return p; /* nothing to say about this stack */
     struct pp_stack_view v;
-    pp_stack_view(s, &v);
-    const struct aggregate *a = &s->agg;
+    view_of(s, a, &v);
     p = pp_put_u32(p, v.id);
     p = pp_put_u64(p, v.allocs);
     p = pp_put_u64(p, v.frees);
@@ -477,11 +630,11 @@ unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p, unsig
         p = pp_put_u32(p, 1u << k);
         p = pp_put_u64(p, a->pool_hits[k]);
     }
-    p = encode_value_hist(p, &s->size);
+    p = encode_value_hist(p, &d->size);
     p = encode_buckets(p, a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS);
     p = encode_buckets(p, a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS,
                        PP_LIFETIME_ALLOCS_SUB_BITS);
-    p = encode_value_hist(p, &s->chain_final);
+    p = encode_value_hist(p, &d->chain_final);
     return p;
 }
 
@@ -507,6 +660,15 @@ static void reset_value_hist(struct value_hist *h)
     }
 }
 
+static void reset_lane(struct lane *l)
+{
+    atomic_store(&l->lock.held, 0);
+    memset(&l->agg, 0, sizeof l->agg);
+    l->agg.min_size = UINT64_MAX;
+    reset_value_hist(&l->size);
+    reset_value_hist(&l->chain_final);
+}
+
 /* Child of fork: only the forking thread survives, so no stack lock can be legitimately held;
  * a lock another parent thread held at fork time is simply released. Counts restart at 0. */
 void pp_stack_reset_after_fork(void)
@@ -514,10 +676,9 @@ void pp_stack_reset_after_fork(void)
     uint32_t n = pp_stack_count();
     for (uint32_t id = 0; id < n; id++) {
         struct pp_stack *s = pages[id / PAGE_SLOTS][id % PAGE_SLOTS];
-        atomic_store(&s->lock.held, 0);
-        memset(&s->agg, 0, sizeof s->agg);
-        s->agg.min_size = UINT64_MAX;
-        reset_value_hist(&s->size);
-        reset_value_hist(&s->chain_final);
+        reset_lane(&s->lane0);
+        struct lane *l1 = atomic_load(&s->lane1);
+        if (l1)
+            reset_lane(l1);
     }
 }

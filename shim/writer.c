@@ -166,19 +166,17 @@ struct stats_ctx {
     uint32_t count;
 };
 
-static void encode_stack_stats(struct pp_stack *s, void *arg)
+static void encode_stack_stats(struct pp_stack *s, struct stats_ctx *c)
 {
-    struct stats_ctx *c = arg;
-    struct pp_stack_view v;
-    pp_stack_view(s, &v);
-    if (!v.allocs && !v.frees)
-        return;
     size_t max = pp_stack_stats_max_size();
     if (!reserve(c->b, max))
         return;
     unsigned char *p = c->b->base + c->b->len;
-    c->b->len = (size_t)(pp_stack_encode_stats(s, p, p + max) - c->b->base);
-    c->count++;
+    unsigned char *q = pp_stack_encode_stats(s, p, p + max);
+    if (q != p) {
+        c->b->len = (size_t)(q - c->b->base);
+        c->count++;
+    }
 }
 
 static void encode_totals(struct tbuf *b)
@@ -233,8 +231,7 @@ static void encode_trace(struct tbuf *b, int snapshot)
     put_u32(b, 0);
     struct stats_ctx c = {b, 0};
     for (uint32_t id = 0; id < nstacks; id++) {
-        struct pp_stack *s = pp_stack_by_id(id);
-        pp_stack_for_one(s, encode_stack_stats, &c);
+        encode_stack_stats(pp_stack_by_id(id), &c);
     }
     if (!b->failed)
         pp_put_u32(b->base + count_at, c.count);
