@@ -118,11 +118,6 @@ void pp_arena_free(void *p, size_t size)
     pp_spin_unlock(&lock);
 }
 
-uint64_t pp_arena_bytes(void)
-{
-    return atomic_load_explicit(&mapped_bytes, memory_order_relaxed);
-}
-
 void pp_arena_lock_for_fork(void)
 {
     pp_spin_lock(&lock);

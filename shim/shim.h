@@ -94,7 +94,6 @@ PP_HIDDEN void pp_arena_free(void *p, size_t size);
 /* Large zeroed page mappings counted against the same cap (side table arrays). */
 PP_HIDDEN void *pp_arena_map(size_t size);
 PP_HIDDEN void pp_arena_unmap(void *p, size_t size);
-PP_HIDDEN uint64_t pp_arena_bytes(void);
 PP_HIDDEN void pp_arena_lock_for_fork(void);
 PP_HIDDEN void pp_arena_unlock_after_fork(void);
 
@@ -249,22 +248,18 @@ PP_HIDDEN struct pp_module *pp_modules_list(void);
 /* ---- writer.c: the trace file ---- */
 /* Writes the trace (snapshot = still running). Never clobbers a file that is not a trace. */
 PP_HIDDEN void pp_write_trace(int snapshot);
-PP_HIDDEN void pp_writer_init(void);
 
-/* For the writer: one stack's identity and, when encoding, its summed counts. */
+/* For the writer: one stack's identity (it never changes once interned). */
 struct pp_stack_view {
     uint32_t id;
     uint16_t depth, flags;
     const uintptr_t *ips;
-    uint64_t allocs, frees, alloc_bytes, min_size, max_size, live_bytes, peak_live,
-        peak_live_bytes, cross_thread_frees, realloc_calls, realloc_grows, chains_freed,
-        lifetime_ns_sum;
 };
 /* Encodes the STATS entry of s at p (room: pp_stack_stats_max_size()); returns p unchanged when
  * s has nothing to say. Takes each lane's lock in turn; one writer at a time. */
 PP_HIDDEN unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p,
                                                unsigned char *end);
 PP_HIDDEN size_t pp_stack_stats_max_size(void);
-PP_HIDDEN void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v); /* identity only */
+PP_HIDDEN void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v);
 
 #endif

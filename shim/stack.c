@@ -508,32 +508,12 @@ static void take_snapshot(struct pp_stack *s, struct snapshot *d)
         merge_lane(d, l1);
 }
 
-static void view_of(const struct pp_stack *s, const struct aggregate *a, struct pp_stack_view *v)
+void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v)
 {
     v->id = s->id;
     v->depth = s->depth;
     v->flags = s->flags;
     v->ips = s->ips;
-    v->allocs = a->allocs;
-    v->frees = a->frees;
-    v->alloc_bytes = a->alloc_bytes;
-    v->min_size = a->allocs ? a->min_size : 0;
-    v->max_size = a->max_size;
-    v->live_bytes = a->live_bytes;
-    v->peak_live = a->peak_live;
-    v->peak_live_bytes = a->peak_live_bytes;
-    v->cross_thread_frees = a->cross_thread_frees;
-    v->realloc_calls = a->realloc_calls;
-    v->realloc_grows = a->realloc_grows;
-    v->chains_freed = a->chains_freed;
-    v->lifetime_ns_sum = a->lifetime_ns_sum;
-}
-
-void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v)
-{
-    /* The identity only: ips never change; counts come with the encoding. */
-    struct aggregate none = {0};
-    view_of(s, &none, v);
 }
 
 /* ---- encoding of one STATS entry (the writer owns the file; the layout is ours) ---- */
@@ -600,22 +580,20 @@ unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p, unsig
     const struct aggregate *a = &d->agg;
     if (!a->allocs && !a->frees)
         return p; /* nothing to say about this stack */
-    struct pp_stack_view v;
-    view_of(s, a, &v);
-    p = pp_put_u32(p, v.id);
-    p = pp_put_u64(p, v.allocs);
-    p = pp_put_u64(p, v.frees);
-    p = pp_put_u64(p, v.alloc_bytes);
-    p = pp_put_u64(p, v.min_size);
-    p = pp_put_u64(p, v.max_size);
-    p = pp_put_u64(p, v.live_bytes);
-    p = pp_put_u64(p, v.peak_live);
-    p = pp_put_u64(p, v.peak_live_bytes);
-    p = pp_put_u64(p, v.cross_thread_frees);
-    p = pp_put_u64(p, v.realloc_calls);
-    p = pp_put_u64(p, v.realloc_grows);
-    p = pp_put_u64(p, v.chains_freed);
-    p = pp_put_u64(p, v.lifetime_ns_sum);
+    p = pp_put_u32(p, s->id);
+    p = pp_put_u64(p, a->allocs);
+    p = pp_put_u64(p, a->frees);
+    p = pp_put_u64(p, a->alloc_bytes);
+    p = pp_put_u64(p, a->allocs ? a->min_size : 0);
+    p = pp_put_u64(p, a->max_size);
+    p = pp_put_u64(p, a->live_bytes);
+    p = pp_put_u64(p, a->peak_live);
+    p = pp_put_u64(p, a->peak_live_bytes);
+    p = pp_put_u64(p, a->cross_thread_frees);
+    p = pp_put_u64(p, a->realloc_calls);
+    p = pp_put_u64(p, a->realloc_grows);
+    p = pp_put_u64(p, a->chains_freed);
+    p = pp_put_u64(p, a->lifetime_ns_sum);
     uint8_t ncallers = 0;
     while (ncallers < PP_FREE_CALLERS && a->free_callers[ncallers].count)
         ncallers++;
