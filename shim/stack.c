@@ -255,38 +255,46 @@ uint32_t pp_stack_count(void)
     return atomic_load_explicit(&nstacks, memory_order_acquire);
 }
 
-static void hist_add(uint64_t *buckets, unsigned nbuckets, unsigned sub_bits, uint64_t v)
+static void hist_add(uint64_t *buckets, unsigned nbuckets, unsigned sub_bits, uint64_t v,
+                     uint64_t n)
 {
     unsigned i = pp_hist_index(v, sub_bits);
-    buckets[i < nbuckets ? i : nbuckets - 1]++;
+    buckets[i < nbuckets ? i : nbuckets - 1] += n;
 }
 
-/* Called with the stack locked; the arena has its own lock and never calls malloc. */
-static void value_hist_add(struct value_hist *h, uint64_t v)
+/* Moves h's exact values into buckets (PP_SIZE_BUCKETS of them, zeroed). */
+static void spill(struct value_hist *h, uint64_t *buckets)
+{
+    for (unsigned i = 0; i < h->nexact; i++)
+        hist_add(buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, h->value[i], h->count[i]);
+    h->nexact = 0;
+    h->buckets = buckets;
+}
+
+/* Adds n occurrences of v. When the exact values run out, the buckets come from spare (the
+ * writer's snapshot) or, when spare is NULL, from the arena. Called with the lane locked; the
+ * arena has its own lock and never calls malloc. */
+static void value_hist_add(struct value_hist *h, uint64_t v, uint64_t n, uint64_t *spare)
 {
     if (PP_LIKELY(!h->buckets)) {
         for (unsigned i = 0; i < h->nexact; i++)
             if (h->value[i] == v) {
-                h->count[i]++;
+                h->count[i] += n;
                 return;
             }
         if (h->nexact < PP_EXACT_VALUES) {
             h->value[h->nexact] = v;
-            h->count[h->nexact++] = 1;
+            h->count[h->nexact++] = n;
             return;
         }
-        h->buckets = pp_arena_alloc(PP_SIZE_BUCKETS * sizeof *h->buckets);
-        if (!h->buckets) {
+        uint64_t *buckets = spare ? spare : pp_arena_alloc(PP_SIZE_BUCKETS * sizeof *buckets);
+        if (!buckets) {
             pp_tracking_lost("no memory for a size histogram");
             return;
         }
-        for (unsigned i = 0; i < h->nexact; i++) {
-            unsigned b = pp_hist_index(h->value[i], PP_SIZE_SUB_BITS);
-            h->buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += h->count[i];
-        }
-        h->nexact = 0;
+        spill(h, buckets);
     }
-    hist_add(h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, v);
+    hist_add(h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, v, n);
 }
 
 static void note_live_bytes(struct aggregate *a, int64_t delta)
@@ -331,7 +339,7 @@ void pp_stack_on_alloc(struct pp_stack *s, uint32_t thread, uint64_t size)
     if (++a->live > a->peak_live)
         a->peak_live = a->live;
     note_live_bytes(a, (int64_t)size);
-    value_hist_add(&l->size, size);
+    value_hist_add(&l->size, size, 1, NULL);
     /* What-if free list: an allocation is served when the list is not empty. */
     for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
         if (a->pooled[k]) {
@@ -352,9 +360,9 @@ void pp_stack_on_free(struct pp_stack *s, uint32_t thread, uint64_t size, uint64
     a->live--;
     note_live_bytes(a, -(int64_t)size);
     a->lifetime_ns_sum += lifetime_ns;
-    hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns);
+    hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns, 1);
     hist_add(a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS, PP_LIFETIME_ALLOCS_SUB_BITS,
-             lifetime_allocs);
+             lifetime_allocs, 1);
     if (cross_thread)
         a->cross_thread_frees++;
     unsigned i;
@@ -373,7 +381,7 @@ void pp_stack_on_free(struct pp_stack *s, uint32_t thread, uint64_t size, uint64
         a->other_free_callers++;
     if (was_realloced) {
         a->chains_freed++;
-        value_hist_add(&l->chain_final, size);
+        value_hist_add(&l->chain_final, size, 1, NULL);
     }
     /* What-if free list: a freed block goes back to the list unless it is full. */
     for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
@@ -413,43 +421,12 @@ struct snapshot {
 static void merge_value_hist(struct value_hist *dst, uint64_t *dst_buckets,
                              const struct value_hist *src)
 {
-    if (!src->buckets) {
-        for (unsigned i = 0; i < src->nexact; i++) {
-            unsigned j = 0;
-            if (!dst->buckets) {
-                while (j < dst->nexact && dst->value[j] != src->value[i])
-                    j++;
-                if (j < dst->nexact) {
-                    dst->count[j] += src->count[i];
-                    continue;
-                }
-                if (j < PP_EXACT_VALUES) {
-                    dst->value[j] = src->value[i];
-                    dst->count[dst->nexact++] = src->count[i];
-                    continue;
-                }
-            }
-            if (!dst->buckets) {
-                dst->buckets = dst_buckets;
-                for (unsigned k = 0; k < dst->nexact; k++) {
-                    unsigned b = pp_hist_index(dst->value[k], PP_SIZE_SUB_BITS);
-                    dst_buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += dst->count[k];
-                }
-                dst->nexact = 0;
-            }
-            unsigned b = pp_hist_index(src->value[i], PP_SIZE_SUB_BITS);
-            dst_buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += src->count[i];
-        }
+    for (unsigned i = 0; i < src->nexact; i++)
+        value_hist_add(dst, src->value[i], src->count[i], dst_buckets);
+    if (!src->buckets)
         return;
-    }
-    if (!dst->buckets) {
-        dst->buckets = dst_buckets;
-        for (unsigned k = 0; k < dst->nexact; k++) {
-            unsigned b = pp_hist_index(dst->value[k], PP_SIZE_SUB_BITS);
-            dst_buckets[b < PP_SIZE_BUCKETS ? b : PP_SIZE_BUCKETS - 1] += dst->count[k];
-        }
-        dst->nexact = 0;
-    }
+    if (!dst->buckets)
+        spill(dst, dst_buckets);
     for (unsigned b = 0; b < PP_SIZE_BUCKETS; b++)
         dst_buckets[b] += src->buckets[b];
 }
