@@ -98,7 +98,7 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
         return q;
     }
     struct pp_live old;
-    int tracked = t ? pp_record_realloc_begin(t, p, &old) : 0;
+    int tracked = t ? pp_record_realloc_begin(p, &old) : 0;
     void *q = real_call(p, n, m);
     if (t) {
         int saved = errno;

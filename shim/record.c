@@ -62,16 +62,15 @@ static int sampled(struct pp_thread *t)
 void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
                      uintptr_t ret, uintptr_t cfa)
 {
+    /* Process totals count every block the allocator made, sampled or tracked or not. */
     t->calls[call]++;
+    t->allocs++;
+    t->alloc_bytes += size;
     /* Only this thread writes its sequence; others read it (relaxed) for lifetimes. */
     uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
     atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
-    if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t)) {
-        /* Process totals stay exact; only the per-stack figures are sampled. */
-        t->allocs++;
-        t->alloc_bytes += size;
+    if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t))
         return;
-    }
     struct pp_stack *s = pp_framecache_lookup(t, ret, cfa);
     if (!s) {
         uintptr_t ips[PP_MAX_DEPTH + 16];
@@ -95,8 +94,6 @@ void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call cal
         pp_tracking_lost("no memory for the live-block table");
         return;
     }
-    t->allocs++;
-    t->alloc_bytes += size;
     pp_stack_on_alloc(s, t->index, size);
     note_process_bytes(t, (int64_t)size);
     pp_maybe_snapshot(e.time_ns);
@@ -124,26 +121,31 @@ static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t ca
     pp_maybe_snapshot(now);
 }
 
+/* Takes p's entry out of the side table into *e; 0 when p is not tracked. A block that is not
+ * tracked is a surprise in an exact run (allocated before we started, or inherited over fork),
+ * counted as such; sampling leaves most blocks untracked on purpose. */
+static int take_entry(const void *p, struct pp_live *e)
+{
+    if (pp_live_maybe_tracked(p) && pp_live_remove(p, e))
+        return 1;
+    if (pp_config.sample_every == 1)
+        atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
+    return 0;
+}
+
 void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
 {
     struct pp_live e;
     t->calls[PP_CALL_FREE]++;
-    if (!pp_live_maybe_tracked(p) || !pp_live_remove(p, &e)) {
-        /* Sampling leaves most blocks untracked on purpose: they still count in the (exact)
-         * process totals, and only an exact run counts untracked frees as surprises. */
-        if (pp_config.sample_every == 1)
-            atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
-        else
-            t->frees++;
-        return;
-    }
-    book_free(t, &e, caller);
+    if (take_entry(p, &e))
+        book_free(t, &e, caller);
+    else if (pp_config.sample_every > 1)
+        t->frees++; /* an unsampled block: the (exact) process totals still count its free */
 }
 
-int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old)
+int pp_record_realloc_begin(void *p, struct pp_live *old)
 {
-    (void)t;
-    return pp_live_maybe_tracked(p) && pp_live_remove(p, old);
+    return take_entry(p, old);
 }
 
 void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
@@ -151,13 +153,8 @@ void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_liv
 {
     if (new_p || new_size == 0)
         t->calls[PP_CALL_REALLOC]++;
-    if (!tracked) {
-        /* A block from before we started, from the parent of a fork, or not sampled: it stays
-         * untracked. */
-        if (pp_config.sample_every == 1)
-            atomic_fetch_add_explicit(&pp_process.untracked_frees, 1, memory_order_relaxed);
-        return;
-    }
+    if (!tracked)
+        return; /* an untracked block stays untracked (take_entry counted it) */
     if (new_p) {
         struct pp_live moved = *old;
         moved.size = new_size;

@@ -224,7 +224,7 @@ PP_HIDDEN void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
 PP_HIDDEN extern atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
 PP_HIDDEN void pp_record_reset_after_fork(void);
 /* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
-PP_HIDDEN int pp_record_realloc_begin(struct pp_thread *t, void *p, struct pp_live *old);
+PP_HIDDEN int pp_record_realloc_begin(void *p, struct pp_live *old);
 PP_HIDDEN void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
                                      int tracked, void *new_p, size_t new_size,
                                      uintptr_t caller);
