@@ -352,11 +352,28 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 1;
 }
 
+/* Writes b to tmp (created, never followed) and renames it over path; 0 or the errno of the
+ * step that failed, with tmp removed. */
+static int publish(const char *tmp, const char *path, const struct tbuf *b)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    int e = write_all(fd, b->base, b->len) ? 0 : errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e)
+        unlink(tmp);
+    return e;
+}
+
 static atomic_int writing;
 /* This thread is inside pp_write_trace (a signal handler that calls exit() may interrupt it). */
 static __thread int writing_here __attribute__((tls_model("initial-exec")));
-static int warned_foreign, warned_failure;
-static char last_failure[400]; /* the last failure said, to say each one once */
+static int warned_foreign;
+static char last_failure[400]; /* the last failure said ("" = none yet), to say each once */
 
 /* Takes the writer. A snapshot gives way to any write in progress. The final write (exit) must
  * not: if it returned while another thread is in the middle of a snapshot, exit_group would
@@ -381,10 +398,9 @@ static int take_writer(int snapshot)
  * unwritable POOLPROBE_OUT gets one "poolprobe:" line, not one per attempt. */
 static void write_failed(int snapshot, const char *msg)
 {
-    if (snapshot ? warned_failure : !strcmp(msg, last_failure))
+    if (snapshot ? last_failure[0] != '\0' : !strcmp(msg, last_failure))
         return;
     pp_log("%s", msg);
-    warned_failure = 1;
     size_t n = strlen(msg);
     if (n >= sizeof last_failure)
         n = sizeof last_failure - 1;
@@ -437,28 +453,9 @@ void pp_write_trace(int snapshot)
         memcpy(path, other, sizeof path);
     }
     pp_format(tmp, sizeof tmp, "%s.tmp.%u", path, pp_process.pid);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(errno));
-        goto out;
-    }
-    int ok = write_all(fd, b.base, b.len);
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
+    int e = publish(tmp, path, &b);
+    if (e)
         WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(e));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(e));
-        goto out;
-    }
 out:
     if (b.base)
         munmap(b.base, b.cap);
