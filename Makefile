@@ -89,7 +89,7 @@ $(B)/tests/%: tests/unit/%.c $(ASAN_CORE_OBJS)
 # inlining of the functions whose sites the tests name.
 WORKLOAD_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -pthread
 
-$(B)/workloads/%: tests/workloads/%.c
+$(B)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WORKLOAD_FLAGS) -Wall -Wextra -Iinclude $< -o $@ -ldl
 

@@ -40,7 +40,8 @@ sed 's|^\(.*must([mc]alloc(.*\)$|\n    // lines inserted above this site\n\n\1|'
 check "moved: the variant differs from the original" \
     sh -c "! cmp -s tests/workloads/gate.c '$TMP/gate_moved.c'"
 gcc -std=gnu11 -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls \
-    -pthread -Wall -Wextra -I"$TOP/include" "$TMP/gate_moved.c" -o "$TMP/gate_moved" -ldl
+    -pthread -Wall -Wextra -I"$TOP/include" -I"$TOP/tests/workloads" "$TMP/gate_moved.c" \
+    -o "$TMP/gate_moved" -ldl
 profiled moved "$TMP/moved.bin" -- "$TMP/gate_moved" 1000
 report_to "$TMP/moved.json" "$TMP/moved.bin"
 check_eq "moved: same keys" \

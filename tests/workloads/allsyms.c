@@ -34,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 /* A failed realloc leaves the block valid, which is what call_realloc_grow checks; GCC cannot
  * know the call failed. And it misreads malloc(SIZE_MAX) through a volatile as uninitialised. */
 #pragma GCC diagnostic ignored "-Wuse-after-free"
@@ -44,11 +46,6 @@
 static void *volatile null_ptr = NULL;
 static volatile size_t huge = SIZE_MAX;
 static volatile size_t zero = 0;
-
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
 
 static int aligned(const void *p, size_t a)
 {

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define CACHE_KEYS 512
 #define BIG_EVERY 1000
 
@@ -33,20 +35,6 @@ struct cache_entry {
 static struct cache_entry *cache[CACHE_KEYS];
 static unsigned char payload[1u << 20];
 static uint32_t prng_state = 88172645u;
-
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
-
-static uint32_t prng_next(void)
-{
-    uint32_t x = prng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return prng_state = x;
-}
 
 __attribute__((noinline)) char *render_buf(unsigned long req)
 {
@@ -126,10 +114,10 @@ static uint64_t handle_request(unsigned long req)
         sum += (uint64_t)e->id;
         free(e);
     }
-    size_t frame = req % BIG_EVERY == BIG_EVERY - 1 ? sizeof payload : 1 + prng_next() % 1024;
+    size_t frame = req % BIG_EVERY == BIG_EVERY - 1 ? sizeof payload : 1 + xorshift32(&prng_state) % 1024;
     sum += decode_frame(frame);
     sum += grow_body(256u << (req % 6));
-    uint64_t key = prng_next() % CACHE_KEYS;
+    uint64_t key = xorshift32(&prng_state) % CACHE_KEYS;
     if (!cache[key])
         cache[key] = cache_put(key);
     sum += cache[key]->key;

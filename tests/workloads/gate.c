@@ -22,12 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOINLINE __attribute__((noinline))
-
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
+#include "workload.h"
 
 static void *must(void *p)
 {
@@ -35,6 +30,8 @@ static void *must(void *p)
         abort();
     return p;
 }
+
+#define NOINLINE __attribute__((noinline))
 
 NOINLINE void parse_header(unsigned long op)
 {

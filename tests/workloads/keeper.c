@@ -13,16 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define KEEP_SIZE 100
 #define SCRATCH_SIZE 24
 #define MAX_KEEP 100000
 
 static void *kept[MAX_KEEP];
-
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
 
 __attribute__((noinline)) void *keep_forever(unsigned long i)
 {

@@ -18,10 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
+#include "workload.h"
 
 static double now_ms(void)
 {

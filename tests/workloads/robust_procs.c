@@ -31,12 +31,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "workload.h"
 
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
+extern char **environ;
 
 static void *must(void *p)
 {

@@ -29,10 +29,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
+#include "workload.h"
 
 /* ---- altstack ---- */
 

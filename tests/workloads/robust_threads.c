@@ -30,14 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define THREADS 8
 #define KINDS 9
 #define MAX_N 10000
-
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
 
 static void *must(void *p)
 {

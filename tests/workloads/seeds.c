@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workload.h"
+
 #define RENDER_SIZE 4096
 #define EVENTS_PER_REQUEST 3
 #define BIG_EVERY 1000
@@ -32,22 +34,7 @@ struct event {
 };
 _Static_assert(sizeof(struct event) == 16, "make_event is a 16-byte site");
 
-/* Makes a pointer visible to the outside world so the compiler cannot drop malloc/free pairs. */
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
-
 static uint32_t prng_state = 2463534242u;
-
-static uint32_t prng_next(void)
-{
-    uint32_t x = prng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return prng_state = x;
-}
 
 static unsigned char payload[BIG_FRAME];
 
@@ -117,7 +104,7 @@ static size_t frame_len(unsigned long req)
         return MAX_FRAME;
     if (req % BIG_EVERY == BIG_EVERY - 1)
         return BIG_FRAME;
-    return 1 + prng_next() % MAX_FRAME;
+    return 1 + xorshift32(&prng_state) % MAX_FRAME;
 }
 
 __attribute__((noinline)) uint64_t handle_request(unsigned long req)

@@ -24,23 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOINLINE __attribute__((noinline))
-
-static inline void escape(void *p)
-{
-    __asm__ volatile("" : : "g"(p) : "memory");
-}
-
-static uint32_t prng_state = 2463534242u;
-
-static uint32_t prng_next(void)
-{
-    uint32_t x = prng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return prng_state = x;
-}
+#include "workload.h"
 
 static void *must(void *p)
 {
@@ -49,9 +33,13 @@ static void *must(void *p)
     return p;
 }
 
+#define NOINLINE __attribute__((noinline))
+
+static uint32_t prng_state = 2463534242u;
+
 NOINLINE unsigned char *frame_buf(unsigned long req, size_t *len)
 {
-    *len = req % 1000 == 999 ? (size_t)1 << 20 : 2048 + prng_next() % 2048;
+    *len = req % 1000 == 999 ? (size_t)1 << 20 : 2048 + xorshift32(&prng_state) % 2048;
     unsigned char *frame = must(malloc(*len));
     memset(frame, (int)(req & 0xff), *len < 256 ? *len : 256);
     return frame;
