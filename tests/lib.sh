@@ -12,6 +12,7 @@
 #   json_get JSON FILTER           any jq filter on JSON (file or text), raw output
 #   check NAME CMD...              ok when CMD exits 0
 #   check_eq NAME EXPECTED ACTUAL  ok when the two strings are equal
+#   check_refused NAME FILE REPORT ARGS...  poolprobe-report refuses FILE (exit 2, one line)
 #
 # Each check prints "ok - NAME" or "FAIL - NAME (...)" and appends one line to the results file
 # ($POOLPROBE_RESULTS, set by tests/run.sh). Run alone, a test prints its own "N passed, N failed"
@@ -102,6 +103,22 @@ check_status() {
     shift 2
     "$@" >/dev/null 2>&1 || rc=$?
     check_eq "$name" "$want" "$rc"
+}
+
+# check_refused NAME FILE REPORT ARGS...: REPORT ARGS... refuses FILE as poolprobe-report must:
+# exit 2, one "poolprobe-report: error: FILE: ..." line on stderr, nothing on stdout, and no
+# sanitizer report when REPORT is the ASan build. Leaves stderr in $TMP/bad.err.
+check_refused() {
+    local name=$1 f=$2 report=$3 rc=0
+    shift 3
+    "$report" "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+    check_eq "$name: exit 2" 2 "$rc"
+    check "$name: 'poolprobe-report: error: FILE: ...' on stderr" \
+        grep -q "^poolprobe-report: error: $f: ." "$TMP/bad.err"
+    check_eq "$name: nothing on stdout" "" "$(head -c 200 "$TMP/bad.out")"
+    if [ "$report" = "$REPORT_ASAN" ]; then
+        check "$name: no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/bad.err'"
+    fi
 }
 
 # Stops the test with one failure when a build product it needs is missing.

@@ -39,15 +39,7 @@ open(sys.argv[2], "wb").write(data)
 PY
 
 bad_file() { # bad_file NAME FILE [REPORT]: exit 2 and the one error line naming FILE
-    local name=$1 f=$2 report=${3:-$REPORT} rc=0
-    "$report" "$f" >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
-    check_eq "$name: exit 2" 2 "$rc"
-    check "$name: 'poolprobe-report: error: FILE: ...' on stderr" \
-        grep -q "^poolprobe-report: error: $f: ." "$TMP/bad.err"
-    check_eq "$name: nothing on stdout" "" "$(head -c 200 "$TMP/bad.out")"
-    if [ "$report" = "$REPORT_ASAN" ]; then
-        check "$name: no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/bad.err'"
-    fi
+    check_refused "$1" "$2" "${3:-$REPORT}" "$2"
 }
 
 for report in "$REPORT" "$REPORT_ASAN"; do
