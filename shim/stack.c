@@ -39,7 +39,7 @@ struct free_caller {
 
 struct aggregate {
     uint64_t allocs, frees, alloc_bytes, min_size, max_size;
-    uint64_t live, live_bytes, peak_live, peak_live_bytes;
+    uint64_t live_bytes, peak_live, peak_live_bytes; /* blocks live: allocs - frees */
     uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
     struct free_caller free_callers[PP_FREE_CALLERS];
     uint64_t other_free_callers;
@@ -336,8 +336,8 @@ void pp_stack_on_alloc(struct pp_stack *s, uint32_t thread, uint64_t size)
         a->min_size = size;
     if (size > a->max_size)
         a->max_size = size;
-    if (++a->live > a->peak_live)
-        a->peak_live = a->live;
+    if (a->allocs - a->frees > a->peak_live)
+        a->peak_live = a->allocs - a->frees;
     note_live_bytes(a, (int64_t)size);
     value_hist_add(&l->size, size, 1, NULL);
     /* What-if free list: an allocation is served when the list is not empty. */
@@ -357,7 +357,6 @@ void pp_stack_on_free(struct pp_stack *s, uint32_t thread, uint64_t size, uint64
     pp_spin_lock(&l->lock);
     struct aggregate *a = &l->agg;
     a->frees++;
-    a->live--;
     note_live_bytes(a, -(int64_t)size);
     a->lifetime_ns_sum += lifetime_ns;
     hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns, 1);
@@ -443,7 +442,6 @@ static void merge_lane(struct snapshot *d, struct lane *l)
     a->allocs += b->allocs;
     a->frees += b->frees;
     a->alloc_bytes += b->alloc_bytes;
-    a->live += b->live;
     a->live_bytes += b->live_bytes;
     a->peak_live += b->peak_live;
     a->peak_live_bytes += b->peak_live_bytes;
