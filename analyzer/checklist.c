@@ -109,16 +109,23 @@ static const char *why_of(const char *name)
     return "";
 }
 
-static struct pp_check *add_row(struct pp_verdict *v, const char *name, bool pass, bool pooling,
-                                const char *threshold_name, double value, double threshold)
+/* fails_as: the no-pool reason this row gives when it is the first to fail; NULL for the
+ * simpler-fix rows, which never make a site no-pool. */
+static struct pp_check *add_row(struct pp_verdict *v, const char *name, bool pass,
+                                const char *fails_as, const char *threshold_name, double value,
+                                double threshold)
 {
-    struct pp_check *c = &v->checks[v->nchecks++];
+    struct pp_check *c = &v->checks[v->nchecks];
     c->name = name;
     c->pass = pass;
-    c->pooling = pooling;
+    c->pooling = fails_as != NULL;
+    c->fails_as = fails_as;
     c->why = why_of(threshold_name);
     c->value = value;
     c->threshold = threshold;
+    if (c->pooling && !pass && v->failed_check < 0)
+        v->failed_check = (int)v->nchecks;
+    v->nchecks++;
     return c;
 }
 
@@ -273,6 +280,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
               const struct pp_thresholds *t, struct pp_verdict *v)
 {
     memset(v, 0, sizeof *v);
+    v->failed_check = -1;
     char a[32], b[32], c[32];
     struct pp_check *row;
     double allocs = (double)site->allocs;
@@ -281,7 +289,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     double share = total_allocs ? allocs / (double)total_allocs : 0;
     double rate = duration_ns ? allocs / ((double)duration_ns / 1e9) : 0;
     bool frequent = share >= t->min_share && rate >= t->min_rate;
-    row = add_row(v, "frequency", frequent, true, "min_share", share, t->min_share);
+    row = add_row(v, "frequency", frequent, "too rare", "min_share", share, t->min_share);
     snprintf(row->value_text, sizeof row->value_text, "%s of allocs, %s/s", pct(a, sizeof a, share),
              pp_human_count(b, sizeof b, rate));
     snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s, >= %s/s",
@@ -290,7 +298,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     /* Simpler fix 1: pre-size what grows by realloc. */
     double grows = allocs ? (double)site->realloc_grows / allocs : 0;
     bool presize = grows >= t->presize_grows;
-    row = add_row(v, "grows by realloc", presize, false, "presize_grows", grows,
+    row = add_row(v, "grows by realloc", presize, NULL, "presize_grows", grows,
                   t->presize_grows);
     snprintf(row->value_text, sizeof row->value_text, "%.2f per block", grows);
     snprintf(row->threshold_text, sizeof row->threshold_text, ">= %.2f", t->presize_grows);
@@ -300,7 +308,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     uint64_t stack_bytes = site->peak_live_bytes;
     bool stack = same >= t->same_fn_share && (double)stack_bytes <= t->stack_max_bytes &&
                  pp_site_live_at_exit(site) == 0;
-    row = add_row(v, "freed in same fn", stack, false, "same_fn_share", same,
+    row = add_row(v, "freed in same fn", stack, NULL, "same_fn_share", same,
                   t->same_fn_share);
     snprintf(row->value_text, sizeof row->value_text, "%s, peak %s B live",
              pct(a, sizeof a, same), pp_human_bytes(b, sizeof b, stack_bytes));
@@ -311,7 +319,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     /* Not retained, short-lived. */
     double retained = allocs ? (double)pp_site_live_at_exit(site) / allocs : 0;
     bool kept = retained > t->max_retained_share;
-    row = add_row(v, "not retained", !kept, true, "max_retained_share", retained,
+    row = add_row(v, "not retained", !kept, "retained", "max_retained_share", retained,
                   t->max_retained_share);
     snprintf(row->value_text, sizeof row->value_text, "%s live at exit", pct(a, sizeof a, retained));
     snprintf(row->threshold_text, sizeof row->threshold_text, "<= %s",
@@ -319,7 +327,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
 
     uint64_t life95 = pp_site_lifetime_percentile(site, 95);
     bool short_lived = site->frees > 0 && (double)life95 <= t->max_lifetime_ns;
-    row = add_row(v, "short-lived", short_lived, true, "max_lifetime_ns", (double)life95,
+    row = add_row(v, "short-lived", short_lived, "long-lived", "max_lifetime_ns", (double)life95,
                   t->max_lifetime_ns);
     if (site->frees)
         snprintf(row->value_text, sizeof row->value_text, "p95 %s",
@@ -337,7 +345,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
         n = 0;
     struct size_shape s = shape_of(spans, n);
     bool consistent = s.count > 0 && s.consistent >= t->consistency_share;
-    row = add_row(v, "size consistency", consistent, true, "consistency_share", s.consistent,
+    row = add_row(v, "size consistency", consistent, "sizes too spread", "consistency_share", s.consistent,
                   t->consistency_share);
     snprintf(row->value_text, sizeof row->value_text, "%s within 2x of %s B",
              pct(a, sizeof a, s.consistent), pp_human_bytes(b, sizeof b, s.median));
@@ -346,14 +354,14 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
 
     double spread = (double)site->max_size / (double)(site->min_size ? site->min_size : 1);
     bool narrow = s.count > 0 && spread <= t->max_spread;
-    row = add_row(v, "size spread", narrow, true, "max_spread", spread, t->max_spread);
+    row = add_row(v, "size spread", narrow, "sizes too spread", "max_spread", spread, t->max_spread);
     snprintf(row->value_text, sizeof row->value_text, "%.0fx (%s..%s B)", spread,
              pp_human_bytes(a, sizeof a, site->min_size),
              pp_human_bytes(b, sizeof b, site->max_size));
     snprintf(row->threshold_text, sizeof row->threshold_text, "<= %.0fx", t->max_spread);
 
     bool big = (double)s.median >= t->big_enough_bytes;
-    row = add_row(v, "big enough", big, true, "big_enough_bytes", (double)s.median,
+    row = add_row(v, "big enough", big, "too small", "big_enough_bytes", (double)s.median,
                   t->big_enough_bytes);
     snprintf(row->value_text, sizeof row->value_text, "p50 %s B", pp_human_bytes(a, sizeof a, s.median));
     snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s B",
@@ -363,7 +371,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     uint32_t sim_cap;
     double hits = hit_rate_at(site, site->peak_live, &sim_cap);
     bool reused = hits >= t->min_hit_rate;
-    row = add_row(v, "reuse", reused, true, "min_hit_rate", hits, t->min_hit_rate);
+    row = add_row(v, "reuse", reused, "low reuse", "min_hit_rate", hits, t->min_hit_rate);
     snprintf(row->value_text, sizeof row->value_text, "%.2f%% hits at capacity %u",
              hits * 100, sim_cap);
     snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s",
@@ -416,25 +424,10 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
         v->allocs_saved = (uint64_t)llround(v->hit_rate * allocs);
     if (v->kind == PP_VERDICT_POOL || v->kind == PP_VERDICT_POOL_CAPPED)
         v->retained_bytes = v->capacity * v->object_bytes;
-    if (v->kind == PP_VERDICT_NO_POOL) {
-        /* The first failed row of the pooling checklist, in the order shown, in words. */
-        static const struct {
-            const char *row, *reason;
-        } reasons[] = {
-            {"frequency", "too rare"},           {"not retained", "retained"},
-            {"short-lived", "long-lived"},       {"size consistency", "sizes too spread"},
-            {"size spread", "sizes too spread"}, {"big enough", "too small"},
-            {"reuse", "low reuse"},
-        };
-        const struct pp_check *failed = NULL;
-        for (size_t i = 0; i < v->nchecks && !failed; i++)
-            if (v->checks[i].pooling && !v->checks[i].pass)
-                failed = &v->checks[i];
-        v->reason = "sizes too spread"; /* all rows pass, yet neither capping nor tiers fit */
-        for (size_t r = 0; failed && r < sizeof reasons / sizeof reasons[0]; r++)
-            if (strcmp(reasons[r].row, failed->name) == 0)
-                v->reason = reasons[r].reason;
-    }
+    if (v->kind == PP_VERDICT_NO_POOL)
+        /* All rows can pass and still fit neither a cap nor tiers: the sizes are the problem. */
+        v->reason = v->failed_check >= 0 ? v->checks[v->failed_check].fails_as
+                                         : "sizes too spread";
 }
 
 int pp_report_judge(struct pp_report *r, const struct pp_thresholds *t)

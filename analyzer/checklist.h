@@ -68,6 +68,7 @@ struct pp_check {
     const char *name;      /* "frequency", "size consistency", ... */
     bool pass;             /* the condition the name states holds */
     bool pooling;          /* a row of the pooling checklist (false: a simpler-fix row) */
+    const char *fails_as;  /* pooling rows: the no-pool reason when this row fails first */
     double value;          /* the main measurement (a share is 0..1, sizes in bytes) */
     double threshold;      /* what value was compared with */
     char value_text[64];   /* all of the measurement, human readable ("33%, 1.2M/s") */
@@ -89,6 +90,7 @@ struct pp_verdict {
                                   "low reuse"); NULL for the other verdicts */
     size_t nchecks;
     struct pp_check checks[12];
+    int failed_check;          /* index of the first failed pooling row, -1 when none */
     /* pool and pool-capped */
     uint64_t capacity;         /* objects the pool holds: the peak number live */
     uint64_t object_bytes;     /* size of each pooled object */

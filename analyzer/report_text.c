@@ -288,10 +288,7 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
             continue;
         if (shown++ == 0)
             fprintf(out, "Busiest sites not worth pooling:\n");
-        const struct pp_check *failed = NULL;
-        for (size_t c = 0; c < v->nchecks && !failed; c++)
-            if (v->checks[c].pooling && !v->checks[c].pass)
-                failed = &v->checks[c];
+        const struct pp_check *failed = v->failed_check >= 0 ? &v->checks[v->failed_check] : NULL;
         char line[256], key[32];
         snprintf(key, sizeof key, "%s", r->sites[i].key);
         if (strlen(r->sites[i].key) > 24)
