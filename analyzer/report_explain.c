@@ -139,7 +139,7 @@ size_t pp_report_explain(FILE *out, const struct pp_report *r, const char *patte
     for (size_t i = 0; i < r->nsites && r->verdicts; i++) {
         const struct pp_site *s = &r->sites[i];
         const char *fn = s->nframes ? s->frames[0].function : NULL;
-        if (!pp_glob_match(pattern, s->key) && !(fn && pp_glob_match(pattern, fn)))
+        if (!pp_site_matches(pattern, s->key, fn))
             continue;
         explain_one(out, r, i);
         matched++;

@@ -90,6 +90,11 @@ bool pp_glob_match(const char *pattern, const char *name)
     return *pattern == '\0';
 }
 
+bool pp_site_matches(const char *pattern, const char *key, const char *function)
+{
+    return pp_glob_match(pattern, key) || (function && pp_glob_match(pattern, function));
+}
+
 /* Length of a C++ name without its trailing parameter list and qualifiers: "ns::f(int) const"
  * -> "ns::f". The whole length when there is none. */
 static size_t name_without_params(const char *name)

@@ -61,4 +61,8 @@ bool pp_is_allocator_frame(const struct pp_frame *frame, const struct pp_group_o
 /* Does name match pattern, where '*' matches any run of characters (possibly empty)? */
 bool pp_glob_match(const char *pattern, const char *name);
 
+/* Does a site match pattern by its key or by its allocating function (may be NULL)? How users
+ * name sites everywhere (--site, suppressions). */
+bool pp_site_matches(const char *pattern, const char *key, const char *function);
+
 #endif

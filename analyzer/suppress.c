@@ -61,8 +61,7 @@ bool pp_suppressions_match(const struct pp_suppressions *s, const char *key,
     if (!s)
         return false;
     for (size_t i = 0; i < s->npatterns; i++)
-        if (pp_glob_match(s->patterns[i], key) ||
-            (function && pp_glob_match(s->patterns[i], function)))
+        if (pp_site_matches(s->patterns[i], key, function))
             return true;
     return false;
 }
