@@ -16,11 +16,21 @@ static int use_tsc;
 static uint64_t tsc0, mono0;
 static uint64_t ns_per_tick_q32; /* nanoseconds per tick, fixed point 32.32 */
 
-static uint64_t mono_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t pp_realtime_ns(void)
+{
+    return clock_ns(CLOCK_REALTIME);
 }
 
 void pp_clock_init(void)

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../include/poolprobe.h"
@@ -20,13 +19,6 @@ atomic_int pp_state = PP_STATE_OFF;
 struct pp_process pp_process;
 static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
 static atomic_ullong last_snapshot_ns;
-
-static uint64_t realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Reads a whole small /proc file into arena memory; returns its length (0 on failure). */
 static size_t slurp(const char *path, char **out)
@@ -113,7 +105,7 @@ static void on_fork_child(void)
     pp_process.ppid = pp_process.pid;
     pp_process.pid = (uint32_t)getpid();
     pp_process.flags |= PP_PROC_F_FORKED_CHILD;
-    pp_process.start_realtime_ns = realtime_ns();
+    pp_process.start_realtime_ns = pp_realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     atomic_store(&pp_process.untracked_frees, 0);
@@ -133,7 +125,7 @@ void pp_start(void)
     pp_clock_init();
     pp_process.pid = (uint32_t)getpid();
     pp_process.ppid = (uint32_t)getppid();
-    pp_process.start_realtime_ns = realtime_ns();
+    pp_process.start_realtime_ns = pp_realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     pp_thread_init();

@@ -122,6 +122,7 @@ PP_HIDDEN void pp_tracking_lost(const char *why);
 /* ---- clock.c ---- */
 PP_HIDDEN void pp_clock_init(void);  /* before the first pp_now_ns() that matters */
 PP_HIDDEN uint64_t pp_now_ns(void);  /* CLOCK_MONOTONIC nanoseconds (TSC-based when invariant) */
+PP_HIDDEN uint64_t pp_realtime_ns(void); /* CLOCK_REALTIME nanoseconds, for the trace's dates */
 
 /* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
  * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the

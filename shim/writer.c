@@ -91,13 +91,6 @@ static void end_record(struct tbuf *b, size_t at)
         pp_put_u64(b->base + at + 8, b->len - at - PP_RECORD_HEADER_SIZE);
 }
 
-static uint64_t realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void encode_process(struct tbuf *b)
 {
     size_t at = begin_record(b, PP_REC_PROCESS);
@@ -105,7 +98,7 @@ static void encode_process(struct tbuf *b)
     put_u32(b, pp_process.pid);
     put_u32(b, pp_process.ppid);
     put_u64(b, pp_process.start_realtime_ns);
-    put_u64(b, realtime_ns());
+    put_u64(b, pp_realtime_ns());
     put_u64(b, now - pp_process.start_mono_ns);
     put_u32(b, pp_thread_count());
     put_u32(b, pp_config.depth);
