@@ -52,38 +52,17 @@ const struct pp_threshold_info pp_threshold_table[] = {
 };
 const size_t pp_threshold_count = sizeof pp_threshold_table / sizeof pp_threshold_table[0];
 
-static double *field(struct pp_thresholds *t, size_t i)
-{
-    return (double *)((char *)t + pp_threshold_table[i].offset);
-}
-
 void pp_thresholds_default(struct pp_thresholds *t)
 {
-    for (size_t i = 0; i < pp_threshold_count; i++)
-        *field(t, i) = pp_threshold_table[i].default_value;
+    pp_threshold_defaults(pp_threshold_table, pp_threshold_count, t);
 }
 
 int pp_thresholds_set(struct pp_thresholds *t, const char *assignment, char *err, size_t errlen)
 {
-    const char *eq = strchr(assignment, '=');
-    size_t len = eq ? (size_t)(eq - assignment) : strlen(assignment);
-    for (size_t i = 0; i < pp_threshold_count; i++) {
-        if (strlen(pp_threshold_table[i].name) != len ||
-            strncmp(pp_threshold_table[i].name, assignment, len) != 0)
-            continue;
-        char *end;
-        double v = eq ? strtod(eq + 1, &end) : 0;
-        if (!eq || end == eq + 1 || *end || !isfinite(v) || v < 0) {
-            snprintf(err, errlen, "threshold %s needs a non-negative number: %s=VALUE",
-                     pp_threshold_table[i].name, pp_threshold_table[i].name);
-            return -1;
-        }
-        *field(t, i) = v;
-        return 0;
-    }
-    snprintf(err, errlen, "unknown threshold '%.*s' (see --list-thresholds)", (int)len,
-             assignment);
-    return -1;
+    static const struct pp_threshold_rules rules = {"threshold", "a non-negative number",
+                                                    HUGE_VAL, false};
+    return pp_threshold_assign(pp_threshold_table, pp_threshold_count, t, &rules, assignment,
+                               err, errlen);
 }
 
 const char *pp_verdict_name(enum pp_verdict_kind kind)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "site.h"
+#include "threshold.h"
 
 enum pp_verdict_kind {
     PP_VERDICT_NO_POOL, /* the default: some check failed (see the rows) */
@@ -49,13 +50,7 @@ struct pp_thresholds {
     double stack_max_bytes;    /* stack: most bytes live at once that fit on a stack */
 };
 
-struct pp_threshold_info {
-    const char *name;    /* as given to --threshold NAME=VALUE */
-    size_t offset;       /* into struct pp_thresholds */
-    double default_value;
-    const char *unit;    /* "share", "bytes", "ns", "/s", "x", "per block" */
-    const char *why;     /* one line: the reason for the default */
-};
+/* The table (threshold.h): every field of struct pp_thresholds, its default and its reason. */
 extern const struct pp_threshold_info pp_threshold_table[];
 extern const size_t pp_threshold_count;
 

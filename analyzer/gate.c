@@ -19,7 +19,7 @@
 #define G(field) offsetof(struct pp_gate_thresholds, field)
 
 /* Each default, and why. README "Use it in CI" has the same table. */
-const struct pp_gate_threshold_info pp_gate_threshold_table[] = {
+const struct pp_threshold_info pp_gate_threshold_table[] = {
     {"total_allocs", G(total_allocs), 0.05, "growth",
      "counts are exact when the program is deterministic: +5% is a real change"},
     {"total_bytes", G(total_bytes), 0.10, "growth",
@@ -36,44 +36,18 @@ const struct pp_gate_threshold_info pp_gate_threshold_table[] = {
 const size_t pp_gate_threshold_count =
     sizeof pp_gate_threshold_table / sizeof pp_gate_threshold_table[0];
 
-static double *field(struct pp_gate_thresholds *t, size_t i)
-{
-    return (double *)((char *)t + pp_gate_threshold_table[i].offset);
-}
-
 void pp_gate_thresholds_default(struct pp_gate_thresholds *t)
 {
-    for (size_t i = 0; i < pp_gate_threshold_count; i++)
-        *field(t, i) = pp_gate_threshold_table[i].default_value;
+    pp_threshold_defaults(pp_gate_threshold_table, pp_gate_threshold_count, t);
 }
 
 int pp_gate_thresholds_set(struct pp_gate_thresholds *t, const char *assignment, char *err,
                            size_t errlen)
 {
-    const char *eq = strchr(assignment, '=');
-    size_t len = eq ? (size_t)(eq - assignment) : strlen(assignment);
-    for (size_t i = 0; i < pp_gate_threshold_count; i++) {
-        const char *name = pp_gate_threshold_table[i].name;
-        if (strlen(name) != len || strncmp(name, assignment, len) != 0)
-            continue;
-        if (eq && strcmp(eq + 1, "off") == 0) {
-            *field(t, i) = INFINITY;
-            return 0;
-        }
-        char *end;
-        double v = eq ? strtod(eq + 1, &end) : 0;
-        if (!eq || end == eq + 1 || *end || !isfinite(v) || v < 0 || v > 1e6) {
-            snprintf(err, errlen,
-                     "gate threshold %s needs a number from 0 to 1000000, or off: %s=VALUE",
-                     name, name);
-            return -1;
-        }
-        *field(t, i) = v;
-        return 0;
-    }
-    snprintf(err, errlen, "unknown gate threshold '%.*s' (see --list-thresholds)", (int)len,
-             assignment);
-    return -1;
+    static const struct pp_threshold_rules rules = {
+        "gate threshold", "a number from 0 to 1000000, or off", 1e6, true};
+    return pp_threshold_assign(pp_gate_threshold_table, pp_gate_threshold_count, t, &rules,
+                               assignment, err, errlen);
 }
 
 const char *pp_gate_check_label(enum pp_gate_check check, bool per_op)

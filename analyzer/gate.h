@@ -31,6 +31,7 @@
 
 #include "baseline.h"
 #include "suppress.h"
+#include "threshold.h"
 
 struct pp_gate_thresholds {
     double total_allocs;    /* growth of all allocations (per op when both runs have ops) */
@@ -41,14 +42,9 @@ struct pp_gate_thresholds {
     double new_site_share;  /* share of all allocations from which a new site fails */
 };
 
-struct pp_gate_threshold_info {
-    const char *name; /* as given to --gate-threshold NAME=VALUE */
-    size_t offset;    /* into struct pp_gate_thresholds */
-    double default_value;
-    const char *unit; /* "growth" (0.05 = +5%) or "share" (0.01 = 1% of all allocations) */
-    const char *why;  /* one line: the reason for the default */
-};
-extern const struct pp_gate_threshold_info pp_gate_threshold_table[];
+/* The table (threshold.h); unit "growth" (0.05 = +5%) or "share" (0.01 = 1% of all
+ * allocations). */
+extern const struct pp_threshold_info pp_gate_threshold_table[];
 extern const size_t pp_gate_threshold_count;
 
 void pp_gate_thresholds_default(struct pp_gate_thresholds *t);

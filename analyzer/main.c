@@ -301,12 +301,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
 static void list_thresholds(FILE *out, const struct pp_thresholds *t)
 {
     fprintf(out, "Checklist thresholds (override with --threshold NAME=VALUE):\n\n");
-    for (size_t i = 0; i < pp_threshold_count; i++) {
-        const struct pp_threshold_info *info = &pp_threshold_table[i];
-        double v = *(const double *)((const char *)t + info->offset);
-        fprintf(out, "  %-20s %-12g %s (default %g)\n      %s\n", info->name, v, info->unit,
-                info->default_value, info->why);
-    }
+    pp_threshold_print(out, pp_threshold_table, pp_threshold_count, t);
 }
 
 static void list_gate_thresholds(FILE *out, const struct pp_gate_thresholds *t)
@@ -314,12 +309,7 @@ static void list_gate_thresholds(FILE *out, const struct pp_gate_thresholds *t)
     fprintf(out, "\nRegression gate thresholds (--baseline; override with --gate-threshold\n"
                  "NAME=VALUE or NAME=off; growth 0.05 = +5%%, share 0.01 = 1%% of all "
                  "allocations):\n\n");
-    for (size_t i = 0; i < pp_gate_threshold_count; i++) {
-        const struct pp_gate_threshold_info *info = &pp_gate_threshold_table[i];
-        double v = *(const double *)((const char *)t + info->offset);
-        fprintf(out, "  %-20s %-12g %s (default %g)\n      %s\n", info->name, v, info->unit,
-                info->default_value, info->why);
-    }
+    pp_threshold_print(out, pp_gate_threshold_table, pp_gate_threshold_count, t);
 }
 
 /* Operations of the current run: --ops, else $POOLPROBE_OPS, else what the programs declared.

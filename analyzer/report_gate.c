@@ -409,7 +409,7 @@ int pp_gate_json(FILE *out, const struct pp_gate_result *r, const struct pp_summ
     set(root, "current", side_json(c, &failed), &failed);
     json_t *thresholds = json_object();
     for (size_t i = 0; i < pp_gate_threshold_count; i++) {
-        double v = *(const double *)((const char *)t + pp_gate_threshold_table[i].offset);
+        double v = pp_threshold_value(&pp_gate_threshold_table[i], t);
         set(thresholds, pp_gate_threshold_table[i].name, real_or_null(v), &failed);
     }
     set(root, "thresholds", thresholds, &failed);
