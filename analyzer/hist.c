@@ -27,12 +27,6 @@ uint64_t pp_hist_bucket_max(unsigned idx, unsigned sub_bits)
     return pp_hist_lower(idx + 1, sub_bits) - 1;
 }
 
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-    uint64_t r = a + b;
-    return r < a ? UINT64_MAX : r;
-}
-
 void pp_hist_init(struct pp_hist *h, unsigned sub_bits)
 {
     *h = (struct pp_hist){.sub_bits = sub_bits, .exact = true};
@@ -75,7 +69,7 @@ static int append_bins(struct pp_hist *h, const struct pp_hist_bin *add, size_t 
     size_t out = 0;
     for (size_t i = 0; i < total; i++) {
         if (out && bins[out - 1].index == bins[i].index)
-            bins[out - 1].count = add_sat(bins[out - 1].count, bins[i].count);
+            bins[out - 1].count = pp_add_sat(bins[out - 1].count, bins[i].count);
         else
             bins[out++] = bins[i];
     }
@@ -99,7 +93,7 @@ static int append_values(struct pp_hist *h, const struct pp_hist_value *add, siz
     size_t out = 0;
     for (size_t i = 0; i < total; i++) {
         if (out && values[out - 1].value == values[i].value)
-            values[out - 1].count = add_sat(values[out - 1].count, values[i].count);
+            values[out - 1].count = pp_add_sat(values[out - 1].count, values[i].count);
         else
             values[out++] = values[i];
     }
@@ -125,7 +119,7 @@ int pp_hist_add_values(struct pp_hist *h, const struct pp_hist_value *v, size_t 
     for (size_t i = 0; i < n; i++) {
         bins[i].index = pp_hist_index(v[i].value, h->sub_bits);
         bins[i].count = v[i].count;
-        h->total = add_sat(h->total, v[i].count);
+        h->total = pp_add_sat(h->total, v[i].count);
     }
     int rc = append_bins(h, bins, n);
     free(bins);
@@ -154,7 +148,7 @@ int pp_hist_add_buckets(struct pp_hist *h, const struct pp_hist_bin *b, size_t n
                             : pp_hist_index(pp_hist_bucket_min(b[i].index, src_sub_bits),
                                             h->sub_bits);
         bins[i].count = b[i].count;
-        h->total = add_sat(h->total, b[i].count);
+        h->total = pp_add_sat(h->total, b[i].count);
     }
     int rc = append_bins(h, bins, n);
     free(bins);
@@ -204,7 +198,7 @@ uint64_t pp_hist_percentile(const struct pp_hist *h, double pct, uint64_t lo_cla
     uint64_t seen = 0;
     if (h->exact) {
         for (size_t i = 0; i < h->nvalues; i++) {
-            seen = add_sat(seen, h->values[i].count);
+            seen = pp_add_sat(seen, h->values[i].count);
             if (seen >= rank)
                 return h->values[i].value;
         }
@@ -214,7 +208,7 @@ uint64_t pp_hist_percentile(const struct pp_hist *h, double pct, uint64_t lo_cla
         return 0;
     size_t i = 0;
     for (; i < h->nbins; i++) {
-        seen = add_sat(seen, h->bins[i].count);
+        seen = pp_add_sat(seen, h->bins[i].count);
         if (seen >= rank)
             break;
     }

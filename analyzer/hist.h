@@ -53,6 +53,14 @@ struct pp_hist {
     uint64_t total;              /* sum of counts (saturating) */
 };
 
+/* a + b, saturating at UINT64_MAX (counts merged from corrupt-but-checksummed traces must not
+ * wrap). */
+static inline uint64_t pp_add_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r = a + b;
+    return r < a ? UINT64_MAX : r;
+}
+
 /* An empty histogram with bins of this layout; exact (an empty list is exact). No allocation. */
 void pp_hist_init(struct pp_hist *h, unsigned sub_bits);
 void pp_hist_free(struct pp_hist *h);

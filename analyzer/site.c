@@ -11,12 +11,6 @@ static const unsigned hist_sub_bits[PP_STATS_HIST_COUNT] = {
     [PP_STATS_HIST_CHAIN_FINAL_SIZE] = PP_SIZE_SUB_BITS,
 };
 
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-    uint64_t r = a + b;
-    return r < a ? UINT64_MAX : r;
-}
-
 void pp_site_init(struct pp_site *site)
 {
     memset(site, 0, sizeof *site);
@@ -73,7 +67,7 @@ static int add_free_caller(struct pp_site *site, const char *function, uint64_t 
         if (site->free_callers[i].function == function ||
             (function && site->free_callers[i].function &&
              strcmp(site->free_callers[i].function, function) == 0)) {
-            site->free_callers[i].count = add_sat(site->free_callers[i].count, count);
+            site->free_callers[i].count = pp_add_sat(site->free_callers[i].count, count);
             return 0;
         }
     }
@@ -90,7 +84,7 @@ static int add_pool(struct pp_site *site, uint32_t capacity, uint64_t hits)
 {
     for (size_t i = 0; i < site->npools; i++) {
         if (site->pools[i].capacity == capacity) {
-            site->pools[i].hits = add_sat(site->pools[i].hits, hits);
+            site->pools[i].hits = pp_add_sat(site->pools[i].hits, hits);
             return 0;
         }
     }
@@ -127,24 +121,24 @@ int pp_site_add_stats(struct pp_site *site, const struct pp_trace_stats *s,
             site->max_size = s->max_size;
     }
     site->nstacks++;
-    site->allocs = add_sat(site->allocs, mul_sat(s->allocs, scale));
-    site->frees = add_sat(site->frees, mul_sat(s->frees, scale));
-    site->bytes = add_sat(site->bytes, mul_sat(s->alloc_bytes, scale));
-    site->live_bytes = add_sat(site->live_bytes, mul_sat(s->live_bytes, scale));
+    site->allocs = pp_add_sat(site->allocs, mul_sat(s->allocs, scale));
+    site->frees = pp_add_sat(site->frees, mul_sat(s->frees, scale));
+    site->bytes = pp_add_sat(site->bytes, mul_sat(s->alloc_bytes, scale));
+    site->live_bytes = pp_add_sat(site->live_bytes, mul_sat(s->live_bytes, scale));
     /* A sampled peak of 0 or 1 says little about the real one (anything up to scale), and
      * scaling it would invent a peak of scale: keep it. Larger sampled peaks scale. */
     uint64_t peak_scale = s->peak_live > 1 ? scale : 1;
-    site->peak_live = add_sat(site->peak_live, mul_sat(s->peak_live, peak_scale));
+    site->peak_live = pp_add_sat(site->peak_live, mul_sat(s->peak_live, peak_scale));
     site->peak_live_bytes =
-        add_sat(site->peak_live_bytes, mul_sat(s->peak_live_bytes, peak_scale));
+        pp_add_sat(site->peak_live_bytes, mul_sat(s->peak_live_bytes, peak_scale));
     site->cross_thread_frees =
-        add_sat(site->cross_thread_frees, mul_sat(s->cross_thread_frees, scale));
-    site->realloc_calls = add_sat(site->realloc_calls, mul_sat(s->realloc_calls, scale));
-    site->realloc_grows = add_sat(site->realloc_grows, mul_sat(s->realloc_grows, scale));
-    site->chains_freed = add_sat(site->chains_freed, mul_sat(s->chains_freed, scale));
-    site->lifetime_ns_sum = add_sat(site->lifetime_ns_sum, mul_sat(s->lifetime_ns_sum, scale));
+        pp_add_sat(site->cross_thread_frees, mul_sat(s->cross_thread_frees, scale));
+    site->realloc_calls = pp_add_sat(site->realloc_calls, mul_sat(s->realloc_calls, scale));
+    site->realloc_grows = pp_add_sat(site->realloc_grows, mul_sat(s->realloc_grows, scale));
+    site->chains_freed = pp_add_sat(site->chains_freed, mul_sat(s->chains_freed, scale));
+    site->lifetime_ns_sum = pp_add_sat(site->lifetime_ns_sum, mul_sat(s->lifetime_ns_sum, scale));
     site->other_free_callers =
-        add_sat(site->other_free_callers, mul_sat(s->other_free_callers, scale));
+        pp_add_sat(site->other_free_callers, mul_sat(s->other_free_callers, scale));
     for (unsigned i = 0; i < s->nfree_callers; i++)
         if (add_free_caller(site, free_caller_names ? free_caller_names[i] : NULL,
                             mul_sat(s->free_callers[i].count, scale)))
