@@ -98,9 +98,32 @@ static void print_command(FILE *out, const struct pp_trace_process *p, size_t ro
                                  p->argv[i]);
     if (p->argc == 0)
         snprintf(line, sizeof line, "%s", p->exe ? p->exe : "");
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < ' ')
+            *c = ' ';
     if (strlen(line) > room && room > 3)
         strcpy(line + room - 3, "...");
     fputs(line, out);
+}
+
+/* Text in lines of at most LINE_WIDTH, each indented by indent spaces, broken at spaces. */
+static void print_wrapped(FILE *out, int indent, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t room = LINE_WIDTH - (size_t)indent, n = strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = room;
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
 }
 
 /* Several processes: which one to look at first. */
@@ -124,9 +147,12 @@ static void print_pooling_runtime(FILE *out, const struct pp_report *r)
 {
     if (!r->pooling_runtime)
         return;
-    fprintf(out, "  note: %s pools objects below malloc: this report sees only what reaches\n"
-                 "  malloc. %s.\n",
-            r->pooling_runtime->name, r->pooling_runtime->how);
+    char note[512];
+    snprintf(note, sizeof note,
+             "note: %s pools objects below malloc, so this report sees only what reaches "
+             "malloc: %s.",
+             r->pooling_runtime->name, r->pooling_runtime->how);
+    print_wrapped(out, 2, note);
 }
 
 /* How many wrappers the header names before pointing at the JSON report for the rest. */
@@ -336,22 +362,7 @@ static bool print_cxx_advice(FILE *out, const struct pp_site *s)
         return false;
     char advice[512];
     pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->max_size, advice, sizeof advice);
-    /* Wrap at the line width, indented like the action lines. */
-    const char *p = advice;
-    while (*p) {
-        size_t room = LINE_WIDTH - 4, n = strlen(p);
-        if (n > room) {
-            n = room;
-            while (n > 0 && p[n] != ' ')
-                n--;
-            if (n == 0)
-                n = room;
-        }
-        fprintf(out, "    %.*s\n", (int)n, p);
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
+    print_wrapped(out, 4, advice);
     return true;
 }
 

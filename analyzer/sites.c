@@ -292,12 +292,14 @@ static int expand_stack(struct pp_stack_view *v, struct pp_symbolizer *sym,
     return 0;
 }
 
-/* The site by the fixed rules: skip the leading allocator and wrapper frames (noting which
- * wrappers matched), then a runtime function that returns its memory to the caller. */
+/* The site by the fixed rules: from frame k, skip the leading allocator and wrapper frames
+ * (noting which wrappers matched), then a runtime function that returns its memory to the
+ * caller. Returns 1 when the site moved, 0 when not, -1 on out of memory. */
 static int find_fixed_site(struct pp_report *r, struct pp_symbolizer *sym,
-                           struct pp_stack_view *v, const struct pp_group_options *opt)
+                           struct pp_stack_view *v, const struct pp_group_options *opt, size_t k)
 {
-    size_t k = 0;
+    size_t from = k;
+    const char *last_noted = NULL; /* interned: equal names are equal pointers */
     for (; k + 1 < v->nframes; k++) {
         const struct pp_frame *f = &v->frames[k];
         if (allocator_proper(f))
@@ -307,8 +309,13 @@ static int find_fixed_site(struct pp_report *r, struct pp_symbolizer *sym,
             break;
         if (w >= 0)
             r->pattern_matched[w] = true;
-        if (pp_wrapper_note(&r->wrappers, pp_frame_name(sym, f),
-                            w == -2 ? PP_WRAPPER_BUILTIN : PP_WRAPPER_GIVEN, 0, v->allocs) < 0)
+        /* An inlined frame and its container may carry one name: count the stack once. */
+        const char *name = pp_frame_name(sym, f);
+        if (name == last_noted)
+            continue;
+        last_noted = name;
+        if (pp_wrapper_note(&r->wrappers, name, w == -2 ? PP_WRAPPER_BUILTIN : PP_WRAPPER_GIVEN,
+                            0, v->allocs) < 0)
             return -1;
     }
     /* getline, asprintf, __cxa_allocate_exception...: the runtime allocates for its caller. */
@@ -316,7 +323,7 @@ static int find_fixed_site(struct pp_report *r, struct pp_symbolizer *sym,
         if (pp_runtime_returns_to_caller(&v->frames[j]))
             k = j + 1;
     v->site = k;
-    return 0;
+    return k != from;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -499,11 +506,22 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
                                         .allocs = s->allocs * scale, .frees = s->frees * scale};
             rc = expand_stack(v, sym, &t->stacks[s->stack_id]);
             if (rc == 0)
-                rc = find_fixed_site(r, sym, v, opt);
+                rc = find_fixed_site(r, sym, v, opt, 0) < 0 ? -1 : 0;
         }
     }
-    if (rc == 0 && !opt->no_auto_wrappers)
+    /* The user names wrappers as the report prints sites, and a site may be where the auto
+     * wrappers led: apply the lists again above them, and look for wrappers above those. */
+    for (int pass = 0; pass < 4 && rc == 0 && !opt->no_auto_wrappers; pass++) {
         rc = pp_wrappers_detect(views, nviews, sym, &r->wrappers);
+        bool moved = false;
+        for (size_t i = 0; i < nviews && rc == 0; i++) {
+            int m = find_fixed_site(r, sym, &views[i], opt, views[i].site);
+            rc = m < 0 ? -1 : 0;
+            moved |= m > 0;
+        }
+        if (!moved)
+            break;
+    }
     for (size_t i = 0; i < nviews && rc == 0; i++)
         rc = add_stats(r, &groups, sym, &views[i], opt);
     if (rc == 0)
