@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,6 +56,8 @@ struct options {
     bool gate_threshold_set;    /* some --gate-threshold was given */
     bool has_ops;               /* --ops given */
     uint64_t ops;
+    bool all;                   /* --all: list runtime sites in the table one by one */
+    const char *process;        /* --process: only the traces of matching processes */
 };
 
 static void usage(FILE *out)
@@ -76,7 +79,12 @@ static void usage(FILE *out)
             "  -w, --wrappers=LIST       comma-separated functions that only wrap malloc, to\n"
             "                            skip like malloc ('*' matches any text); repeatable\n"
             "      --no-default-wrappers do not skip the built-in wrappers (xmalloc, g_malloc,\n"
-            "                            PyMem_Malloc, CRYPTO_malloc, std::allocator...)\n"
+            "                            PyMem_Malloc, CRYPTO_malloc...)\n"
+            "      --no-auto-wrappers    do not skip the wrappers found in the stacks (a frame\n"
+            "                            many callers reach with their own sizes)\n"
+            "      --all                 list the C runtime's own sites in the table one by one\n"
+            "      --process=PATTERN     only the processes whose pid or command matches\n"
+            "                            PATTERN ('*' matches any text)\n"
             "\n"
             "Regression gate (exit 1 when allocations regressed against BASE):\n"
             "  -b, --baseline=BASE       compare with BASE, a trace or a JSON report\n"
@@ -150,6 +158,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         OPT_GATE_THRESHOLD,
         OPT_SUPPRESS,
         OPT_OPS,
+        OPT_NO_AUTO_WRAPPERS,
+        OPT_ALL,
+        OPT_PROCESS,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -165,6 +176,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"gate-threshold", required_argument, NULL, OPT_GATE_THRESHOLD},
         {"suppress", required_argument, NULL, OPT_SUPPRESS},
         {"ops", required_argument, NULL, OPT_OPS},
+        {"no-auto-wrappers", no_argument, NULL, OPT_NO_AUTO_WRAPPERS},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"process", required_argument, NULL, OPT_PROCESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -214,6 +228,15 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_NO_DEFAULT_WRAPPERS:
             o->group.default_wrappers = false;
+            break;
+        case OPT_NO_AUTO_WRAPPERS:
+            o->group.no_auto_wrappers = true;
+            break;
+        case OPT_ALL:
+            o->all = true;
+            break;
+        case OPT_PROCESS:
+            o->process = optarg;
             break;
         case 's':
             o->site_pattern = optarg;
@@ -382,6 +405,46 @@ done:
     return status;
 }
 
+/* Does the process of trace t match --process PATTERN: its pid, its command line, or the
+ * basename of its executable? */
+static bool process_matches(const struct pp_trace *t, const char *pattern)
+{
+    const struct pp_trace_process *p = &t->process;
+    char pid[16], command[1024] = "";
+    snprintf(pid, sizeof pid, "%" PRIu32, p->pid);
+    size_t used = 0;
+    for (uint32_t i = 0; i < p->argc && used + 1 < sizeof command; i++)
+        used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", i ? " " : "",
+                                 p->argv[i]);
+    return strcmp(pattern, pid) == 0 || pp_glob_match(pattern, command) ||
+           (p->exe && (pp_glob_match(pattern, p->exe) ||
+                       pp_glob_match(pattern, pp_basename(p->exe)))) ||
+           (p->argc && pp_glob_match(pattern, pp_basename(p->argv[0])));
+}
+
+/* Keep the traces whose process matches pattern; returns how many are left. */
+static size_t select_processes(const struct pp_trace **traces, size_t n, const char *pattern)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (process_matches(traces[i], pattern))
+            traces[kept++] = traces[i];
+        else
+            pp_trace_free((struct pp_trace *)traces[i]);
+    }
+    return kept;
+}
+
+/* A --wrappers pattern that skipped nothing is most likely a typo or a name the report does
+ * not print: say so instead of silently changing nothing. */
+static void warn_unmatched_wrappers(const struct options *o, const struct pp_report *report)
+{
+    for (size_t i = 0; i < o->nwrappers; i++)
+        if (!report->pattern_matched[i])
+            fprintf(stderr, "poolprobe-report: warning: --wrappers '%s' matched no frame\n",
+                    o->wrappers[i]);
+}
+
 int main(int argc, char **argv)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
@@ -429,11 +492,17 @@ int main(int argc, char **argv)
         }
         traces[ntraces++] = t;
     }
+    if (opt.process && (ntraces = select_processes(traces, ntraces, opt.process)) == 0) {
+        fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
+        goto cleanup;
+    }
     sym = pp_symbolizer_new(stderr);
     if (!sym || pp_report_build(&report, traces, ntraces, sym, &opt.group, err, sizeof err)) {
         fprintf(stderr, "poolprobe-report: error: %s\n", sym ? err : "out of memory");
         goto cleanup;
     }
+    warn_unmatched_wrappers(&opt, &report);
+    report.list_runtime = opt.all;
     if (pp_report_judge(&report, &opt.thresholds)) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
