@@ -17,6 +17,9 @@ BINDIR   ?= $(PREFIX)/bin
 INCDIR   ?= $(PREFIX)/include
 B        := build
 
+# The version, from one place: the report's and the launcher's --version.
+VERSION   := $(shell cat VERSION)
+
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASEFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP
 UNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
@@ -30,7 +33,7 @@ SHIM_LDFLAGS := -shared -Wl,-soname,libpoolprobe.so -Wl,--version-script=shim/ex
                 $(LDFLAGS)
 SHIM_LIBS    := -lunwind -ldl -lpthread
 
-ANALYZER_CFLAGS := $(BASEFLAGS) -Ishim $(CFLAGS)
+ANALYZER_CFLAGS := $(BASEFLAGS) -Ishim -DPP_VERSION='"$(VERSION)"' $(CFLAGS)
 ANALYZER_LIBS   := -ldw -lelf -ljansson -lstdc++ -lm
 # The analyzer's tests run under the sanitizers (the shim cannot).
 ASAN_FLAGS      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -71,6 +74,8 @@ $(B)/obj/analyzer/%.o: analyzer/%.c
 $(B)/asan/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(B)/obj/analyzer/main.o $(B)/asan/analyzer/main.o: VERSION
 
 $(SHIM): $(SHIM_OBJS) shim/exports.map
 	$(CC) $(SHIM_CFLAGS) $(SHIM_OBJS) -o $@ $(SHIM_LDFLAGS) $(SHIM_LIBS)
@@ -121,7 +126,7 @@ install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
-	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
+	sed 's|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
