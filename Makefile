@@ -33,8 +33,8 @@ SHIM_LDFLAGS := -shared -Wl,-soname,libpoolprobe.so -Wl,--version-script=shim/ex
                 $(LDFLAGS)
 SHIM_LIBS    := -lunwind -ldl -lpthread
 
-ANALYZER_CFLAGS := $(BASEFLAGS) -Ishim -DPP_VERSION='"$(VERSION)"' $(CFLAGS)
-ANALYZER_LIBS   := -ldw -lelf -ljansson -lstdc++ -lm
+ANALYZER_CFLAGS := $(BASEFLAGS) -Ishim -I$(B)/gen -DPP_VERSION='"$(VERSION)"' $(CFLAGS)
+ANALYZER_LIBS   := -ldw -lelf -ljansson -lprotobuf-c -lz -lstdc++ -lm
 # The analyzer's tests run under the sanitizers (the shim cannot).
 ASAN_FLAGS      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -45,9 +45,12 @@ UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 WORKLOAD_C     := $(wildcard tests/workloads/*.c)
 WORKLOAD_CXX   := $(wildcard tests/workloads/*.cc)
 
+# pprof's message format (analyzer/profile.proto), compiled to C by protoc-c at build time.
+PROTO_GEN      := $(B)/gen/profile.pb-c.c
+
 SHIM_OBJS      := $(SHIM_SRCS:%.c=$(B)/obj/%.o)
-ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o)
-ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o)
+ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o
+ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o) $(B)/asan/gen/profile.pb-c.o
 UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_BINS  := $(WORKLOAD_C:tests/workloads/%.c=$(B)/workloads/%) \
                   $(WORKLOAD_CXX:tests/workloads/%.cc=$(B)/workloads/%)
@@ -76,6 +79,20 @@ $(B)/asan/analyzer/%.o: analyzer/%.c
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(B)/obj/analyzer/main.o $(B)/asan/analyzer/main.o: VERSION
+
+$(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: analyzer/profile.proto
+	@mkdir -p $(B)/gen
+	protoc-c --c_out=$(B)/gen --proto_path=analyzer analyzer/profile.proto
+
+$(B)/obj/analyzer/report_pprof.o $(B)/asan/analyzer/report_pprof.o: $(B)/gen/profile.pb-c.h
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ANALYZER_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(B)/asan/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ANALYZER_CFLAGS) -Wno-missing-prototypes $(ASAN_FLAGS) -c $< -o $@
 
 $(SHIM): $(SHIM_OBJS) shim/exports.map
 	$(CC) $(SHIM_CFLAGS) $(SHIM_OBJS) -o $@ $(SHIM_LDFLAGS) $(SHIM_LIBS)
@@ -137,9 +154,9 @@ uninstall:
 
 # Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
 # whose tests replay the crashes fuzzing found (tests/fuzz/crashes/).
-$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE)
+$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE) $(PROTO_GEN)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit \
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit -I$(B)/gen \
 	    $^ -o $@ $(ANALYZER_LIBS)
 
 fuzz:

@@ -23,7 +23,9 @@
 #include "progress.h"
 #include "report_explain.h"
 #include "report_gate.h"
+#include "report_folded.h"
 #include "report_json.h"
+#include "report_pprof.h"
 #include "report_text.h"
 #include "sites.h"
 #include "suppress.h"
@@ -38,7 +40,7 @@ enum pp_exit {
     PP_EXIT_TROUBLE = 2,
 };
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
+enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN, FORMAT_FOLDED, FORMAT_PPROF };
 
 struct options {
     enum output_format format;
@@ -46,6 +48,9 @@ struct options {
     size_t top;
     bool top_set;  /* --top given (0 = all) */
     bool wide;     /* --wide: never cut text lines */
+    bool group_set; /* --group-by given */
+    enum pp_folded_value folded_value; /* --folded-value */
+    bool folded_value_set;
     char **wrappers; /* owned copies of the --wrappers items */
     size_t nwrappers;
     struct pp_thresholds thresholds;
@@ -70,7 +75,11 @@ static void usage(FILE *out)
             "e.g. a parent process and its children).\n"
             "\n"
             "  -f, --format=FORMAT       text (default) or json; with --baseline also\n"
-            "                            markdown (for a pull-request comment)\n"
+            "                            markdown (for a pull-request comment); by call\n"
+            "                            stack: folded (flamegraph.pl, inferno, speedscope)\n"
+            "                            or pprof (gzipped profile.proto, for go tool pprof)\n"
+            "      --folded-value=WHAT   what folded lines count: allocs (default), bytes,\n"
+            "                            or live-bytes (still live when the trace was written)\n"
             "  -g, --group-by=WHAT       site (default): by allocating function and line;\n"
             "                            stack: by the full call stack\n"
             "  -n, --top=N               show only the N sites with the most allocations\n"
@@ -152,7 +161,17 @@ static int parse_count(const char *text, uint64_t *out)
 static int check_combinations(const struct options *o)
 {
     const char *why = NULL;
-    if (o->site_pattern && o->format != FORMAT_TEXT)
+    bool by_stack = o->format == FORMAT_FOLDED || o->format == FORMAT_PPROF;
+    if (o->folded_value_set && o->format != FORMAT_FOLDED)
+        why = "--folded-value is for --format folded";
+    else if (by_stack && o->group_set && o->group.group_by != PP_GROUP_BY_STACK)
+        why = "folded and pprof profiles are by call stack: drop --group-by site";
+    else if (by_stack && (o->baseline || o->write_baseline || o->top_set))
+        why = "folded and pprof profiles hold every stack: --baseline, --write-baseline and "
+              "--top do not apply";
+    else if (o->format == FORMAT_PPROF && isatty(STDOUT_FILENO))
+        why = "a pprof profile is binary (gzip): redirect it to a file, e.g. > profile.pb.gz";
+    else if (o->site_pattern && o->format != FORMAT_TEXT)
         why = "--site explains sites as text only (the JSON report already has every site "
               "in full): drop --format or --site";
     else if (o->site_pattern && o->write_baseline)
@@ -182,6 +201,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         OPT_SUPPRESS,
         OPT_OPS,
         OPT_WIDE,
+        OPT_FOLDED_VALUE,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -198,6 +218,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"suppress", required_argument, NULL, OPT_SUPPRESS},
         {"ops", required_argument, NULL, OPT_OPS},
         {"wide", no_argument, NULL, OPT_WIDE},
+        {"folded-value", required_argument, NULL, OPT_FOLDED_VALUE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -213,12 +234,17 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
                 o->format = FORMAT_JSON;
             } else if (strcmp(optarg, "markdown") == 0) {
                 o->format = FORMAT_MARKDOWN;
+            } else if (strcmp(optarg, "folded") == 0) {
+                o->format = FORMAT_FOLDED;
+            } else if (strcmp(optarg, "pprof") == 0) {
+                o->format = FORMAT_PPROF;
             } else {
-                usage_error("unknown format '%s' (text, json or markdown)", optarg);
+                usage_error("unknown format '%s' (text, json, markdown, folded or pprof)", optarg);
                 return -1;
             }
             break;
         case 'g':
+            o->group_set = true;
             if (strcmp(optarg, "site") == 0) {
                 o->group.group_by = PP_GROUP_BY_SITE;
             } else if (strcmp(optarg, "stack") == 0) {
@@ -297,6 +323,19 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_WIDE:
             o->wide = true;
+            break;
+        case OPT_FOLDED_VALUE:
+            if (strcmp(optarg, "allocs") == 0) {
+                o->folded_value = PP_FOLDED_ALLOCS;
+            } else if (strcmp(optarg, "bytes") == 0) {
+                o->folded_value = PP_FOLDED_BYTES;
+            } else if (strcmp(optarg, "live-bytes") == 0) {
+                o->folded_value = PP_FOLDED_LIVE_BYTES;
+            } else {
+                usage_error("unknown --folded-value '%s' (allocs, bytes or live-bytes)", optarg);
+                return -1;
+            }
+            o->folded_value_set = true;
             break;
         case 'h':
             o->help = true;
@@ -511,6 +550,8 @@ int main(int argc, char **argv)
     pp_gate_thresholds_default(&opt.gate);
     if (parse_options(argc, argv, &opt, &first))
         goto cleanup;
+    if (opt.format == FORMAT_FOLDED || opt.format == FORMAT_PPROF)
+        opt.group.group_by = PP_GROUP_BY_STACK; /* a flame graph needs each stack whole */
     if (opt.list_thresholds) {
         list_thresholds(stdout, &opt.thresholds);
         list_gate_thresholds(stdout, &opt.gate);
@@ -591,6 +632,13 @@ int main(int argc, char **argv)
         size_t matched = pp_report_explain(stdout, &report, opt.site_pattern);
         if (matched == 0) {
             fprintf(stderr, "poolprobe-report: error: no site matches '%s'\n", opt.site_pattern);
+            goto cleanup;
+        }
+    } else if (opt.format == FORMAT_FOLDED) {
+        pp_report_folded(stdout, &report, opt.folded_value);
+    } else if (opt.format == FORMAT_PPROF) {
+        if (pp_report_pprof(stdout, &report, err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s\n", err);
             goto cleanup;
         }
     } else if (opt.format == FORMAT_JSON) {
