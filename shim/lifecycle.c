@@ -14,6 +14,7 @@
 
 #include "../include/poolprobe.h"
 #include "shim.h"
+#include "try.h"
 
 atomic_int pp_state = PP_STATE_OFF;
 struct pp_process pp_process;
@@ -122,6 +123,10 @@ void pp_start(void)
     }
     pp_log_init();
     pp_config_load();
+    if (pp_try_init()) { /* try mode: serve the targets, record nothing (try.c) */
+        atomic_store(&start_state, 2);
+        return;
+    }
     pp_clock_init();
     pp_process.pid = (uint32_t)getpid();
     pp_process.ppid = (uint32_t)getppid();
