@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "baseline.h"
+#include "tried.h"
 #include "checklist.h"
 #include "gate.h"
 #include "report_explain.h"
@@ -45,6 +46,7 @@ struct options {
     size_t nwrappers;
     struct pp_thresholds thresholds;
     const char *site_pattern; /* --site: explain the matching sites in full */
+    const char *tried;        /* --try: poolprobe try's result, shown with each site */
     bool help, version, list_thresholds;
     /* the regression gate */
     const char *baseline;       /* --baseline: compare with this trace or JSON report */
@@ -77,6 +79,8 @@ static void usage(FILE *out)
             "                            skip like malloc ('*' matches any text); repeatable\n"
             "      --no-default-wrappers do not skip the built-in wrappers (xmalloc, g_malloc,\n"
             "                            PyMem_Malloc, CRYPTO_malloc, std::allocator...)\n"
+            "      --try=FILE            show what `poolprobe try --format json` measured\n"
+            "                            (FILE) next to each recommendation\n"
             "\n"
             "Regression gate (exit 1 when allocations regressed against BASE):\n"
             "  -b, --baseline=BASE       compare with BASE, a trace or a JSON report\n"
@@ -150,6 +154,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         OPT_GATE_THRESHOLD,
         OPT_SUPPRESS,
         OPT_OPS,
+        OPT_TRY,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -165,6 +170,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"gate-threshold", required_argument, NULL, OPT_GATE_THRESHOLD},
         {"suppress", required_argument, NULL, OPT_SUPPRESS},
         {"ops", required_argument, NULL, OPT_OPS},
+        {"try", required_argument, NULL, OPT_TRY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -234,6 +240,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_WRITE_BASELINE:
             o->write_baseline = optarg;
+            break;
+        case OPT_TRY:
+            o->tried = optarg;
             break;
         case OPT_GATE_THRESHOLD: {
             char err[256];
@@ -429,6 +438,10 @@ int main(int argc, char **argv)
         }
         traces[ntraces++] = t;
     }
+    if (opt.tried && pp_tried_load(opt.tried, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s: %s\n", opt.tried, err);
+        goto cleanup;
+    }
     sym = pp_symbolizer_new(stderr);
     if (!sym || pp_report_build(&report, traces, ntraces, sym, &opt.group, err, sizeof err)) {
         fprintf(stderr, "poolprobe-report: error: %s\n", sym ? err : "out of memory");
@@ -487,6 +500,7 @@ cleanup:
         status = PP_EXIT_TROUBLE;
     }
     pp_report_free(&report);
+    pp_tried_free();
     pp_symbolizer_free(sym);
     for (size_t i = 0; i < ntraces; i++)
         pp_trace_free((struct pp_trace *)traces[i]);

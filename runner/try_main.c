@@ -301,6 +301,9 @@ int main(int argc, char **argv)
         results[k].key = k == 0 ? NULL : targets[k - 1].key;
         results[k].target = k == 0 ? 0 : k - 1;
         measure(&prog, base_path, &configs[k], &results[k], runs, (size_t)n);
+        if (k == 0 && results[0].counts.matched == 0)
+            die("no allocation of the sites tried was made at them in this run: is %s from "
+                "this build of the program, and does it run the same code?", trace);
     }
 
     int rc;

@@ -263,7 +263,8 @@ int try_print_json(FILE *out, char *const *argv, const struct try_target *target
             set(s, "misses", integer(c->misses), &failed);
             set(s, "drops", integer(c->drops), &failed);
             set(s, "overflows", integer(c->overflows), &failed);
-            set(s, "measured_alone", json_false(), &failed);
+            /* One site tried: the run of all is its run alone. */
+            set(s, "measured_alone", json_boolean(ntargets == 1), &failed);
         }
         json_array_append_new(sites, s);
     }

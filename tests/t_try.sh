@@ -67,6 +67,29 @@ check "text: the site and its verdict" \
 check "text: applied" grep -q "^  applied   pool (per-thread, capacity 3, blocks of 65536 B)$" "$TMP/big.txt"
 check "text: hits" grep -q "^  hits      897 of 900 allocations (3 misses, 0 drops above the cap, 0 frees past capacity)$" "$TMP/big.txt"
 
+# --- poolprobe-report --try shows the measurement next to the recommendation ------------------
+"$TRY" --format json --trace "$TMP/big.bin" --runs 5 -- "$W" big 300 >"$TMP/big300.json" 2>/dev/null
+"$REPORT" --try "$TMP/big300.json" "$TMP/big.bin" >"$TMP/report.txt"
+cpu=$(json_get "$TMP/big300.json" '.sites[0].cpu_ratio | "x\(.median * 1000 | round / 1000)"')
+check "report --try: measured line under the recommendation" \
+    grep -q "^    measured (try pool): cpu x0\.[0-9]* (.*), wall x[0-9.]*, \(confirmed\|not confirmed\)$" "$TMP/report.txt"
+check_eq "report --try json: measured per site" "pool 897 3 true" \
+    "$(report_json --try "$TMP/big300.json" "$TMP/big.bin" | jq -r '.sites[] | select(.key == "block_alloc") | .measured | "\(.verdict) \(.hits) \(.misses) \(.alone)"')"
+check_eq "report --try json: same ratio as the try result" \
+    "$(json_get "$TMP/big300.json" '.sites[0].cpu_ratio.median')" \
+    "$(report_json --try "$TMP/big300.json" "$TMP/big.bin" | jq -r '.sites[] | select(.key == "block_alloc") | .measured.cpu_ratio.median')"
+check_eq "report without --try: no measured" null \
+    "$(report_json "$TMP/big.bin" | jq -r '.sites[] | select(.key == "block_alloc") | .measured')"
+check_refused "report --try with a trace instead of a try result" "$TMP/big.bin" "$REPORT" \
+    --try "$TMP/big.bin" "$TMP/big.bin"
+echo '{"format": "poolprobe-report", "version": 1, "sites": []}' >"$TMP/notry.json"
+check_refused "report --try with a JSON report" "$TMP/notry.json" "$REPORT" \
+    --try "$TMP/notry.json" "$TMP/big.bin"
+rc=0
+"$TRY" --runs 1 --trace "$TMP/big.bin" -- "$W" rare 10 >/dev/null 2>"$TMP/nomatch.err" || rc=$?
+check_eq "a trace whose sites the program never reaches: exit 2" 2 "$rc"
+check "... and said so" grep -q "no allocation of the sites tried was made at them" "$TMP/nomatch.err"
+
 # --- a site called ten times: served, not confirmed --------------------------------------------
 rc=0
 "$TRY" --format json --runs 5 --site rare_alloc --as pool -- "$W" rare 3000000 \
