@@ -132,7 +132,10 @@ void try_print_text(FILE *out, char *const *argv, const char *trace_note,
     for (size_t i = 0; i < ntargets; i++) {
         const struct try_target *t = &targets[i];
         fprintf(out, "\nsite %s (report: %s", t->key, t->report_verdict);
-        if (t->allocs_saved)
+        if (t->allocs_saved && !strcmp(t->report_verdict, "presize"))
+            fprintf(out, ", saves %" PRIu64 " reallocs of %" PRIu64 " blocks", t->allocs_saved,
+                    t->allocs);
+        else if (t->allocs_saved)
             fprintf(out, ", saves %" PRIu64 " of %" PRIu64 " allocations", t->allocs_saved,
                     t->allocs);
         fprintf(out, ")\n  applied   ");
