@@ -83,7 +83,12 @@ static void remove_tree(const char *path)
 static char scratch[1024]; /* short: file names are appended to it */
 static void cleanup(void)
 {
-    if (scratch[0])
+    /* POOLPROBE_TRY_KEEP=1 keeps the runs' outputs and targets files, to see why a run
+     * differed. */
+    const char *keep = getenv("POOLPROBE_TRY_KEEP");
+    if (keep && !strcmp(keep, "1"))
+        fprintf(stderr, "poolprobe try: kept %s\n", scratch);
+    else if (scratch[0])
         remove_tree(scratch);
 }
 

@@ -150,7 +150,9 @@ static int add_chain(struct try_target *tg, struct pp_symbolizer *sym, int space
                 tg->chains_skipped++;
                 return 0;
             }
-            struct try_chain c = {.depth = d + 1};
+            struct try_chain c;
+            memset(&c, 0, sizeof c); /* compared bytewise below */
+            c.depth = d + 1;
             for (unsigned k = 0; k <= d; k++) {
                 const struct pp_trace_module *m = module_of(t, st->ips[k]);
                 if (!m || !m->build_id_len) {
@@ -161,6 +163,10 @@ static int add_chain(struct try_target *tg, struct pp_symbolizer *sym, int space
                     sprintf(c.build_id[k] + 2 * b, "%02x", m->build_id[b]);
                 c.offset[k] = st->ips[k] - m->load_bias;
             }
+            /* Stacks that differ only above the site share a chain. */
+            for (size_t k = 0; k < tg->nchains; k++)
+                if (!memcmp(&tg->chains[k], &c, sizeof c))
+                    return 1;
             struct try_chain *grown = realloc(tg->chains, (tg->nchains + 1) * sizeof *grown);
             if (!grown)
                 return -1;

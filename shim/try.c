@@ -117,7 +117,7 @@ int pp_try_on;
 static struct try_site sites[TRY_MAX_SITES];
 static unsigned nsites;
 static struct try_chain *chains;   /* mapped, TRY_MAX_CHAINS */
-static unsigned nchains, unresolved;
+static unsigned nchains, unresolved, too_many;
 static struct try_module modules[TRY_MAX_MODULES];
 static unsigned nmodules;
 static struct hash_slot *hash;     /* mapped, TRY_HASH_SLOTS */
@@ -252,8 +252,8 @@ static void parse_site(struct reader *r)
 /* chain SITE DEPTH MODULE OFFSET [MODULE OFFSET]... */
 static void parse_chain(struct reader *r)
 {
-    if (nchains == TRY_MAX_CHAINS) {
-        r->ok = 0;
+    if (nchains == TRY_MAX_CHAINS) { /* not tried; reported with the unresolved */
+        too_many++;
         return;
     }
     struct try_chain *c = &chains[nchains];
@@ -392,7 +392,7 @@ static void write_counts(void)
     }
     char line[256];
     size_t n = pp_format(line, sizeof line, "poolprobe-try-counts 1\nunresolved %u\n",
-                         unresolved);
+                         unresolved + too_many);
     ssize_t w = write(fd, line, n);
     for (unsigned i = 0; i < nsites && w >= 0; i++) {
         struct try_counts sum = {0};
