@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "tried.h"
 #include "checklist.h"
 #include "gate.h"
 #include "numfmt.h"
@@ -57,6 +58,7 @@ struct options {
     size_t nwrappers;
     struct pp_thresholds thresholds;
     const char *site_pattern; /* --site: explain the matching sites in full */
+    const char *tried;        /* --try: poolprobe try's result, shown with each site */
     bool help, version, list_thresholds;
     /* the regression gate */
     const char *baseline;       /* --baseline: compare with this trace or JSON report */
@@ -103,6 +105,8 @@ static void usage(FILE *out)
             "      --all                 list the C runtime's own sites in the table one by one\n"
             "      --process=PATTERN     only the processes whose pid or command matches\n"
             "                            PATTERN ('*' matches any text)\n"
+            "      --try=FILE            show what `poolprobe try --format json` measured\n"
+            "                            (FILE) next to each recommendation\n"
             "\n"
             "Regression gate (exit 1 when allocations regressed against BASE):\n"
             "  -b, --baseline=BASE       compare with BASE, a trace or a JSON report\n"
@@ -214,6 +218,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         OPT_PROCESS,
         OPT_WIDE,
         OPT_FOLDED_VALUE,
+        OPT_TRY,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -234,6 +239,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"process", required_argument, NULL, OPT_PROCESS},
         {"wide", no_argument, NULL, OPT_WIDE},
         {"folded-value", required_argument, NULL, OPT_FOLDED_VALUE},
+        {"try", required_argument, NULL, OPT_TRY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -318,6 +324,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_WRITE_BASELINE:
             o->write_baseline = optarg;
+            break;
+        case OPT_TRY:
+            o->tried = optarg;
             break;
         case OPT_GATE_THRESHOLD: {
             char err[256];
@@ -658,6 +667,10 @@ int main(int argc, char **argv)
     }
     pp_progress_phase("symbolizing and grouping the stacks of %zu trace%s", ntraces,
                       ntraces == 1 ? "" : "s");
+    if (opt.tried && pp_tried_load(opt.tried, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s: %s\n", opt.tried, err);
+        goto cleanup;
+    }
     sym = pp_symbolizer_new(stderr);
     if (!sym || pp_report_build(&report, traces, ntraces, sym, &opt.group, err, sizeof err)) {
         pp_progress_stop();
@@ -730,6 +743,7 @@ cleanup:
         status = PP_EXIT_TROUBLE;
     }
     pp_report_free(&report);
+    pp_tried_free();
     pp_symbolizer_free(sym);
     for (size_t i = 0; i < ntraces; i++)
         pp_trace_free((struct pp_trace *)traces[i]);

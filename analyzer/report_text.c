@@ -15,6 +15,7 @@
 
 #include "checklist.h"
 #include "numfmt.h"
+#include "tried.h"
 
 /* Lines are cut to this many columns (0: never cut, --wide); main sets the terminal's width. */
 static size_t line_width = 79;
@@ -352,6 +353,17 @@ static void print_containers(FILE *out, const struct pp_report *r, size_t top)
         fputc('\n', out);
 }
 
+/* What poolprobe try measured for this site (--try FILE), when it did. */
+static void print_measured(FILE *out, const struct pp_site *s)
+{
+    const struct pp_tried_site *t = pp_tried_find(s->key);
+    if (!t)
+        return;
+    fprintf(out, "    measured (try %s%s): cpu x%.3f (%.3f-%.3f), wall x%.3f, %s\n", t->verdict,
+            t->alone ? "" : ", with the other sites", t->cpu.median, t->cpu.min, t->cpu.max,
+            t->wall.median, t->confirmed ? "confirmed" : "not confirmed");
+}
+
 static void print_recommendations(FILE *out, const struct pp_report *r, size_t top)
 {
     size_t *order = NULL;
@@ -387,6 +399,7 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
                 fprintf(out, "    saves %" PRIu64 " of %" PRIu64 " allocations (%.1f%% of all)\n",
                         v->allocs_saved, s->allocs,
                         r->allocs ? 100.0 * (double)v->allocs_saved / (double)r->allocs : 0.0);
+            print_measured(out, s);
             pp_print_checks(out, v);
             fputc('\n', out);
         }
