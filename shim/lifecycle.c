@@ -88,6 +88,7 @@ static void on_thread_exit(struct pp_thread *t)
     t->exiting = 1;
     pp_stack_cache_clear(t);
     pp_framecache_release(t);
+    pp_altstack_release(t);
 }
 
 static void on_fork_prepare(void)
@@ -182,7 +183,13 @@ __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
     atomic_fetch_add(&pp_process.ops, n);
 }
 
-void pp_maybe_snapshot(uint64_t now_ns)
+static void write_snapshot(void *unused)
+{
+    (void)unused;
+    pp_write_trace(1);
+}
+
+void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
 {
     if (!now_ns)
         return; /* nothing was recorded */
@@ -194,7 +201,7 @@ void pp_maybe_snapshot(uint64_t now_ns)
      * that the final write would then have to wait for. */
     if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
         atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
-        pp_write_trace(1);
+        pp_altstack_run(t, write_snapshot, NULL); /* the writer needs ~12 KiB of stack */
 }
 
 int pp_ensure_started(void)

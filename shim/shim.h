@@ -167,6 +167,9 @@ struct pp_thread {
     int64_t pending_bytes;          /* live-bytes change not yet added to the process total */
     uint32_t pending_events;
     int framecache_failed;          /* no stack bounds: never cache on this thread */
+    void *altstack;                 /* see altstack.c; NULL until the first deep call */
+    unsigned altstack_id;           /* valgrind's name for it */
+    int altstack_failed, on_altstack;
     int exiting;                    /* past its exit destructor: build no more caches */
 };
 #define PP_MAX_THREADS 65536
@@ -179,6 +182,12 @@ PP_HIDDEN uint32_t pp_thread_count(void);
 /* on_exit: called (busy) when a thread that entered the shim exits. */
 PP_HIDDEN void pp_thread_init(void (*on_exit)(struct pp_thread *));
 PP_HIDDEN void pp_thread_reset_after_fork(void);
+
+/* ---- altstack.c: the shim's deep work on a stack of its own ---- */
+/* Calls fn(arg) on t's own stack (mapped on first use; on the caller's stack if that fails or
+ * t is already on it). libunwind started there walks on into the caller's frames. */
+PP_HIDDEN void pp_altstack_run(struct pp_thread *t, void (*fn)(void *), void *arg);
+PP_HIDDEN void pp_altstack_release(struct pp_thread *t);
 
 /* ---- validate.c: libunwind's memory checks without a file descriptor ---- */
 /* Points libunwind's pipe2 and syscall imports at ours (see validate.c). Call once, before the
@@ -314,6 +323,6 @@ PP_HIDDEN int pp_ensure_started(void);
 /* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
  * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
  * hooks, busy, with no shim lock held, with the time record.c returned (0: does nothing). */
-PP_HIDDEN void pp_maybe_snapshot(uint64_t now_ns);
+PP_HIDDEN void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns);
 
 #endif
