@@ -443,9 +443,9 @@ main() {
 
     # --- e. the cost model behind the checklist's "big enough" ------------------------------------
     echo "e. cost model: malloc+free against a free list, ns per object (README, The checklist)"
-    echo "  \$ $BB/costmodel 0.25"
+    echo "  \$ $BB/costmodel --scale 0.25"
     progress "cost model"
-    "$BB/costmodel" 0.25 | sed 's/^/    /'
+    "$BB/costmodel" --scale 0.25 2>/dev/null | sed 's/^/    /'
     echo
 
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
