@@ -41,6 +41,8 @@ const struct pp_threshold_info pp_threshold_table[] = {
      "seeds: with a 100x spread, pool sizing becomes its own bug source"},
     {"min_saving_share", T(min_saving_share), 0.01, "share",
      "a fix worth its code saves 1% of the run; paired benchmark runs resolve about that much"},
+    {"big_enough_bytes", T(big_enough_bytes), 0, "bytes",
+     "optional floor on the median size; 0: the saving alone decides (a thread-local list wins at any size)"},
     {"shared_free_share", T(shared_free_share), 0.10, "share",
      "a thread-local list loses each block another thread frees: past 10% it misses > min_hit_rate allows"},
     {"max_pool_bytes", T(max_pool_bytes), 64.0 * 1024 * 1024, "bytes",
@@ -411,13 +413,16 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
     double rate = run_ns > 0 ? allocs / (run_ns / 1e9) : 0;
     bool frequent = rate >= t->min_rate && (share >= t->min_share || pool_share >= t->min_saving_share);
     row = add_row(v, "frequency", frequent, "too rare", "min_share", share, t->min_share);
-    snprintf(row->value_text, sizeof row->value_text, "%s of allocs, %s/s", pct(a, sizeof a, share),
-             pp_human_count(b, sizeof b, rate));
-    /* Either share: of the allocations, or of the run saved (min_saving_share). */
-    char d[16];
-    snprintf(row->threshold_text, sizeof row->threshold_text, "%.8s|saves %.8s, %.8s/s",
-             pct(c, sizeof c, t->min_share), pct(b, sizeof b, t->min_saving_share),
-             pp_human_count(d, sizeof d, t->min_rate));
+    /* Under min_share, the saving carries the row: then the value says so. */
+    if (share < t->min_share && pool_share >= t->min_saving_share)
+        snprintf(row->value_text, sizeof row->value_text, "%.8s of allocs, saves %.8s, %.8s/s",
+                 pct(a, sizeof a, share), pct(c, sizeof c, pool_share),
+                 pp_human_count(b, sizeof b, rate));
+    else
+        snprintf(row->value_text, sizeof row->value_text, "%s of allocs, %s/s",
+                 pct(a, sizeof a, share), pp_human_count(b, sizeof b, rate));
+    snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s, >= %s/s",
+             pct(c, sizeof c, t->min_share), pp_human_count(a, sizeof a, t->min_rate));
 
     /* Simpler fix 1: pre-size what grows by realloc. */
     double grows = allocs ? (double)site->realloc_grows / allocs : 0;
@@ -495,13 +500,20 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
              pp_human_bytes(b, sizeof b, site->max_size));
     snprintf(row->threshold_text, sizeof row->threshold_text, "<= %.0fx", t->max_spread);
 
-    /* Big enough: the time the pool of that shape saves. */
-    bool big = shaped && pool_share >= t->min_saving_share;
+    /* Big enough: the time the pool of that shape saves (and, when the user sets one, a
+     * median size at least big_enough_bytes). */
+    bool big = shaped && pool_share >= t->min_saving_share &&
+               (double)s.median >= t->big_enough_bytes;
     row = add_row(v, "big enough", big, pool_saving < 0 ? "slower than malloc" : "too small",
                   "min_saving_share", pool_share, t->min_saving_share);
     set_shares(row->value_text, sizeof row->value_text, pool_saving, pool_share);
-    snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s of run",
-             pct(a, sizeof a, t->min_saving_share));
+    if (t->big_enough_bytes > 0)
+        snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s, p50 %s >= %s B",
+                 pct(a, sizeof a, t->min_saving_share), pp_human_bytes(c, sizeof c, s.median),
+                 pp_human_bytes(b, sizeof b, (uint64_t)t->big_enough_bytes));
+    else
+        snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s of run",
+                 pct(a, sizeof a, t->min_saving_share));
 
     bool reused = hits >= t->min_hit_rate;
     row = add_row(v, "reuse", reused, "low reuse", "min_hit_rate", hits, t->min_hit_rate);
@@ -602,6 +614,13 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
     free(spans);
     if (v->kind == PP_VERDICT_NO_POOL && !v->reason)
         v->reason = v->failed_check >= 0 ? v->checks[v->failed_check].fails_as : "too rare";
+    /* The row shown with a no-pool reason is the failed row that gives it (the sizes rows can
+     * fail and still leave a pool of classes, which then fails on its saving). */
+    for (size_t i = 0; v->kind == PP_VERDICT_NO_POOL && i < v->nchecks; i++)
+        if (v->checks[i].pooling && !v->checks[i].pass && strcmp(v->checks[i].fails_as, v->reason) == 0) {
+            v->failed_check = (int)i;
+            break;
+        }
     v->saving_share = run_ns > 0 ? v->saving_ns / run_ns : 0;
 }
 

@@ -52,6 +52,7 @@ struct pp_thresholds {
     double consistency_share;  /* share within 2x of the median */
     double max_spread;         /* max size / min size */
     double min_saving_share;   /* big enough: the fix saves this share of the run time */
+    double big_enough_bytes;   /* big enough: optional floor on the median size (0: none) */
     double shared_free_share;  /* pool kind: frees by another thread that make a pool shared */
     double max_pool_bytes;     /* warn when the pools hold more memory than this in all */
     double max_tier_width;     /* tiered: widest class, largest block / smallest size */

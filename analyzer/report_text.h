@@ -14,6 +14,13 @@
 void pp_report_text(FILE *out, const struct pp_report *report, size_t top);
 
 struct pp_verdict;
+/* Cut lines to this many columns (0: never; the default is 79). */
+void pp_report_text_set_width(size_t columns);
+
+/* What ok/NO/yes/no mean in the checklist rows: two lines, each after indent, to print once
+ * above them. */
+void pp_print_checks_legend(FILE *out, const char *indent);
+
 /* The checklist rows of a verdict, one per line, indented for a report. */
 void pp_print_checks(FILE *out, const struct pp_verdict *v);
 

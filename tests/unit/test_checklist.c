@@ -1094,7 +1094,7 @@ static void test_thresholds(void)
             match = false;
     CHECK(match, "pp_thresholds_default matches the table");
     CHECK(t.min_share == 0.02 && t.min_rate == 1000 && t.consistency_share == 0.95 &&
-              t.max_spread == 100 && t.min_saving_share == 0.01 &&
+              t.max_spread == 100 && t.min_saving_share == 0.01 && t.big_enough_bytes == 0 &&
               t.shared_free_share == 0.10 && t.max_pool_bytes == 64.0 * MIB &&
               t.max_tier_width == 16 && t.min_tier_bytes == 1024 &&
               t.max_retained_share == 0.01 && t.max_lifetime_ns == 1e9 &&
@@ -1123,6 +1123,13 @@ static void test_thresholds(void)
     CHECK(pp_thresholds_set(&t, "min_saving_share=0.049999", err, sizeof err) == 0, "set 0.049999");
     judge_in(&s, N, SECOND, &t, &v);
     expect_verdict("4 KiB, min_saving_share=0.049999", &v, PP_VERDICT_POOL, NULL);
+    /* The optional floor on the median size. */
+    CHECK(pp_thresholds_set(&t, "big_enough_bytes=4096", err, sizeof err) == 0, "set 4096");
+    judge_in(&s, N, SECOND, &t, &v);
+    expect_verdict("4 KiB, big_enough_bytes=4096", &v, PP_VERDICT_POOL, NULL);
+    CHECK(pp_thresholds_set(&t, "big_enough_bytes=4097", err, sizeof err) == 0, "set 4097");
+    judge_in(&s, N, SECOND, &t, &v);
+    expect_verdict("4 KiB, big_enough_bytes=4097", &v, PP_VERDICT_NO_POOL, "too small");
     pp_site_free(&s);
 
     CHECK(pp_thresholds_set(&t, "min_hit_rate=0.5", err, sizeof err) == 0 && t.min_hit_rate == 0.5,
