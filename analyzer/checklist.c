@@ -369,6 +369,9 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
     double allocs = (double)site->allocs;
     double run_ns = (double)ctx->duration_ns;
     uint32_t threads = ctx->threads ? ctx->threads : 1;
+    /* Savings are shares of the threads' time: several threads allocating at once can save
+     * more than the wall time between them. */
+    double share_ns = run_ns * threads;
 
     /* What the trace says per thread. Without per-thread figures the site's peak is the
      * capacity of each thread's pool: an upper bound. */
@@ -406,7 +409,7 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
     double hits = hit_rate_at(site, site->peak_live, &sim_cap);
     double pool_saving = shaped ? shape_saving(cm, &shape, s.count, hits * allocs, way, in_flight)
                                 : 0;
-    double pool_share = run_ns > 0 ? pool_saving / run_ns : 0;
+    double pool_share = share_ns > 0 ? pool_saving / share_ns : 0;
 
     /* Frequency. */
     double share = ctx->total_allocs ? allocs / (double)ctx->total_allocs : 0;
@@ -551,11 +554,11 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
          * a pool of its own. */
         double then_saving = hits * allocs *
                              saved_per_block(cm, way, v->presize_bytes, in_flight);
-        if (!kept && short_lived && reused && run_ns > 0 &&
-            then_saving / run_ns >= t->min_saving_share) {
+        if (!kept && short_lived && reused && share_ns > 0 &&
+            then_saving / share_ns >= t->min_saving_share) {
             v->then = (struct pp_verdict_then){PP_VERDICT_POOL, kind, v->capacity_per_thread,
                                                v->presize_bytes, threads, then_saving,
-                                               then_saving / run_ns};
+                                               then_saving / share_ns};
         }
     } else if (stack) {
         v->kind = PP_VERDICT_STACK;
@@ -621,7 +624,7 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
             v->failed_check = (int)i;
             break;
         }
-    v->saving_share = run_ns > 0 ? v->saving_ns / run_ns : 0;
+    v->saving_share = share_ns > 0 ? v->saving_ns / share_ns : 0;
 }
 
 /* ---- the report ---- */

@@ -146,9 +146,9 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
     set(o, "saving_share", json_real(v->saving_share), failed);
     const char *kind = pp_pool_kind_name(v->pool_kind);
     set(o, "pool_kind", string_or_null(kind), failed);
+    set(o, "threads", integer(v->threads), failed);
     if (kind) {
         set(o, "capacity_per_thread", integer(v->capacity_per_thread), failed);
-        set(o, "threads", integer(v->threads), failed);
         set(o, "pool_bytes", integer(v->pool_bytes), failed);
         set(o, "pool_bytes_large", json_boolean(v->pool_bytes_large), failed);
         set(o, "drop_above_bytes", v->drop_above_bytes ? integer(v->drop_above_bytes) : json_null(),

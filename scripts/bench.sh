@@ -448,6 +448,14 @@ main() {
     "$BB/costmodel" --scale 0.25 2>/dev/null | sed 's/^/    /'
     echo
 
+    # --- f. the checklist's predictions against the fixes written by hand --------------------
+    echo "f. predicted saving against the fix applied by hand (tests/workloads/judge.c)"
+    echo "  \$ scripts/bench_fixes.sh"
+    progress "fixes by hand"
+    make --no-print-directory "$B/workloads/judge" >/dev/null
+    scripts/bench_fixes.sh | sed 's/^/    /' || echo "bench_fixes.sh failed" >>"$problems"
+    echo
+
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     if [ "$(build_id "$BUILT_SHIM" "$BUILT_REPORT")" != "$build_at_start" ]; then
         echo "note: $BUILT_SHIM or $BUILT_REPORT was rebuilt during the bench;" \
