@@ -62,10 +62,11 @@ TRY       := $(B)/poolprobe-try
 TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
              $(filter-out $(B)/obj/analyzer/main.o,$(ANALYZER_OBJS))
 REPORT_ASAN := $(B)/asan/poolprobe-report
+COSTMODEL := $(B)/poolprobe-costmodel
 
 .PHONY: all deps install uninstall test check-build bench demo clean soak fuzz
 
-all: $(SHIM) $(REPORT) $(TRY)
+all: $(SHIM) $(REPORT) $(TRY) $(COSTMODEL)
 
 deps:
 	@scripts/install-deps.sh
@@ -111,6 +112,11 @@ $(SHIM): $(SHIM_OBJS) shim/exports.map
 $(REPORT): $(ANALYZER_OBJS)
 	$(CC) $(ANALYZER_CFLAGS) $(ANALYZER_OBJS) -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
 
+# The cost model's measuring program (analyzer/costmodel.h): an ordinary program, on the
+# allocator it runs on.
+$(COSTMODEL): tests/bench/costmodel.c
+	$(CC) $(BASEFLAGS) -pthread $< -o $@ $(LDFLAGS)
+
 $(REPORT_ASAN): $(ASAN_CORE_OBJS) $(B)/asan/analyzer/main.o
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
 
@@ -155,6 +161,7 @@ install: all
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
 	install -m 0755 $(TRY) $(DESTDIR)$(BINDIR)/poolprobe-try
+	install -m 0755 $(COSTMODEL) $(DESTDIR)$(BINDIR)/poolprobe-costmodel
 	sed 's|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
@@ -162,6 +169,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report $(DESTDIR)$(BINDIR)/poolprobe-try \
+	      $(DESTDIR)$(BINDIR)/poolprobe-costmodel \
 	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h
 
 # Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
