@@ -25,7 +25,8 @@
  * exact threads      a second thread (started first, waiting on a pipe) frees the 5 blocks of
  *   handoff          5 x malloc(48) made by the main thread after the start (cross-thread frees)
  *   and itself makes thread_pair: 10 x { malloc(32); free }. Then the main thread calls
- *   inline_host, whose malloc(8) (freed at once) is in inlined_alloc, inlined into it.
+ *   inline_host, whose malloc(8) (freed at once) is in inlined_alloc, inlined into it, and
+ *   final_sizes: 100 x { malloc(8); realloc to 100 (the first 95) or 200 (the last 5); free }.
  * exact sample N     N x { malloc(200); free } at sampled_pair, for a run with POOLPROBE_SAMPLE.
  */
 #define _GNU_SOURCE
@@ -230,6 +231,12 @@ __attribute__((noinline)) static void inline_host(void)
     inlined_alloc();
 }
 
+__attribute__((noinline)) static void final_sizes(void)
+{
+    for (int i = 0; i < 100; i++)
+        free(must(realloc(must(malloc(8)), i < 95 ? 100 : 200)));
+}
+
 static int run_threads(void)
 {
     pthread_t t;
@@ -239,6 +246,7 @@ static int run_threads(void)
     if (write(go[1], "x", 1) != 1 || pthread_join(t, NULL) != 0)
         return 1;
     inline_host();
+    final_sizes();
     return 0;
 }
 
