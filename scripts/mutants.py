@@ -108,9 +108,15 @@ def mutants(path):
                 add(off, value, f"{n - 1}{suffix}")
     # Whole statements, line by line (outside comments: the line must hold a token).
     starts = {position(text, off)[0] for _, _, off in toks}
-    for n, line in enumerate(text.split("\n"), 1):
-        if n in starts and STATEMENT.match(line) and not DECLARATION.match(line) and \
-                not line.strip().startswith("return"):
+    lines = text.split("\n")
+    for n, line in enumerate(lines, 1):
+        # A line continuing the one above (which does not end a statement or open a block) is
+        # part of a longer statement: removing it alone would not build.
+        above = lines[n - 2].rstrip() if n > 1 else ""
+        continued = above and not above.endswith((";", "{", "}", ":", "*/")) and \
+            not re.match(r"\s*(?:#|//|if\b|for\b|while\b|else\b)", above)
+        if n in starts and not continued and STATEMENT.match(line) and \
+                not DECLARATION.match(line) and not line.strip().startswith("return"):
             indent = len(line) - len(line.lstrip())
             found.append((n, indent + 1, line.strip(), ";"))
     return found
