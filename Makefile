@@ -64,7 +64,7 @@ TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
 REPORT_ASAN := $(B)/asan/poolprobe-report
 COSTMODEL := $(B)/poolprobe-costmodel
 
-.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz
+.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate
 
 all: $(SHIM) $(REPORT) $(TRY) $(COSTMODEL)
 
@@ -146,6 +146,12 @@ test: deps
 soak: deps
 	@$(MAKE) --no-print-directory check-build
 	@scripts/soak.sh
+
+# One-token mutants of shim/ and analyzer/, each built and tested in a scratch copy of the
+# tree; prints survivors and the kill rate per directory. Slow, so not part of `make test`.
+# Settings: make mutate FILES="shim/stack.c" N=40 SEED=1 TESTS="t_exact" (scripts/mutate.sh).
+mutate: deps
+	@scripts/mutate.sh
 
 bench:
 	@scripts/install-deps.sh --bench
