@@ -155,6 +155,33 @@ static void print_pooling_runtime(FILE *out, const struct pp_report *r)
     print_wrapped(out, 2, note);
 }
 
+/* Sites shown as module+0xoffset: say once how to get their names. */
+static void print_nameless(FILE *out, const struct pp_report *r)
+{
+    if (r->nnameless == 0)
+        return;
+    char text[1024];
+    size_t used = (size_t)snprintf(text, sizeof text, "note: no names for some code in");
+    for (size_t i = 0; i < r->nnameless && used < sizeof text; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s %s",
+                                 i ? (i + 1 == r->nnameless ? " and" : ",") : "",
+                                 pp_basename(r->nameless[i]));
+    if (used < sizeof text)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 ": install the debug symbols (");
+    size_t packages = 0;
+    for (size_t i = 0; i < r->nnameless && used < sizeof text; i++) {
+        char pkg[256];
+        if (pp_debug_package(r->nameless[i], pkg, sizeof pkg))
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s",
+                                     packages++ ? ", " : "", pkg);
+    }
+    if (used < sizeof text)
+        snprintf(text + used, sizeof text - used, "%sor set DEBUGINFOD_URLS)",
+                 packages ? "; " : "the package's -dbgsym or -dbg, ");
+    print_wrapped(out, 2, text);
+}
+
 /* How many wrappers the header names before pointing at the JSON report for the rest. */
 #define WRAPPERS_SHOWN 4
 
@@ -224,6 +251,7 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     print_busiest_process(out, r);
     print_pooling_runtime(out, r);
     print_wrappers(out, r);
+    print_nameless(out, r);
     fprintf(out, "\n");
 }
 

@@ -438,6 +438,16 @@ static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbo
     return pp_site_add_stats(site, s, names, scale ? scale : 1);
 }
 
+/* A module whose code allocates at a site with no name: busiest sites first. */
+static void note_nameless(struct pp_report *r, const char *module)
+{
+    for (size_t i = 0; i < r->nnameless; i++)
+        if (r->nameless[i] == module)
+            return;
+    if (r->nnameless < PP_NAMELESS_MAX)
+        r->nameless[r->nnameless++] = module;
+}
+
 /* The first runtime seen that pools objects below malloc (its frames are in some stack). */
 static const struct pp_pooling_runtime *find_pooling_runtime(const struct pp_stack_view *views,
                                                              size_t n)
@@ -542,13 +552,19 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         pp_report_free(r);
         return -1;
     }
-    for (size_t i = 0; i < r->nsites; i++)
-        if (r->sites[i].runtime) {
-            r->runtime_sites++;
-            r->runtime_allocs += r->sites[i].allocs;
-        }
     if (r->nsites > 1)
         qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
+    /* Sites without a name in a module that was read: debug symbols would name them. */
+    for (size_t i = 0; i < r->nsites; i++) {
+        const struct pp_site *site = &r->sites[i];
+        if (site->runtime) {
+            r->runtime_sites++;
+            r->runtime_allocs += site->allocs;
+        } else if (site->nframes && !site->frames[0].function && site->frames[0].module &&
+                   pp_symbolizer_module_read(sym, site->frames[0].module)) {
+            note_nameless(r, site->frames[0].module);
+        }
+    }
     return 0;
 }
 

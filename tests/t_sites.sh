@@ -43,6 +43,16 @@ check "jq --all: the runtime sites are listed" grep -q '_IO_file_doallocate\|lib
 check_eq "jq: a site with fewer than 5 allocations has no rate" 0 \
     "$(awk '$1 ~ /^[1-4]$/ && $3 != "-"' "$TMP/jq-all.txt" | wc -l | tr -d ' ')"
 
+# Sites named module+0xoffset: the report names their modules once, with the debug package.
+check_eq "jq: nameless_modules are the modules of the unnamed sites (at most 4)" \
+    "$(json_get "$TMP/jq.json" '[.sites[] | select((.runtime | not) and .frames[0].offset != null)
+        | .frames[0].module] | unique | length | if . > 4 then 4 else . end')" \
+    "$(json_get "$TMP/jq.json" '.nameless_modules | length')"
+if command -v dpkg >/dev/null 2>&1; then
+    check_eq "jq: each nameless module's debug package is its dpkg package + -dbgsym" true \
+        "$(json_get "$TMP/jq.json" '[.nameless_modules[] | .debug_package | test("-dbgsym$")] | all')"
+fi
+
 # -w takes the names the report prints, and says when a pattern matched nothing.
 key=$(json_get "$TMP/jq.json" '.sites[0].key')
 "$REPORT" --format json -w "$key" -w no_such_wrapper "$TMP/jq.bin" >"$TMP/jq-w.json" 2>"$TMP/jq-w.err"
