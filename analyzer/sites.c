@@ -434,8 +434,7 @@ static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbo
         pp_symbolize(sym, v->space, s->free_callers[i].addr, &ff);
         names[i] = pp_frame_name(sym, &ff[0]);
     }
-    uint64_t scale = s->allocs ? v->allocs / s->allocs : 1;
-    return pp_site_add_stats(site, s, names, scale ? scale : 1);
+    return pp_site_add_stats(site, s, names, v->scale);
 }
 
 /* A module whose code allocates at a site with no name: busiest sites first. */
@@ -512,8 +511,11 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
             }
             const struct pp_trace_stats *s = &t->stats[i];
             struct pp_stack_view *v = &views[nviews++];
-            *v = (struct pp_stack_view){.space = space, .stats = s,
-                                        .allocs = s->allocs * scale, .frees = s->frees * scale};
+            *v = (struct pp_stack_view){.space = space, .stats = s, .scale = scale};
+            if (__builtin_mul_overflow(s->allocs, scale, &v->allocs))
+                v->allocs = UINT64_MAX;
+            if (__builtin_mul_overflow(s->frees, scale, &v->frees))
+                v->frees = UINT64_MAX;
             rc = expand_stack(v, sym, &t->stacks[s->stack_id]);
             if (rc == 0)
                 rc = find_fixed_site(r, sym, v, opt, 0) < 0 ? -1 : 0;
