@@ -85,6 +85,24 @@ check_eq "sqlite3: NSS and stdio sites are runtime" true \
     "$(json_get "$TMP/sql.json" '[.sites[] | select(.key | test("^(__nss_|_IO_|__fopen)"))
         | .runtime] | all')"
 
+# --- python3: pymalloc pools objects below malloc; the report says so, and how to see them ----
+py=$(real_python)
+pyprog="import json; print(len(json.dumps([{'a': i, 'b': 'x' * (i % 50)} for i in range(3000)])))"
+profiled python "$TMP/py.bin" -- "$py" -c "$pyprog"
+report_to "$TMP/py.json" "$TMP/py.bin"
+check_eq "python3: pymalloc recognised" "CPython's pymalloc" \
+    "$(json_get "$TMP/py.json" '.pooling_runtime.name')"
+"$REPORT" -n 1 "$TMP/py.bin" 2>/dev/null >"$TMP/py.txt"
+check "python3: the text report names PYTHONMALLOC=malloc near the top" \
+    sh -c "head -n 12 '$TMP/py.txt' | tr '\n' ' ' | grep -q 'PYTHONMALLOC=malloc'"
+PYTHONMALLOC=malloc profiled python-malloc "$TMP/pym.bin" -- "$py" -c "$pyprog"
+report_to "$TMP/pym.json" "$TMP/pym.bin"
+check_eq "python3 with PYTHONMALLOC=malloc: no pooling note" null \
+    "$(json_get "$TMP/pym.json" '.pooling_runtime')"
+check_eq "python3 with PYTHONMALLOC=malloc: more than 10x the allocations reach malloc" true \
+    "$(jq -n --slurpfile a "$TMP/py.json" --slurpfile b "$TMP/pym.json" \
+        '$b[0].totals.allocs > 10 * $a[0].totals.allocs')"
+
 # --- C++: containers growing in user functions ------------------------------------------------
 R=200
 "$WORKLOADS/containers" $R >"$TMP/cx.plain"
