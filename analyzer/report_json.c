@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "tried.h"
 #include "trace_format.h"
 
 static json_t *integer(uint64_t v)
@@ -175,6 +176,28 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
     }
 }
 
+/* poolprobe try's measurement of the site (--try FILE). */
+static json_t *measured_json(const struct pp_tried_site *t, int *failed)
+{
+    json_t *o = json_object();
+    set(o, "verdict", json_string(t->verdict), failed);
+    const struct pp_ratio *ratios[2] = {&t->cpu, &t->wall};
+    for (int i = 0; i < 2; i++) {
+        json_t *r = json_object();
+        set(r, "median", json_real(ratios[i]->median), failed);
+        set(r, "min", json_real(ratios[i]->min), failed);
+        set(r, "max", json_real(ratios[i]->max), failed);
+        set(o, i ? "wall_ratio" : "cpu_ratio", r, failed);
+    }
+    set(o, "matched", integer(t->matched), failed);
+    set(o, "hits", integer(t->hits), failed);
+    set(o, "misses", integer(t->misses), failed);
+    set(o, "drops", integer(t->drops), failed);
+    set(o, "confirmed", json_boolean(t->confirmed), failed);
+    set(o, "alone", json_boolean(t->alone), failed);
+    return o;
+}
+
 static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, int *failed)
 {
     json_t *o = json_object();
@@ -248,6 +271,9 @@ static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, in
     }
     if (v)
         verdict_json(o, v, failed);
+    const struct pp_tried_site *tried = pp_tried_find(s->key);
+    if (tried)
+        set(o, "measured", measured_json(tried, failed), failed);
     return o;
 }
 

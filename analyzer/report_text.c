@@ -14,70 +14,27 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "numfmt.h"
+#include "tried.h"
 
-#define LINE_WIDTH 79
+/* Lines are cut to this many columns (0: never cut, --wide); main sets the terminal's width. */
+static size_t line_width = 79;
+
+void pp_report_text_set_width(size_t columns)
+{
+    line_width = columns;
+}
+
+/* Cut line to the width, marking the cut with "...". */
+static void fit(char *line)
+{
+    if (line_width > 3 && strlen(line) > line_width)
+        strcpy(line + line_width - 3, "...");
+}
 
 /* A rate per second from fewer allocations than this says nothing (one allocation in a 0.6 s
  * run is not "1.7/s"): the rate column shows "-". */
 #define PP_RATE_MIN_ALLOCS 5
-
-static char *scaled(char *buf, size_t len, double v, double step, const char *const *units)
-{
-    size_t u = 0;
-    while (v >= step && units[u + 1]) {
-        v /= step;
-        u++;
-    }
-    if (u == 0 && v == (double)(uint64_t)v)
-        snprintf(buf, len, "%" PRIu64, (uint64_t)v);
-    else if (v < 9.95)
-        snprintf(buf, len, "%.1f%s", v, units[u]);
-    else
-        snprintf(buf, len, "%.0f%s", v, units[u]);
-    return buf;
-}
-
-char *pp_human_bytes(char *buf, size_t len, uint64_t bytes)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", NULL};
-    if (bytes < 1024) {
-        snprintf(buf, len, "%" PRIu64, bytes);
-        return buf;
-    }
-    return scaled(buf, len, (double)bytes, 1024, units);
-}
-
-char *pp_human_count(char *buf, size_t len, double count)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", NULL};
-    if (count < 1000 && count >= 10) {
-        snprintf(buf, len, "%.0f", count);
-        return buf;
-    }
-    return scaled(buf, len, count, 1000, units);
-}
-
-char *pp_human_ns(char *buf, size_t len, uint64_t ns)
-{
-    double v = (double)ns;
-    const char *unit;
-    if (ns < 1000) {
-        snprintf(buf, len, "%" PRIu64 "ns", ns);
-        return buf;
-    } else if (v < 1e6) {
-        v /= 1e3, unit = "us";
-    } else if (v < 1e9) {
-        v /= 1e6, unit = "ms";
-    } else if (v < 60e9) {
-        v /= 1e9, unit = "s";
-    } else if (v < 3600e9) {
-        v /= 60e9, unit = "m";
-    } else {
-        v /= 3600e9, unit = "h";
-    }
-    snprintf(buf, len, v < 9.95 ? "%.1f%s" : "%.0f%s", v, unit);
-    return buf;
-}
 
 /* Counts print exactly while they fit the column. */
 static char *column_count(char *buf, size_t len, uint64_t n)
@@ -106,12 +63,12 @@ static void print_command(FILE *out, const struct pp_trace_process *p, size_t ro
     fputs(line, out);
 }
 
-/* Text in lines of at most LINE_WIDTH, each indented by indent spaces, broken at spaces. */
+/* Text in lines of at most line_width, each indented by indent spaces, broken at spaces. */
 static void print_wrapped(FILE *out, int indent, const char *text)
 {
     const char *p = text;
     while (*p) {
-        size_t room = LINE_WIDTH - (size_t)indent, n = strlen(p);
+        size_t room = line_width - (size_t)indent, n = strlen(p);
         if (n > room) {
             n = room;
             while (n > 0 && p[n] != ' ')
@@ -209,8 +166,7 @@ static void print_wrappers(FILE *out, const struct pp_report *r)
             snprintf(calls, sizeof calls, ", %zu call sites", top[j]->callers);
         snprintf(line, sizeof line, "    %s (%s%s, %" PRIu64 " allocations)", top[j]->name,
                  pp_wrapper_origin_name(top[j]->origin), calls, top[j]->allocs);
-        if (strlen(line) > LINE_WIDTH)
-            strcpy(line + LINE_WIDTH - 3, "...");
+        fit(line);
         fprintf(out, "%s\n", line);
     }
     if (r->wrappers.n > WRAPPERS_SHOWN)
@@ -225,12 +181,18 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     for (size_t i = 0; i < r->ntraces; i++) {
         const struct pp_trace_process *p = &r->traces[i]->process;
         int n = fprintf(out, "  pid %" PRIu32 "  %5s  ", p->pid, pp_human_ns(a, sizeof a, p->duration_ns));
-        print_command(out, p, n > 0 && n < LINE_WIDTH ? (size_t)(LINE_WIDTH - n) : 10);
+        print_command(out, p, line_width == 0 ? SIZE_MAX
+                              : n > 0 && (size_t)n < line_width ? line_width - (size_t)n
+                                                               : 10);
         fputc('\n', out);
     }
     fprintf(out, "  %" PRIu64 " allocations, %" PRIu64 " frees, %s bytes requested, peak %s live\n",
             r->allocs, r->frees, pp_human_bytes(b, sizeof b, r->bytes),
             pp_human_bytes(c, sizeof c, r->peak_live_bytes));
+    if (r->ops)
+        fprintf(out, "  %" PRIu64 " operations: %.2f allocations, %s bytes per operation\n", r->ops,
+                (double)r->allocs / (double)r->ops,
+                pp_human_bytes(b, sizeof b, (uint64_t)((double)r->bytes / (double)r->ops + 0.5)));
     if (r->untracked_frees)
         fprintf(out, "  %" PRIu64 " frees of blocks allocated before tracing started\n",
                 r->untracked_frees);
@@ -289,8 +251,7 @@ static void print_site_where(FILE *out, const struct pp_site *s, const struct pp
     uint64_t live = pp_site_live_at_exit(s);
     if (live && s->frees && used < sizeof line)
         snprintf(line + used, sizeof line - used, ", %" PRIu64 " live at exit", live);
-    if (strlen(line) > LINE_WIDTH)
-        strcpy(line + LINE_WIDTH - 3, "...");
+    fit(line);
     fprintf(out, "%s\n", line);
 }
 
@@ -303,8 +264,7 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
     int n = snprintf(line, sizeof line, "%2zu. %-11s %s", rank, pp_verdict_name(v->kind), s->key);
     if (f && f->file && n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "  %s:%u", pp_basename(f->file), f->line);
-    if (strlen(line) > LINE_WIDTH)
-        strcpy(line + LINE_WIDTH - 3, "...");
+    fit(line);
     fprintf(out, "%s\n", line);
     if (s->nframes > 1) {
         size_t used = (size_t)snprintf(line, sizeof line, "    called from");
@@ -329,8 +289,7 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
         }
         if (i == 5 && i < s->nframes && used < sizeof line)
             snprintf(line + used, sizeof line - used, " < ...");
-        if (strlen(line) > LINE_WIDTH)
-            strcpy(line + LINE_WIDTH - 3, "...");
+        fit(line);
         fprintf(out, "%s\n", line);
     }
 }
@@ -373,6 +332,13 @@ static void print_action(FILE *out, const struct pp_site *s, const struct pp_ver
     }
 }
 
+void pp_print_checks_legend(FILE *out, const char *indent)
+{
+    fprintf(out, "%s(rows: ok/NO = a condition for pooling holds/fails, the first NO decides;\n"
+                 "%s yes/no = the condition for a simpler fix, pre-size or a stack buffer)\n",
+            indent, indent);
+}
+
 void pp_print_checks(FILE *out, const struct pp_verdict *v)
 {
     for (size_t i = 0; i < v->nchecks; i++) {
@@ -407,13 +373,23 @@ static void print_containers(FILE *out, const struct pp_report *r, size_t top)
         char line[512];
         snprintf(line, sizeof line, "%2zu. %-11s %s  %" PRIu64 " allocations", shown,
                  pp_cxx_kind_name(s->cxx.kind), s->key, s->allocs);
-        if (strlen(line) > LINE_WIDTH)
-            strcpy(line + LINE_WIDTH - 3, "...");
+        fit(line);
         fprintf(out, "%s\n", line);
         print_cxx_advice(out, s);
     }
     if (shown)
         fputc('\n', out);
+}
+
+/* What poolprobe try measured for this site (--try FILE), when it did. */
+static void print_measured(FILE *out, const struct pp_site *s)
+{
+    const struct pp_tried_site *t = pp_tried_find(s->key);
+    if (!t)
+        return;
+    fprintf(out, "    measured (try %s%s): cpu x%.3f (%.3f-%.3f), wall x%.3f, %s\n", t->verdict,
+            t->alone ? "" : ", with the other sites", t->cpu.median, t->cpu.min, t->cpu.max,
+            t->wall.median, t->confirmed ? "confirmed" : "not confirmed");
 }
 
 static void print_recommendations(FILE *out, const struct pp_report *r, size_t top)
@@ -434,7 +410,9 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
         fprintf(out, "No site is worth pooling or a simpler fix (see the checks with "
                      "--site PATTERN).\n\n");
     } else {
-        fprintf(out, "Recommendations, most allocations saved first:\n\n");
+        fprintf(out, "Recommendations, most allocations saved first:\n");
+        pp_print_checks_legend(out, "");
+        fputc('\n', out);
         for (size_t k = 0; k < n; k++) {
             const struct pp_site *s = &r->sites[order[k]];
             const struct pp_verdict *v = &r->verdicts[order[k]];
@@ -449,6 +427,7 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
                 fprintf(out, "    saves %" PRIu64 " of %" PRIu64 " allocations (%.1f%% of all)\n",
                         v->allocs_saved, s->allocs,
                         r->allocs ? 100.0 * (double)v->allocs_saved / (double)r->allocs : 0.0);
+            print_measured(out, s);
             pp_print_checks(out, v);
             fputc('\n', out);
         }
@@ -465,15 +444,14 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
         if (shown++ == 0)
             fprintf(out, "Busiest sites not worth pooling:\n");
         const struct pp_check *failed = v->failed_check >= 0 ? &v->checks[v->failed_check] : NULL;
-        char line[256], key[32];
+        char line[1024], key[512];
         snprintf(key, sizeof key, "%s", r->sites[i].key);
-        if (strlen(r->sites[i].key) > 24)
+        if (line_width && strlen(r->sites[i].key) > 24)
             strcpy(key + 21, "...");
         snprintf(line, sizeof line, "  %-24s %-16s %s%s%s", key, v->reason,
                  failed ? failed->value_text : "", failed ? ", need " : "",
                  failed ? failed->threshold_text : "");
-        if (strlen(line) > LINE_WIDTH)
-            strcpy(line + LINE_WIDTH - 3, "...");
+        fit(line);
         fprintf(out, "%s\n", line);
     }
     if (shown)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "numfmt.h"
 #include "report_text.h"
 #include "sites.h"
 #include "symbolize.h"
