@@ -271,15 +271,10 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
         /* Up to four callers, and never the C runtime's frames below main. */
         size_t i = 1;
         for (; i < s->nframes && i <= 4 && used < sizeof line; i++) {
-            char unnamed[64];
+            char unnamed[256];
             const char *fn = s->frames[i].function;
             if (!fn) {
-                const struct pp_frame *u = &s->frames[i];
-                if (u->module)
-                    snprintf(unnamed, sizeof unnamed, "%s+0x%" PRIx64, pp_basename(u->module),
-                             u->offset);
-                else
-                    snprintf(unnamed, sizeof unnamed, "0x%" PRIx64, u->offset);
+                pp_frame_address(&s->frames[i], unnamed, sizeof unnamed);
                 fn = unnamed;
             }
             used += (size_t)snprintf(line + used, sizeof line - used, "%s %s", i > 1 ? " <" : "",

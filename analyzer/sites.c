@@ -4,9 +4,8 @@
  *   - the shim's own module (libpoolprobe*), should the shim leave any of its frames;
  *   - libc's allocation entry points and their internal aliases (malloc, __libc_malloc, ...);
  *   - libc's strdup family (strdup, strndup, wcsdup): pure "allocate and copy" wrappers, whose
- *     caller is the site a user means. Functions that allocate as a side effect of other work
- *     (fopen, asprintf, getline, qsort) are NOT skipped: "fopen" is a useful answer, and the
- *     callers are one --group-by stack or --wrappers away;
+ *     caller is the site a user means. Functions that allocate for their own state (fopen,
+ *     setlocale, qsort) are not skipped: their sites are marked runtime (runtime.h);
  *   - every operator new / new[] (mangled _Znw* / _Zna*, or DWARF's "operator new...");
  *   - C++ standard library code (std::, __gnu_cxx::): the container's owner is the site, and
  *     the skipped frames say which container grew (cxx.h);
@@ -149,15 +148,6 @@ static bool in_list(const char *const *list, const char *name)
     return false;
 }
 
-/* "module+0xoffset" for a frame with no name: how reports print it, and so how users name it. */
-static void unnamed_frame_name(const struct pp_frame *f, char *buf, size_t len)
-{
-    if (f->module)
-        snprintf(buf, len, "%s+0x%" PRIx64, pp_basename(f->module), f->offset);
-    else
-        snprintf(buf, len, "0x%" PRIx64, f->offset);
-}
-
 static bool frame_matches(const char *pattern, const struct pp_frame *f)
 {
     if (name_matches(pattern, f->function) || name_matches(pattern, f->symbol))
@@ -165,7 +155,7 @@ static bool frame_matches(const char *pattern, const struct pp_frame *f)
     if (f->function)
         return false;
     char name[512];
-    unnamed_frame_name(f, name, sizeof name);
+    pp_frame_address(f, name, sizeof name);
     return pp_glob_match(pattern, name);
 }
 

@@ -540,15 +540,20 @@ bool pp_symbolizer_module_read(const struct pp_symbolizer *sym, const char *path
     return false;
 }
 
+void pp_frame_address(const struct pp_frame *frame, char *buf, size_t len)
+{
+    if (frame->module)
+        snprintf(buf, len, "%s+0x%" PRIx64, pp_basename(frame->module), frame->offset);
+    else
+        snprintf(buf, len, "0x%" PRIx64, frame->offset);
+}
+
 const char *pp_frame_name(struct pp_symbolizer *sym, const struct pp_frame *frame)
 {
     if (frame->function)
         return frame->function;
     char buf[512];
-    if (frame->module)
-        snprintf(buf, sizeof buf, "%s+0x%" PRIx64, pp_basename(frame->module), frame->offset);
-    else
-        snprintf(buf, sizeof buf, "0x%" PRIx64, frame->offset);
+    pp_frame_address(frame, buf, sizeof buf);
     const char *r = intern(sym, buf);
     return r ? r : "??";
 }

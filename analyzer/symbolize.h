@@ -48,6 +48,10 @@ int pp_symbolizer_add_trace(struct pp_symbolizer *sym, const struct pp_trace *tr
 size_t pp_symbolize(struct pp_symbolizer *sym, int space, uint64_t ip,
                     const struct pp_frame **frames);
 
+/* A frame's address as reports print it when it has no name: "basename+0xoffset", or
+ * "0xaddress" outside any module. No allocation. */
+void pp_frame_address(const struct pp_frame *frame, char *buf, size_t len);
+
 /* A short name for a frame that always exists: its function, else "basename+0xoffset", else
  * "0xaddress". Interned: valid until pp_symbolizer_free(). */
 const char *pp_frame_name(struct pp_symbolizer *sym, const struct pp_frame *frame);
