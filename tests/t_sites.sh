@@ -135,4 +135,30 @@ check_eq "no site is libstdc++ code" 0 \
 check "the text report gives fill_points the reserve advice" \
     grep -q 'std::vector<Point> grows one reallocation at a time: reserve(1024)' "$TMP/cx.txt"
 
+# --- names in stripped code: MiniDebugInfo (.gnu_debugdata), as Fedora ships its binaries ----
+# Built the way Fedora's find-debuginfo does: the function symbols that .dynsym lacks, in an
+# xz-compressed ELF inside the stripped program.
+cp "$WORKLOADS/cxxnew" "$TMP/full"
+cp "$TMP/full" "$TMP/mini-prog"
+nm -D "$TMP/full" --format=posix --defined-only | awk '{print $1}' | sort >"$TMP/dynsyms"
+nm "$TMP/full" --format=posix --defined-only | awk '$2 == "T" || $2 == "t" {print $1}' |
+    sort >"$TMP/funcsyms"
+comm -13 "$TMP/dynsyms" "$TMP/funcsyms" >"$TMP/keep"
+objcopy --only-keep-debug "$TMP/full" "$TMP/mini.debug"
+objcopy -S --remove-section .comment --keep-symbols="$TMP/keep" "$TMP/mini.debug" "$TMP/mini"
+xz -f "$TMP/mini"
+strip --strip-all "$TMP/mini-prog"
+cp "$TMP/mini-prog" "$TMP/bare-prog"
+objcopy --add-section .gnu_debugdata="$TMP/mini.xz" "$TMP/mini-prog"
+profiled mini "$TMP/mini.bin" -- "$TMP/mini-prog" 100
+profiled bare "$TMP/bare.bin" -- "$TMP/bare-prog" 100
+report_to "$TMP/mini.json" "$TMP/mini.bin"
+report_to "$TMP/bare.json" "$TMP/bare.bin"
+check_eq "stripped program with .gnu_debugdata: the site is named" "make_widget(unsigned long) 100" \
+    "$(json_get "$TMP/mini.json" '[.sites[] | select(.runtime | not)][0] | "\(.key) \(.allocs)"')"
+check_eq "the same program stripped bare: module+0xoffset, and the module named once" \
+    "bare-prog+0x 1" \
+    "$(json_get "$TMP/bare.json" '[.sites[] | select(.runtime | not)][0].key[0:12] + " " +
+        (.nameless_modules | length | tostring)')"
+
 LIB_FINISHED=1
