@@ -597,6 +597,20 @@ static size_t select_processes(const struct pp_trace **traces, size_t n, const c
     return kept;
 }
 
+/* The process the user started first (not a descendant or forked child), then by start time:
+ * a shell glob puts trace.<pid>.bin before trace.bin. */
+static int cmp_process(const void *a, const void *b)
+{
+    const struct pp_trace_process *x = &(*(const struct pp_trace *const *)a)->process;
+    const struct pp_trace_process *y = &(*(const struct pp_trace *const *)b)->process;
+    const uint32_t started = PP_PROC_F_DESCENDANT | PP_PROC_F_FORKED_CHILD;
+    int xs = (x->flags & started) != 0, ys = (y->flags & started) != 0;
+    if (xs != ys)
+        return xs - ys;
+    return (x->start_realtime_ns > y->start_realtime_ns) -
+           (x->start_realtime_ns < y->start_realtime_ns);
+}
+
 /* A --wrappers pattern that skipped nothing is most likely a typo or a name the report does
  * not print: say so instead of silently changing nothing. */
 static void warn_unmatched_wrappers(const struct options *o, const struct pp_report *report)
@@ -665,6 +679,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
         goto cleanup;
     }
+    qsort(traces, ntraces, sizeof *traces, cmp_process);
     pp_progress_phase("symbolizing and grouping the stacks of %zu trace%s", ntraces,
                       ntraces == 1 ? "" : "s");
     if (opt.tried && pp_tried_load(opt.tried, err, sizeof err)) {

@@ -9,7 +9,8 @@
  * Site placement (sites.h): per site "runtime" (the C runtime's own allocation) and, for a
  * libstdc++ growth path, "container" {kind, type, element, advice, reserve}; at the top,
  * "wrappers" (frames skipped as wrappers: name, origin, call_sites, allocs), "runtime" {sites,
- * allocs} and "pooling_runtime" ({name, how} of a runtime pooling below malloc, or null).
+ * allocs}, "pooling_runtime" ({name, how} of a runtime pooling below malloc, or null) and
+ * "nameless_modules" (modules holding unnamed sites: module, debug_package or null).
  */
 #include "report_json.h"
 
@@ -344,6 +345,17 @@ static void placement_json(json_t *root, const struct pp_report *r, int *failed)
         set(pooling, "how", json_string(r->pooling_runtime->how), failed);
     }
     set(root, "pooling_runtime", pooling, failed);
+    json_t *nameless = json_array();
+    for (size_t i = 0; i < r->nnameless; i++) {
+        char pkg[256];
+        json_t *o = json_object();
+        set(o, "module", json_string(r->nameless[i]), failed);
+        set(o, "debug_package",
+            pp_debug_package(r->nameless[i], pkg, sizeof pkg) ? json_string(pkg) : json_null(),
+            failed);
+        append(nameless, o, failed);
+    }
+    set(root, "nameless_modules", nameless, failed);
 }
 
 int pp_report_json(FILE *out, const struct pp_report *r, size_t top)

@@ -112,6 +112,33 @@ static void print_pooling_runtime(FILE *out, const struct pp_report *r)
     print_wrapped(out, 2, note);
 }
 
+/* Sites shown as module+0xoffset: say once how to get their names. */
+static void print_nameless(FILE *out, const struct pp_report *r)
+{
+    if (r->nnameless == 0)
+        return;
+    char text[1024];
+    size_t used = (size_t)snprintf(text, sizeof text, "note: no names for some code in");
+    for (size_t i = 0; i < r->nnameless && used < sizeof text; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s %s",
+                                 i ? (i + 1 == r->nnameless ? " and" : ",") : "",
+                                 pp_basename(r->nameless[i]));
+    if (used < sizeof text)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 ": install the debug symbols (");
+    size_t packages = 0;
+    for (size_t i = 0; i < r->nnameless && used < sizeof text; i++) {
+        char pkg[256];
+        if (pp_debug_package(r->nameless[i], pkg, sizeof pkg))
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s",
+                                     packages++ ? ", " : "", pkg);
+    }
+    if (used < sizeof text)
+        snprintf(text + used, sizeof text - used, "%sor set DEBUGINFOD_URLS)",
+                 packages ? "; " : "the package's -dbgsym or -dbg, ");
+    print_wrapped(out, 2, text);
+}
+
 /* How many wrappers the header names before pointing at the JSON report for the rest. */
 #define WRAPPERS_SHOWN 4
 
@@ -186,6 +213,7 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     print_busiest_process(out, r);
     print_pooling_runtime(out, r);
     print_wrappers(out, r);
+    print_nameless(out, r);
     fprintf(out, "\n");
 }
 
@@ -243,15 +271,10 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
         /* Up to four callers, and never the C runtime's frames below main. */
         size_t i = 1;
         for (; i < s->nframes && i <= 4 && used < sizeof line; i++) {
-            char unnamed[64];
+            char unnamed[256];
             const char *fn = s->frames[i].function;
             if (!fn) {
-                const struct pp_frame *u = &s->frames[i];
-                if (u->module)
-                    snprintf(unnamed, sizeof unnamed, "%s+0x%" PRIx64, pp_basename(u->module),
-                             u->offset);
-                else
-                    snprintf(unnamed, sizeof unnamed, "0x%" PRIx64, u->offset);
+                pp_frame_address(&s->frames[i], unnamed, sizeof unnamed);
                 fn = unnamed;
             }
             used += (size_t)snprintf(line + used, sizeof line - used, "%s %s", i > 1 ? " <" : "",
