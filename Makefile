@@ -48,9 +48,13 @@ WORKLOAD_CXX   := $(wildcard tests/workloads/*.cc)
 # pprof's message format (analyzer/profile.proto), compiled to C by protoc-c at build time.
 PROTO_GEN      := $(B)/gen/profile.pb-c.c
 
+# The HTML report's script and style (web/: our report.js and report.css, and the libraries
+# npm ci put in web/node_modules), bundled and linked in as data: the report needs no network.
+WEB_ASSETS     := $(B)/web/assets.o
+
 SHIM_OBJS      := $(SHIM_SRCS:%.c=$(B)/obj/%.o)
-ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o
-ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o) $(B)/asan/gen/profile.pb-c.o
+ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o $(WEB_ASSETS)
+ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o) $(B)/asan/gen/profile.pb-c.o $(WEB_ASSETS)
 UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_BINS  := $(WORKLOAD_C:tests/workloads/%.c=$(B)/workloads/%) \
                   $(WORKLOAD_CXX:tests/workloads/%.cc=$(B)/workloads/%)
@@ -79,6 +83,15 @@ $(B)/asan/analyzer/%.o: analyzer/%.c
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(B)/obj/analyzer/main.o $(B)/asan/analyzer/main.o: VERSION
+$(B)/obj/analyzer/report_html.o $(B)/asan/analyzer/report_html.o: VERSION
+
+$(B)/web/report.js $(B)/web/report.css &: web/report.js web/report.css web/package-lock.json \
+		scripts/web-bundle.sh
+	scripts/web-bundle.sh $(B)/web
+
+# Symbols _binary_report_js_start/_end and _binary_report_css_start/_end (report_html.c).
+$(WEB_ASSETS): $(B)/web/report.js $(B)/web/report.css
+	cd $(B)/web && $(LD) -r -b binary -z noexecstack -o assets.o report.js report.css
 
 $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: analyzer/profile.proto
 	@mkdir -p $(B)/gen
@@ -154,7 +167,7 @@ uninstall:
 
 # Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
 # whose tests replay the crashes fuzzing found (tests/fuzz/crashes/).
-$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE) $(PROTO_GEN)
+$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE) $(PROTO_GEN) $(WEB_ASSETS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit -I$(B)/gen \
 	    $^ -o $@ $(ANALYZER_LIBS)

@@ -24,6 +24,7 @@
 #include "report_explain.h"
 #include "report_gate.h"
 #include "report_folded.h"
+#include "report_html.h"
 #include "report_json.h"
 #include "report_pprof.h"
 #include "report_text.h"
@@ -40,7 +41,14 @@ enum pp_exit {
     PP_EXIT_TROUBLE = 2,
 };
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN, FORMAT_FOLDED, FORMAT_PPROF };
+enum output_format {
+    FORMAT_TEXT,
+    FORMAT_JSON,
+    FORMAT_MARKDOWN,
+    FORMAT_FOLDED,
+    FORMAT_PPROF,
+    FORMAT_HTML,
+};
 
 struct options {
     enum output_format format;
@@ -77,7 +85,9 @@ static void usage(FILE *out)
             "  -f, --format=FORMAT       text (default) or json; with --baseline also\n"
             "                            markdown (for a pull-request comment); by call\n"
             "                            stack: folded (flamegraph.pl, inferno, speedscope)\n"
-            "                            or pprof (gzipped profile.proto, for go tool pprof)\n"
+            "                            or pprof (gzipped profile.proto, for go tool pprof);\n"
+            "                            html: one self-contained page with cards, charts\n"
+            "                            and a flame graph (with --baseline, the gate too)\n"
             "      --folded-value=WHAT   what folded lines count: allocs (default), bytes,\n"
             "                            or live-bytes (still live when the trace was written)\n"
             "  -g, --group-by=WHAT       site (default): by allocating function and line;\n"
@@ -171,6 +181,11 @@ static int check_combinations(const struct options *o)
               "--top do not apply";
     else if (o->format == FORMAT_PPROF && isatty(STDOUT_FILENO))
         why = "a pprof profile is binary (gzip): redirect it to a file, e.g. > profile.pb.gz";
+    else if (o->format == FORMAT_HTML && isatty(STDOUT_FILENO))
+        why = "the HTML report is a page to open in a browser: redirect it to a file, e.g. "
+              "> report.html";
+    else if (o->format == FORMAT_HTML && o->top_set)
+        why = "the HTML report shows every recommendation: --top does not apply";
     else if (o->site_pattern && o->format != FORMAT_TEXT)
         why = "--site explains sites as text only (the JSON report already has every site "
               "in full): drop --format or --site";
@@ -238,8 +253,10 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
                 o->format = FORMAT_FOLDED;
             } else if (strcmp(optarg, "pprof") == 0) {
                 o->format = FORMAT_PPROF;
+            } else if (strcmp(optarg, "html") == 0) {
+                o->format = FORMAT_HTML;
             } else {
-                usage_error("unknown format '%s' (text, json, markdown, folded or pprof)", optarg);
+                usage_error("unknown format '%s' (text, json, markdown, folded, pprof or html)", optarg);
                 return -1;
             }
             break;
@@ -485,7 +502,7 @@ static int current_ops(const struct options *o, const struct pp_report *report, 
 /* The regression gate: compare report with the baseline, print the result in the chosen
  * format (and GitHub annotations on stderr when GITHUB_ACTIONS=true). Returns the exit code. */
 static enum pp_exit run_gate(const struct options *o, const struct pp_report *report,
-                             const char *current_source)
+                             const char *current_source, char **gate_json)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
     struct pp_summary base = {0}, cur = {0};
@@ -508,7 +525,18 @@ static enum pp_exit run_gate(const struct options *o, const struct pp_report *re
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto done;
     }
-    if (o->format == FORMAT_JSON) {
+    if (o->format == FORMAT_HTML) {
+        /* The page shows the gate's JSON document; main writes the page. */
+        size_t len = 0;
+        FILE *mem = open_memstream(gate_json, &len);
+        int failed = !mem || pp_gate_json(mem, &result, &base, &cur, &o->gate);
+        if (mem)
+            fclose(mem);
+        if (failed) {
+            fputs("poolprobe-report: error: out of memory while writing the gate's JSON\n", stderr);
+            goto done;
+        }
+    } else if (o->format == FORMAT_JSON) {
         if (pp_gate_json(stdout, &result, &base, &cur, &o->gate)) {
             fputs("poolprobe-report: error: out of memory while writing JSON\n", stderr);
             goto done;
@@ -534,6 +562,41 @@ done:
     return status;
 }
 
+/* The HTML page: the report by site, and the same traces by call stack for the flame graph.
+ * Returns PP_EXIT_OK or PP_EXIT_TROUBLE (after printing the error). */
+static enum pp_exit write_html(const struct options *o, const struct pp_report *report,
+                               const struct pp_trace **traces, size_t ntraces,
+                               struct pp_symbolizer *sym, const char *gate_json,
+                               char *const *paths, size_t npaths)
+{
+    struct pp_report stacks = {0};
+    struct pp_group_options by_stack = o->group;
+    char err[512], title[512];
+    enum pp_exit status = PP_EXIT_TROUBLE;
+
+    by_stack.group_by = PP_GROUP_BY_STACK;
+    if (pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s\n", err);
+        goto done;
+    }
+    const struct pp_trace_process *p = &traces[0]->process;
+    const char *program = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : paths[0];
+    if (npaths > 1)
+        snprintf(title, sizeof title, "%s and %zu more traces", program, npaths - 1);
+    else
+        snprintf(title, sizeof title, "%s", program);
+    struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
+                               .try_json = NULL, .title = title};
+    if (pp_report_html(stdout, &in, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s\n", err);
+        goto done;
+    }
+    status = PP_EXIT_OK;
+done:
+    pp_report_free(&stacks);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
@@ -543,6 +606,7 @@ int main(int argc, char **argv)
     size_t ntraces = 0;
     struct pp_symbolizer *sym = NULL;
     struct pp_report report = {0};
+    char *gate_json = NULL; /* --format html --baseline: the gate's JSON for the page */
     char err[512];
     int first;
 
@@ -612,7 +676,7 @@ int main(int argc, char **argv)
             snprintf(source, sizeof source, "%s and %zu more", argv[first], ntraces - 1);
         else
             snprintf(source, sizeof source, "%s", argv[first]);
-        status = run_gate(&opt, &report, source);
+        status = run_gate(&opt, &report, source, &gate_json);
         if (status == PP_EXIT_TROUBLE)
             goto cleanup;
     }
@@ -622,9 +686,17 @@ int main(int argc, char **argv)
         status = PP_EXIT_TROUBLE;
         goto cleanup;
     }
-    if (opt.baseline)
+    if (opt.baseline && opt.format != FORMAT_HTML)
         goto cleanup;
-    if (opt.write_baseline) {
+    if (opt.format == FORMAT_HTML) {
+        enum pp_exit html = write_html(&opt, &report, traces, ntraces, sym, gate_json,
+                                       argv + first, (size_t)(argc - first));
+        if (html != PP_EXIT_OK)
+            status = html;
+        else if (!opt.baseline)
+            status = PP_EXIT_OK;
+        goto cleanup;
+    } else if (opt.write_baseline) {
         printf("wrote baseline %s: %zu sites, %llu allocations, %llu ops\n", opt.write_baseline,
                report.nsites, (unsigned long long)report.allocs,
                (unsigned long long)report.ops);
@@ -659,6 +731,7 @@ cleanup:
                     strerror(errno));
         status = PP_EXIT_TROUBLE;
     }
+    free(gate_json);
     pp_report_free(&report);
     pp_symbolizer_free(sym);
     for (size_t i = 0; i < ntraces; i++)

@@ -217,7 +217,7 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
 }
 
 /* The concrete action, with the numbers needed to take it. */
-static void print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
+void pp_print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
 {
     char a[16], b[16], c[16];
     switch (v->kind) {
@@ -290,7 +290,7 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
             const struct pp_site *s = &r->sites[order[k]];
             const struct pp_verdict *v = &r->verdicts[order[k]];
             print_site_title(out, k + 1, s, v);
-            print_action(out, s, v);
+            pp_print_action(out, s, v);
             if (v->kind == PP_VERDICT_PRESIZE)
                 fprintf(out, "    saves %" PRIu64 " reallocs of blocks from %" PRIu64
                              " allocations\n",
