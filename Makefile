@@ -15,6 +15,9 @@ DESTDIR  ?=
 LIBDIR   ?= $(PREFIX)/lib
 BINDIR   ?= $(PREFIX)/bin
 INCDIR   ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+PCDIR    ?= $(LIBDIR)/pkgconfig
+COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 B        := build
 
 # The version, from one place: the report's and the launcher's --version.
@@ -152,18 +155,32 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(B)/workloads/demo
 	@scripts/demo.sh
 
+# What install substitutes in the launcher, the man pages and the pkg-config file.
+SUBST := sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+             -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCDIR@|$(INCDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PCDIR) $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
-	sed 's|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
+	$(SUBST) scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
+	for page in poolprobe-report.1 poolprobe.1 libpoolprobe.3; do \
+	    $(SUBST) man/$$page > $(DESTDIR)$(MANDIR)/man$${page##*.}/$$page || exit 1; \
+	done
+	$(SUBST) scripts/poolprobe.pc.in > $(DESTDIR)$(PCDIR)/poolprobe.pc
+	install -m 0644 scripts/poolprobe-completion.bash $(DESTDIR)$(COMPDIR)/poolprobe
+	install -m 0644 scripts/poolprobe-completion.bash $(DESTDIR)$(COMPDIR)/poolprobe-report
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report \
-	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h
+	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h \
+	      $(DESTDIR)$(MANDIR)/man1/poolprobe-report.1 $(DESTDIR)$(MANDIR)/man1/poolprobe.1 \
+	      $(DESTDIR)$(MANDIR)/man3/libpoolprobe.3 $(DESTDIR)$(PCDIR)/poolprobe.pc \
+	      $(DESTDIR)$(COMPDIR)/poolprobe $(DESTDIR)$(COMPDIR)/poolprobe-report
 
 # Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
 # whose tests replay the crashes fuzzing found (tests/fuzz/crashes/).
