@@ -570,6 +570,7 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
                                char *const *paths, size_t npaths)
 {
     struct pp_report stacks = {0};
+    struct pp_series series = {0};
     struct pp_group_options by_stack = o->group;
     char err[512], title[512];
     enum pp_exit status = PP_EXIT_TROUBLE;
@@ -585,14 +586,29 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
         snprintf(title, sizeof title, "%s and %zu more traces", program, npaths - 1);
     else
         snprintf(title, sizeof title, "%s", program);
+    /* Over time: the trace with the longest series (a parent, usually). */
+    for (size_t i = 0; i < ntraces; i++) {
+        struct pp_series s;
+        if (pp_series_load(&s, paths[i], traces[i], sym, &o->group, err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s: %s\n", paths[i], err);
+            goto done;
+        }
+        if (s.npoints > series.npoints) {
+            pp_series_free(&series);
+            series = s;
+        } else {
+            pp_series_free(&s);
+        }
+    }
     struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
-                               .try_json = NULL, .title = title};
+                               .try_json = NULL, .title = title, .series = &series};
     if (pp_report_html(stdout, &in, err, sizeof err)) {
         fprintf(stderr, "poolprobe-report: error: %s\n", err);
         goto done;
     }
     status = PP_EXIT_OK;
 done:
+    pp_series_free(&series);
     pp_report_free(&stacks);
     return status;
 }

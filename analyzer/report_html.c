@@ -195,6 +195,51 @@ static json_t *processes_json(struct json_build *b, const struct pp_report *r)
     return list;
 }
 
+static json_t *series_values(struct json_build *b, const int64_t *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n && a; i++)
+        append(b, a, v[i] < 0 ? json_null() : json_integer(v[i])); /* null: not known then */
+    if (!a)
+        b->failed = true;
+    return a;
+}
+
+static json_t *series_line(struct json_build *b, const struct pp_series_line *line, size_t n)
+{
+    json_t *o = json_object();
+    if (!o) {
+        b->failed = true;
+        return NULL;
+    }
+    set(b, o, "key", json_string(line->name));
+    set(b, o, "allocs", series_values(b, line->allocs, n));
+    set(b, o, "live_bytes", series_values(b, line->live_bytes, n));
+    return o;
+}
+
+/* {pid, interval_ns, t_ns: [...], process: {allocs, live_bytes}, sites: [{key, allocs,
+ * live_bytes}]}: cumulative allocations and live bytes at each trace write. */
+static json_t *series_json(struct json_build *b, const struct pp_series *s)
+{
+    json_t *o = json_object(), *t = json_array(), *lines = json_array();
+    if (!o || !t || !lines) {
+        json_decref(o), json_decref(t), json_decref(lines);
+        b->failed = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < s->npoints; i++)
+        append(b, t, count(s->t_ns[i]));
+    for (size_t l = 0; l < s->nlines; l++)
+        append(b, lines, series_line(b, &s->lines[l], s->npoints));
+    set(b, o, "pid", json_integer(s->pid));
+    set(b, o, "interval_ns", count(s->interval_ns));
+    set(b, o, "t_ns", t);
+    set(b, o, "process", series_line(b, &s->process, s->npoints));
+    set(b, o, "sites", lines);
+    return o;
+}
+
 /* An embedded JSON document (gate, try) parsed, or NULL in *out when text is NULL. */
 static int parse_document(const char *text, const char *what, json_t **out, char *err,
                           size_t errlen)
@@ -255,6 +300,7 @@ static json_t *page_data(struct json_build *b, const struct pp_html_input *in, j
     set(b, data, "busiest", busiest);
     set(b, data, "site_count", count(r->nsites));
     set(b, data, "stacks", stacks_json(b, in->stacks));
+    set(b, data, "series", in->series ? series_json(b, in->series) : json_null());
     set(b, data, "gate", gate ? json_incref(gate) : json_null());
     set(b, data, "try", try_result ? json_incref(try_result) : json_null());
     return data;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "series.h"
 #include "sites.h"
 
 struct pp_html_input {
@@ -23,6 +24,7 @@ struct pp_html_input {
     const char *try_json;           /* a try result, a JSON document, or NULL: the measured
                                        saving shown in the cards (the "try" command fills it) */
     const char *title;              /* the page title: the traces it shows */
+    const struct pp_series *series; /* allocations over time (series.h), or NULL */
 };
 
 /* Write the page. Returns 0, or -1 with a message in err (out of memory, a JSON document that

@@ -74,3 +74,29 @@ check "html --baseline, no change: the page says passed" grep -q 'Passed: no reg
 check_status "html with --top: exit 2" 2 "$REPORT" -f html --top 2 "$TMP/demo.bin"
 script -qec "'$REPORT' -f html '$TMP/demo.bin'" /dev/null >"$TMP/tty.out" || true
 check "html to a terminal: refused, says to redirect" grep -q 'redirect it to a file' "$TMP/tty.out"
+
+# --- over time: the SERIES record (one point per trace write, at most 64) ------------------------
+page_data() { sed -n 's|.*<script type="application/json" id="pp-data">\(.*\)</script>.*|\1|p' "$1" | sed 's|\\/|/|g'; }
+POOLPROBE_INTERVAL=0.05 profile "$TMP/long.bin" -- "$WORKLOADS/demo" 60000 >/dev/null
+"$REPORT" -f json "$TMP/long.bin" >"$TMP/long.json"
+"$REPORT" -f html "$TMP/long.bin" >"$TMP/long.html"
+page_data "$TMP/long.html" >"$TMP/long.data.json"
+points=$(json_get "$TMP/long.data.json" '.series.t_ns | length')
+check "series: several points (${points:-0}), at most 64" test "${points:-0}" -ge 3 -a "${points:-0}" -le 64
+check_eq "series: the last point's allocations are the trace's total" \
+    "$(json_get "$TMP/long.json" .totals.allocs)" "$(json_get "$TMP/long.data.json" '.series.process.allocs[-1]')"
+check_eq "series: render_buf's line ends at its allocations" 60000 \
+    "$(json_get "$TMP/long.data.json" '.series.sites[] | select(.key == "render_buf") | .allocs[-1]')"
+check_eq "series: points in time order" true \
+    "$(json_get "$TMP/long.data.json" '.series.t_ns as $t | [range(1; $t | length) | $t[.] > $t[. - 1]] | all')"
+check_eq "series: cumulative allocations never go down" true \
+    "$(json_get "$TMP/long.data.json" '.series.process.allocs as $a | [range(1; $a | length) | $a[.] >= $a[. - 1]] | all')"
+browser --dump-dom "file://$TMP/long.html" >"$TMP/long.dom"
+check_eq "series page: no script error" 0 "$(status data-errors "$TMP/long.dom")"
+check_eq "series page: two more charts than the demo's, all drawn" "$((charts + 2)) $((charts + 2))" \
+    "$(status data-charts "$TMP/long.dom") $(status data-drawn "$TMP/long.dom")"
+POOLPROBE_INTERVAL=0.005 profile "$TMP/many.bin" -- "$WORKLOADS/demo" 60000 >/dev/null
+"$REPORT" -f html "$TMP/many.bin" >"$TMP/many.html"
+many=$(page_data "$TMP/many.html" | jq '.series.t_ns | length')
+check "series: bounded: more writes than 64 keep between 32 and 64 points (${many:-0})" \
+    test "${many:-0}" -ge 32 -a "${many:-0}" -le 64

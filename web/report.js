@@ -239,15 +239,23 @@
     var s = data.series;
     root.appendChild(el('h2', { text: 'Over time' }));
     if (!s || !s.t_ns || s.t_ns.length < 2) {
-      root.appendChild(el('p', { cls: 'muted', text: s ? 'The trace holds fewer than two snapshots: the run was shorter than one snapshot interval.' : 'This trace holds no time series (written by a shim without it).' }));
+      root.appendChild(el('p', { cls: 'muted', text: s && s.t_ns ? 'The trace holds ' + s.t_ns.length + ' point' + (s.t_ns.length === 1 ? '' : 's') + ': the run was shorter than two snapshot intervals (POOLPROBE_INTERVAL).' : 'This trace holds no time series (written by a shim without it).' }));
       return;
     }
     var labels = s.t_ns.map(function (t) { return ns(t); });
     var palette = ['#1d2330', '#2b6cb0', '#1f7a4d', '#b7791f', '#6b46c1', '#c53030', '#2c7a7b'];
-    function lines(title, field, fmt) {
-      var sets = [{ label: 'process', data: s.process[field], borderColor: palette[0], borderWidth: 2, pointRadius: 0 }];
-      s.sites.forEach(function (site, i) {
-        sets.push({ label: site.key, data: site[field], borderColor: palette[(i + 1) % palette.length], borderWidth: 1.5, pointRadius: 0 });
+    // Cumulative allocations -> allocations per second between points (null where unknown).
+    function rate(a) {
+      return a.map(function (v, i) {
+        var prev = i ? a[i - 1] : 0, dt = (s.t_ns[i] - (i ? s.t_ns[i - 1] : 0)) / 1e9;
+        return v === null || prev === null || dt <= 0 ? null : (v - prev) / dt;
+      });
+    }
+    function lines(title, field, fmt, transform) {
+      var all = [{ key: 'process', line: s.process }].concat(s.sites.map(function (x) { return { key: x.key, line: x }; }));
+      var sets = all.map(function (x, i) {
+        return { label: x.key, data: transform(x.line[field]), borderColor: palette[i % palette.length],
+                 borderWidth: i ? 1.5 : 2.5, pointRadius: 0, spanGaps: false };
       });
       var box = chartBox(title, true);
       drawLater(box.canvas, { type: 'line', data: { labels: labels, datasets: sets },
@@ -255,9 +263,11 @@
                    scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return fmt(v); } } } } } });
       return box.node;
     }
+    root.appendChild(el('p', { cls: 'muted', text: 'Process ' + s.pid + ', one point per trace write (every ' + ns(s.interval_ns) +
+      ' and at exit); the busiest sites at the end. A gap: the site was not among the eight busiest stacks then.' }));
     root.appendChild(el('div', { cls: 'charts' }, [
-      lines('allocations per ' + ns(s.interval_ns) + ' interval', 'allocs', count),
-      lines('live bytes at each snapshot', 'live_bytes', function (v) { return bytes(v) + 'B'; })]));
+      lines('allocations per second', 'allocs', count, rate),
+      lines('live bytes', 'live_bytes', function (v) { return bytes(v) + 'B'; }, function (a) { return a; })]));
   }
 
   // --- assemble, draw, and say what was drawn ---------------------------------------------------------
