@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "report_explain.h"
 #include "report_folded.h"
 #include "report_text.h"
 
@@ -61,21 +62,8 @@ static json_t *hist_json(struct json_build *b, const struct pp_hist *h, uint64_t
         b->failed = true;
         n = 0;
     }
-    if (n > HTML_MAX_BARS) {
-        size_t kept = 0;
-        for (size_t i = 0; i < n; i++) {
-            unsigned octave = spans[i].lo ? 63u - (unsigned)__builtin_clzll(spans[i].lo) : 0;
-            struct pp_hist_span *last = kept ? &spans[kept - 1] : NULL;
-            unsigned last_octave = last && last->lo ? 63u - (unsigned)__builtin_clzll(last->lo) : 0;
-            if (last && octave == last_octave) {
-                last->hi = spans[i].hi;
-                last->count += spans[i].count;
-            } else {
-                spans[kept++] = spans[i];
-            }
-        }
-        n = kept;
-    }
+    if (n > HTML_MAX_BARS)
+        n = pp_spans_merge_octaves(spans, n);
     for (size_t i = 0; i < n && bars; i++)
         append(b, bars, json_pack("[III]", (json_int_t)spans[i].lo, (json_int_t)spans[i].hi,
                                   (json_int_t)spans[i].count));
