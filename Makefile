@@ -64,11 +64,15 @@ WORKLOAD_BINS  := $(WORKLOAD_C:tests/workloads/%.c=$(B)/workloads/%) \
 
 SHIM      := $(B)/libpoolprobe.so
 REPORT    := $(B)/poolprobe-report
+# poolprobe-try (runner/): `poolprobe try`, built on the analyzer's objects.
+TRY       := $(B)/poolprobe-try
+TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
+             $(filter-out $(B)/obj/analyzer/main.o,$(ANALYZER_OBJS))
 REPORT_ASAN := $(B)/asan/poolprobe-report
 
 .PHONY: all deps install uninstall test check-build bench demo clean soak fuzz
 
-all: $(SHIM) $(REPORT)
+all: $(SHIM) $(REPORT) $(TRY)
 
 deps:
 	@scripts/install-deps.sh
@@ -80,6 +84,13 @@ $(B)/obj/shim/%.o: shim/%.c
 $(B)/obj/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ANALYZER_CFLAGS) -c $< -o $@
+
+$(B)/obj/runner/%.o: runner/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ANALYZER_CFLAGS) -Ianalyzer -c $< -o $@
+
+$(TRY): $(TRY_OBJS)
+	$(CC) $(ANALYZER_CFLAGS) $(TRY_OBJS) -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
 
 $(B)/asan/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(dir $@)
@@ -164,6 +175,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PCDIR) $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
+	install -m 0755 $(TRY) $(DESTDIR)$(BINDIR)/poolprobe-try
 	$(SUBST) scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
@@ -177,6 +189,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report \
+	      $(DESTDIR)$(BINDIR)/poolprobe-try \
 	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h \
 	      $(DESTDIR)$(MANDIR)/man1/poolprobe-report.1 $(DESTDIR)$(MANDIR)/man1/poolprobe.1 \
 	      $(DESTDIR)$(MANDIR)/man3/libpoolprobe.3 $(DESTDIR)$(PCDIR)/poolprobe.pc \

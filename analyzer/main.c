@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,8 +19,10 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "tried.h"
 #include "checklist.h"
 #include "gate.h"
+#include "numfmt.h"
 #include "progress.h"
 #include "report_explain.h"
 #include "report_gate.h"
@@ -63,6 +66,7 @@ struct options {
     size_t nwrappers;
     struct pp_thresholds thresholds;
     const char *site_pattern; /* --site: explain the matching sites in full */
+    const char *tried;        /* --try: poolprobe try's result, shown with each site */
     bool help, version, list_thresholds;
     /* the regression gate */
     const char *baseline;       /* --baseline: compare with this trace or JSON report */
@@ -73,6 +77,8 @@ struct options {
     bool gate_threshold_set;    /* some --gate-threshold was given */
     bool has_ops;               /* --ops given */
     uint64_t ops;
+    bool all;                   /* --all: list runtime sites in the table one by one */
+    const char *process;        /* --process: only the traces of matching processes */
 };
 
 static void usage(FILE *out)
@@ -103,7 +109,14 @@ static void usage(FILE *out)
             "  -w, --wrappers=LIST       comma-separated functions that only wrap malloc, to\n"
             "                            skip like malloc ('*' matches any text); repeatable\n"
             "      --no-default-wrappers do not skip the built-in wrappers (xmalloc, g_malloc,\n"
-            "                            PyMem_Malloc, CRYPTO_malloc, std::allocator...)\n"
+            "                            PyMem_Malloc, CRYPTO_malloc...)\n"
+            "      --no-auto-wrappers    do not skip the wrappers found in the stacks (a frame\n"
+            "                            many callers reach with their own sizes)\n"
+            "      --all                 list the C runtime's own sites in the table one by one\n"
+            "      --process=PATTERN     only the processes whose pid or command matches\n"
+            "                            PATTERN ('*' matches any text)\n"
+            "      --try=FILE            show what `poolprobe try --format json` measured\n"
+            "                            (FILE) next to each recommendation\n"
             "\n"
             "Regression gate (exit 1 when allocations regressed against BASE):\n"
             "  -b, --baseline=BASE       compare with BASE, a trace or a JSON report\n"
@@ -215,8 +228,12 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         OPT_GATE_THRESHOLD,
         OPT_SUPPRESS,
         OPT_OPS,
+        OPT_NO_AUTO_WRAPPERS,
+        OPT_ALL,
+        OPT_PROCESS,
         OPT_WIDE,
         OPT_FOLDED_VALUE,
+        OPT_TRY,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -232,8 +249,12 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"gate-threshold", required_argument, NULL, OPT_GATE_THRESHOLD},
         {"suppress", required_argument, NULL, OPT_SUPPRESS},
         {"ops", required_argument, NULL, OPT_OPS},
+        {"no-auto-wrappers", no_argument, NULL, OPT_NO_AUTO_WRAPPERS},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"process", required_argument, NULL, OPT_PROCESS},
         {"wide", no_argument, NULL, OPT_WIDE},
         {"folded-value", required_argument, NULL, OPT_FOLDED_VALUE},
+        {"try", required_argument, NULL, OPT_TRY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -292,6 +313,15 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         case OPT_NO_DEFAULT_WRAPPERS:
             o->group.default_wrappers = false;
             break;
+        case OPT_NO_AUTO_WRAPPERS:
+            o->group.no_auto_wrappers = true;
+            break;
+        case OPT_ALL:
+            o->all = true;
+            break;
+        case OPT_PROCESS:
+            o->process = optarg;
+            break;
         case 's':
             o->site_pattern = optarg;
             break;
@@ -311,6 +341,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_WRITE_BASELINE:
             o->write_baseline = optarg;
+            break;
+        case OPT_TRY:
+            o->tried = optarg;
             break;
         case OPT_GATE_THRESHOLD: {
             char err[256];
@@ -562,12 +595,52 @@ done:
     return status;
 }
 
+/* Does the process of trace t match --process PATTERN: its pid, its command line, or the
+ * basename of its executable? */
+static bool process_matches(const struct pp_trace *t, const char *pattern)
+{
+    const struct pp_trace_process *p = &t->process;
+    char pid[16], command[1024] = "";
+    snprintf(pid, sizeof pid, "%" PRIu32, p->pid);
+    size_t used = 0;
+    for (uint32_t i = 0; i < p->argc && used + 1 < sizeof command; i++)
+        used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", i ? " " : "",
+                                 p->argv[i]);
+    return strcmp(pattern, pid) == 0 || pp_glob_match(pattern, command) ||
+           (p->exe && (pp_glob_match(pattern, p->exe) ||
+                       pp_glob_match(pattern, pp_basename(p->exe)))) ||
+           (p->argc && pp_glob_match(pattern, pp_basename(p->argv[0])));
+}
+
+/* Keep the traces whose process matches pattern; returns how many are left. */
+static size_t select_processes(const struct pp_trace **traces, size_t n, const char *pattern)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (process_matches(traces[i], pattern))
+            traces[kept++] = traces[i];
+        else
+            pp_trace_free((struct pp_trace *)traces[i]);
+    }
+    return kept;
+}
+
+/* A --wrappers pattern that skipped nothing is most likely a typo or a name the report does
+ * not print: say so instead of silently changing nothing. */
+static void warn_unmatched_wrappers(const struct options *o, const struct pp_report *report)
+{
+    for (size_t i = 0; i < o->nwrappers; i++)
+        if (!report->pattern_matched[i])
+            fprintf(stderr, "poolprobe-report: warning: --wrappers '%s' matched no frame\n",
+                    o->wrappers[i]);
+}
+
 /* The HTML page: the report by site, and the same traces by call stack for the flame graph.
  * Returns PP_EXIT_OK or PP_EXIT_TROUBLE (after printing the error). */
 static enum pp_exit write_html(const struct options *o, const struct pp_report *report,
                                const struct pp_trace **traces, size_t ntraces,
                                struct pp_symbolizer *sym, const char *gate_json,
-                               char *const *paths, size_t npaths)
+                               char *const *paths)
 {
     struct pp_report stacks = {0};
     struct pp_series series = {0};
@@ -582,8 +655,8 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
     }
     const struct pp_trace_process *p = &traces[0]->process;
     const char *program = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : paths[0];
-    if (npaths > 1)
-        snprintf(title, sizeof title, "%s and %zu more traces", program, npaths - 1);
+    if (ntraces > 1)
+        snprintf(title, sizeof title, "%s and %zu more traces", program, ntraces - 1);
     else
         snprintf(title, sizeof title, "%s", program);
     /* Over time: the trace with the longest series (a parent, usually). */
@@ -601,7 +674,7 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
         }
     }
     struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
-                               .try_json = NULL, .title = title, .series = &series};
+                               .title = title, .series = &series};
     if (pp_report_html(stdout, &in, err, sizeof err)) {
         fprintf(stderr, "poolprobe-report: error: %s\n", err);
         goto done;
@@ -620,6 +693,8 @@ int main(int argc, char **argv)
                           .group = {.group_by = PP_GROUP_BY_SITE, .default_wrappers = true}};
     const struct pp_trace **traces = NULL;
     size_t ntraces = 0;
+    char **trace_paths = NULL; /* the file of each of traces[] */
+    size_t npaths = 0;
     struct pp_symbolizer *sym = NULL;
     struct pp_report report = {0};
     char *gate_json = NULL; /* --format html --baseline: the gate's JSON for the page */
@@ -651,7 +726,8 @@ int main(int argc, char **argv)
     }
 
     traces = calloc((size_t)(argc - first), sizeof *traces);
-    if (!traces) {
+    trace_paths = calloc((size_t)(argc - first), sizeof *trace_paths);
+    if (!traces || !trace_paths) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
@@ -668,8 +744,22 @@ int main(int argc, char **argv)
         }
         traces[ntraces++] = t;
     }
+    /* The file of each trace kept (the HTML report reads its time series again). */
+    for (size_t i = 0; i < ntraces; i++)
+        if (!opt.process || process_matches(traces[i], opt.process))
+            trace_paths[npaths++] = argv[first + (int)i];
+    if (opt.process && (ntraces = select_processes(traces, ntraces, opt.process)) == 0) {
+        pp_progress_stop();
+        fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
+        goto cleanup;
+    }
     pp_progress_phase("symbolizing and grouping the stacks of %zu trace%s", ntraces,
                       ntraces == 1 ? "" : "s");
+    if (opt.tried && pp_tried_load(opt.tried, err, sizeof err)) {
+        pp_progress_stop();
+        fprintf(stderr, "poolprobe-report: error: %s: %s\n", opt.tried, err);
+        goto cleanup;
+    }
     sym = pp_symbolizer_new(stderr);
     if (!sym || pp_report_build(&report, traces, ntraces, sym, &opt.group, err, sizeof err)) {
         pp_progress_stop();
@@ -677,8 +767,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     pp_progress_phase("judging %zu sites", report.nsites);
+    report.list_runtime = opt.all;
     int judged = pp_report_judge(&report, &opt.thresholds);
     pp_progress_stop();
+    warn_unmatched_wrappers(&opt, &report);
     if (judged) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
@@ -706,7 +798,7 @@ int main(int argc, char **argv)
         goto cleanup;
     if (opt.format == FORMAT_HTML) {
         enum pp_exit html = write_html(&opt, &report, traces, ntraces, sym, gate_json,
-                                       argv + first, (size_t)(argc - first));
+                                       trace_paths);
         if (html != PP_EXIT_OK)
             status = html;
         else if (!opt.baseline)
@@ -749,10 +841,12 @@ cleanup:
     }
     free(gate_json);
     pp_report_free(&report);
+    pp_tried_free();
     pp_symbolizer_free(sym);
     for (size_t i = 0; i < ntraces; i++)
         pp_trace_free((struct pp_trace *)traces[i]);
     free(traces);
+    free(trace_paths);
     for (size_t i = 0; i < opt.nwrappers; i++)
         free(opt.wrappers[i]);
     free(opt.wrappers);

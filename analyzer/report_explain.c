@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "numfmt.h"
 #include "report_text.h"
 
 #define BAR_WIDTH 30

@@ -18,6 +18,7 @@
 #include "report_explain.h"
 #include "report_folded.h"
 #include "report_text.h"
+#include "tried.h"
 
 /* The bundle built by the Makefile: the libraries, their licences and web/report.js; and the
  * page's style. Linked in with `ld -r -b binary`, so not NUL-terminated. */
@@ -143,6 +144,14 @@ static json_t *site_json(struct json_build *b, const struct pp_report *r, size_t
                                     "why", c->why ? c->why : ""));
     }
     set(b, o, "checks", checks);
+    /* What poolprobe try measured (--try FILE): the card's measured saving. */
+    const struct pp_tried_site *t = pp_tried_find(s->key);
+    set(b, o, "measured",
+        t ? json_pack("{s:s,s:b,s:b,s:f,s:f,s:f,s:f,s:I,s:I}", "verdict", t->verdict, "alone",
+                      t->alone, "confirmed", t->confirmed, "cpu", t->cpu.median, "cpu_min",
+                      t->cpu.min, "cpu_max", t->cpu.max, "wall", t->wall.median, "hits",
+                      (json_int_t)t->hits, "misses", (json_int_t)t->misses)
+          : json_null());
     set(b, o, "size", hist_json(b, &s->hists[PP_STATS_HIST_SIZE], s->min_size, s->max_size));
     set(b, o, "lifetime", hist_json(b, &s->hists[PP_STATS_HIST_LIFETIME_NS], 0, UINT64_MAX));
     return o;
@@ -228,7 +237,7 @@ static json_t *series_json(struct json_build *b, const struct pp_series *s)
     return o;
 }
 
-/* An embedded JSON document (gate, try) parsed, or NULL in *out when text is NULL. */
+/* An embedded JSON document (the gate's) parsed, or NULL in *out when text is NULL. */
 static int parse_document(const char *text, const char *what, json_t **out, char *err,
                           size_t errlen)
 {
@@ -244,8 +253,7 @@ static int parse_document(const char *text, const char *what, json_t **out, char
     return 0;
 }
 
-static json_t *page_data(struct json_build *b, const struct pp_html_input *in, json_t *gate,
-                         json_t *try_result)
+static json_t *page_data(struct json_build *b, const struct pp_html_input *in, json_t *gate)
 {
     const struct pp_report *r = in->report;
     json_t *data = json_object();
@@ -290,7 +298,6 @@ static json_t *page_data(struct json_build *b, const struct pp_html_input *in, j
     set(b, data, "stacks", stacks_json(b, in->stacks));
     set(b, data, "series", in->series ? series_json(b, in->series) : json_null());
     set(b, data, "gate", gate ? json_incref(gate) : json_null());
-    set(b, data, "try", try_result ? json_incref(try_result) : json_null());
     return data;
 }
 
@@ -317,14 +324,13 @@ static void put_escaped(FILE *out, const char *text)
 int pp_report_html(FILE *out, const struct pp_html_input *in, char *err, size_t errlen)
 {
     struct json_build b = {0};
-    json_t *gate = NULL, *try_result = NULL, *data = NULL;
+    json_t *gate = NULL, *data = NULL;
     char *text = NULL;
     int rc = -1;
 
-    if (parse_document(in->gate_json, "gate result", &gate, err, errlen) ||
-        parse_document(in->try_json, "try result", &try_result, err, errlen))
+    if (parse_document(in->gate_json, "gate result", &gate, err, errlen))
         goto done;
-    data = page_data(&b, in, gate, try_result);
+    data = page_data(&b, in, gate);
     /* '/' escaped: "</script>" cannot appear inside the JSON. */
     text = data && !b.failed ? json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
     if (!text) {
@@ -358,6 +364,5 @@ done:
     free(text);
     json_decref(data);
     json_decref(gate);
-    json_decref(try_result);
     return rc;
 }

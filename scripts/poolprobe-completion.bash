@@ -38,7 +38,10 @@ _poolprobe_report_complete() {
         ;;
     *)
         if [[ $cur == -* ]]; then
-            value=$("${cmd[@]}" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*=?' | sort -u)
+            # "--format=" when the help shows the option with a value anywhere.
+            value=$("${cmd[@]}" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*=?' | sort -u |
+                awk '{ seen[$0] = 1; order[NR] = $0 }
+                     END { for (i = 1; i <= NR; i++) if (!seen[order[i] "="]) print order[i] }')
             compopt -o nospace 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -W "$value" -- "$cur" | sed 's/[^=]$/& /')
             return

@@ -100,3 +100,19 @@ POOLPROBE_INTERVAL=0.005 profile "$TMP/many.bin" -- "$WORKLOADS/demo" 60000 >/de
 many=$(page_data "$TMP/many.html" | jq '.series.t_ns | length')
 check "series: bounded: more writes than 64 keep between 32 and 64 points (${many:-0})" \
     test "${many:-0}" -ge 32 -a "${many:-0}" -le 64
+
+# --- with --try: the measured saving in the card -------------------------------------------------
+TRY=$TOP/$B/poolprobe-try
+if [ -x "$TRY" ] && [ -x "$WORKLOADS/trywork" ]; then
+    profile "$TMP/big.bin" -- "$WORKLOADS/trywork" big 300 >/dev/null 2>&1
+    "$TRY" --format json --trace "$TMP/big.bin" --runs 3 -- "$WORKLOADS/trywork" big 300 \
+        >"$TMP/big.try.json" 2>/dev/null || true
+    "$REPORT" -f html --try "$TMP/big.try.json" "$TMP/big.bin" >"$TMP/try.html"
+    browser --dump-dom "file://$TMP/try.html" >"$TMP/try.dom"
+    check_eq "--try page: no script error" 0 "$(status data-errors "$TMP/try.dom")"
+    hits=$(json_get "$TMP/big.try.json" '.sites[0].hits')
+    check "--try page: block_alloc's card shows what try measured ($hits hits)" \
+        grep -q "Measured (try pool): cpu x[0-9.]* ([0-9.]*-[0-9.]*), wall x[0-9.]*, [a-z ]*; $hits pool hits, " "$TMP/try.dom"
+else
+    record FAIL "FAIL - t_html needs poolprobe-try and the trywork workload (make check-build)"
+fi

@@ -128,12 +128,13 @@
     return el('div', { cls: 'legend', text: 'ok/NO: a condition for pooling holds/fails (the first NO decides); yes/no: the condition for a simpler fix (pre-size, a stack buffer) holds or not.' });
   }
 
-  // The measured saving of a site, from a try result (data.try), when one was given.
+  // The measured saving of a site, when --try gave a poolprobe try result.
   function measured(site) {
-    var t = data.try, r = null;
-    if (t && t.sites) t.sites.forEach(function (s) { if (s.key === site.key || s.site === site.key) r = s; });
-    if (!r) return el('div', { cls: 'measured none', text: 'Measured: not tried (poolprobe try measures the saving on this program).' });
-    return el('div', { cls: 'measured', text: 'Measured: ' + (r.summary || JSON.stringify(r)) });
+    var m = site.measured;
+    if (!m) return el('div', { cls: 'measured none', text: 'Measured: not tried (poolprobe try measures it: poolprobe-report --try RESULT).' });
+    return el('div', { cls: 'measured', text: 'Measured (try ' + m.verdict + (m.alone ? '' : ', with the other sites') + '): cpu x' +
+      m.cpu.toFixed(3) + ' (' + m.cpu_min.toFixed(3) + '-' + m.cpu_max.toFixed(3) + '), wall x' + m.wall.toFixed(3) + ', ' +
+      (m.confirmed ? 'confirmed' : 'not confirmed') + '; ' + count(m.hits) + ' pool hits, ' + count(m.misses) + ' misses' });
   }
 
   function card(site, rank) {
