@@ -302,7 +302,7 @@ static void print_pool(FILE *out, const struct pp_verdict *v, uint64_t object_by
 }
 
 /* The concrete action, with the numbers needed to take it. */
-static void print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
+void pp_print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
 {
     char a[16], b[16];
     switch (v->kind) {
@@ -443,7 +443,7 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
             const struct pp_site *s = &r->sites[order[k]];
             const struct pp_verdict *v = &r->verdicts[order[k]];
             print_site_title(out, k + 1, s, v);
-            print_action(out, s, v);
+            pp_print_action(out, s, v);
             print_cxx_advice(out, s);
             char ns[16];
             pp_human_ns(ns, sizeof ns, v->saving_ns > 0 ? (uint64_t)v->saving_ns : 0);
