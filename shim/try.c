@@ -421,9 +421,23 @@ __attribute__((destructor)) static void on_exit_write(void)
     }
 }
 
+/* No site lock may be held across fork (the child would wait for it forever). */
+static void on_fork_prepare(void)
+{
+    for (unsigned i = 0; i < nsites; i++)
+        pp_spin_lock(&sites[i].lock);
+}
+
+static void on_fork_parent(void)
+{
+    for (unsigned i = 0; i < nsites; i++)
+        pp_spin_unlock(&sites[i].lock);
+}
+
 /* A forked child starts counting from zero (its parent reports what came before). */
 static void on_fork_child(void)
 {
+    on_fork_parent();
     for (struct try_thread *t = atomic_load(&all_threads); t; t = t->next)
         memset(t->counts, 0, sizeof t->counts);
 }
@@ -478,7 +492,7 @@ int pp_try_init(void)
     if (deep_chains)
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     resolve();
-    pthread_atfork(NULL, NULL, on_fork_child);
+    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
     inside--;
     pp_try_on = 1;
     return 1;

@@ -7,6 +7,7 @@
 #   - a site called ten times: served, but not confirmed;
 #   - blocks pooled through realloc, calloc and malloc_usable_size: the program's output and
 #     exit status are the plain run's in every run (the runner compares them; exit 0 says so);
+#   - a C++ site behind operator new is matched through it;
 #   - a program that fails, crashes or whose output changes from run to run: exit 2, said why.
 # Runs are few and short (the machine is shared).
 . "${0%/*}/lib.sh"
@@ -114,6 +115,15 @@ check_eq "usable: two runs cannot confirm" false "$(json_get "$TMP/usable.json" 
 # 200 rounds of: aligned (1) + usable size >= 100 (1) + 90 x ('a' + round % 26) + 100 zeros.
 check_eq "usable: the plain output (alignment, usable size, zeroing, contents)" "usable 1964920" \
     "$(cat "$TMP/usable.plain")"
+
+# --- C++: the site is behind operator new (a chain of two return addresses, matched by unwinding)
+rc=0
+"$TRY" --format json --runs 1 --site 'make_widget*' --as pool --capacity 1 -- \
+    "$WORKLOADS/cxxnew" 1000 >"$TMP/cxx.json" 2>"$TMP/cxx.err" || rc=$?
+check_eq "c++: exit status" 0 "$rc"
+check_eq "c++: one chain (stacks differing above the site share it), all matched" \
+    "make_widget(unsigned long) 1 1000 999 1" \
+    "$(json_get "$TMP/cxx.json" '.sites[0] | "\(.key) \(.chains) \(.matched) \(.hits) \(.misses)"')"
 
 # --- trouble: exit 2, and why ---------------------------------------------------------------------
 for mode in fail crash; do
