@@ -17,6 +17,9 @@ BINDIR   ?= $(PREFIX)/bin
 INCDIR   ?= $(PREFIX)/include
 B        := build
 
+# The version, from one place: the report's and the launcher's --version.
+VERSION   := $(shell cat VERSION)
+
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASEFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP
 UNWIND_CFLAGS := $(shell pkg-config --cflags libunwind 2>/dev/null)
@@ -30,8 +33,8 @@ SHIM_LDFLAGS := -shared -Wl,-soname,libpoolprobe.so -Wl,--version-script=shim/ex
                 $(LDFLAGS)
 SHIM_LIBS    := -lunwind -ldl -lpthread
 
-ANALYZER_CFLAGS := $(BASEFLAGS) -Ishim $(CFLAGS)
-ANALYZER_LIBS   := -ldw -lelf -ljansson -lstdc++ -lm
+ANALYZER_CFLAGS := $(BASEFLAGS) -Ishim -I$(B)/gen -DPP_VERSION='"$(VERSION)"' $(CFLAGS)
+ANALYZER_LIBS   := -ldw -lelf -ljansson -lprotobuf-c -lz -lstdc++ -lm
 # The analyzer's tests run under the sanitizers (the shim cannot).
 ASAN_FLAGS      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -42,9 +45,12 @@ UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 WORKLOAD_C     := $(wildcard tests/workloads/*.c)
 WORKLOAD_CXX   := $(wildcard tests/workloads/*.cc)
 
+# pprof's message format (analyzer/profile.proto), compiled to C by protoc-c at build time.
+PROTO_GEN      := $(B)/gen/profile.pb-c.c
+
 SHIM_OBJS      := $(SHIM_SRCS:%.c=$(B)/obj/%.o)
-ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o)
-ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o)
+ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o
+ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o) $(B)/asan/gen/profile.pb-c.o
 UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_BINS  := $(WORKLOAD_C:tests/workloads/%.c=$(B)/workloads/%) \
                   $(WORKLOAD_CXX:tests/workloads/%.cc=$(B)/workloads/%)
@@ -82,6 +88,22 @@ $(TRY): $(TRY_OBJS)
 $(B)/asan/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(B)/obj/analyzer/main.o $(B)/asan/analyzer/main.o: VERSION
+
+$(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: analyzer/profile.proto
+	@mkdir -p $(B)/gen
+	protoc-c --c_out=$(B)/gen --proto_path=analyzer analyzer/profile.proto
+
+$(B)/obj/analyzer/report_pprof.o $(B)/asan/analyzer/report_pprof.o: $(B)/gen/profile.pb-c.h
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ANALYZER_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(B)/asan/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ANALYZER_CFLAGS) -Wno-missing-prototypes $(ASAN_FLAGS) -c $< -o $@
 
 $(SHIM): $(SHIM_OBJS) shim/exports.map
 	$(CC) $(SHIM_CFLAGS) $(SHIM_OBJS) -o $@ $(SHIM_LDFLAGS) $(SHIM_LIBS)
@@ -133,7 +155,7 @@ install: all
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
 	install -m 0755 $(TRY) $(DESTDIR)$(BINDIR)/poolprobe-try
-	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
+	sed 's|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
@@ -144,9 +166,9 @@ uninstall:
 
 # Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
 # whose tests replay the crashes fuzzing found (tests/fuzz/crashes/).
-$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE)
+$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE) $(PROTO_GEN)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit \
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit -I$(B)/gen \
 	    $^ -o $@ $(ANALYZER_LIBS)
 
 fuzz:

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_text.h"
+#include "numfmt.h"
 #include "sites.h"
 
 #define T(field) offsetof(struct pp_thresholds, field)

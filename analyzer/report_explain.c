@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "numfmt.h"
 #include "report_text.h"
 
 #define BAR_WIDTH 30
@@ -120,6 +121,7 @@ static void explain_one(FILE *out, const struct pp_report *r, size_t i)
                   0, UINT64_MAX, pp_human_bytes);
 
     fprintf(out, "\n  checklist:\n");
+    pp_print_checks_legend(out, "  ");
     pp_print_checks(out, v);
     fprintf(out, "\n  what-if free list (this run's own allocations and frees replayed):\n");
     fprintf(out, "    %8s %10s %9s %10s\n", "capacity", "hits", "hit rate", "retains");

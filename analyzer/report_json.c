@@ -6,6 +6,10 @@
  * site live_bytes_at_exit, peak_live_bytes, cross_thread_frees, realloc_*, lifetime sum,
  * lifetime_allocs percentiles, free_callers, pool_sim and the stack count; at the top, "ops"
  * (operations declared by the run, which the gate's JSON baselines rely on).
+ * Site placement (sites.h): per site "runtime" (the C runtime's own allocation) and, for a
+ * libstdc++ growth path, "container" {kind, type, element, advice, reserve}; at the top,
+ * "wrappers" (frames skipped as wrappers: name, origin, call_sites, allocs), "runtime" {sites,
+ * allocs} and "pooling_runtime" ({name, how} of a runtime pooling below malloc, or null).
  */
 #include "report_json.h"
 
@@ -251,12 +255,52 @@ static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, in
         append(pools, p, failed);
     }
     set(o, "pool_sim", pools, failed);
+    set(o, "runtime", json_boolean(s->runtime), failed);
+    if (s->cxx.kind != PP_CXX_NONE) {
+        char advice[512];
+        uint64_t n = pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->max_size, advice,
+                                   sizeof advice);
+        json_t *c = json_object();
+        set(c, "kind", json_string(pp_cxx_kind_name(s->cxx.kind)), failed);
+        set(c, "type", s->cxx.container[0] ? json_string(s->cxx.container) : json_null(), failed);
+        set(c, "element", s->cxx.element[0] ? json_string(s->cxx.element) : json_null(), failed);
+        set(c, "advice", json_string(advice), failed);
+        set(c, "reserve", n ? integer(n) : json_null(), failed);
+        set(o, "container", c, failed);
+    }
     if (v)
         verdict_json(o, v, failed);
     const struct pp_tried_site *tried = pp_tried_find(s->key);
     if (tried)
         set(o, "measured", measured_json(tried, failed), failed);
     return o;
+}
+
+/* Where the sites were placed: the wrappers skipped, the runtime's share, a pooling runtime. */
+static void placement_json(json_t *root, const struct pp_report *r, int *failed)
+{
+    json_t *wrappers = json_array();
+    for (size_t i = 0; i < r->wrappers.n; i++) {
+        const struct pp_wrapper *w = &r->wrappers.items[i];
+        json_t *o = json_object();
+        set(o, "name", json_string(w->name), failed);
+        set(o, "origin", json_string(pp_wrapper_origin_name(w->origin)), failed);
+        set(o, "call_sites", integer(w->callers), failed);
+        set(o, "allocs", integer(w->allocs), failed);
+        append(wrappers, o, failed);
+    }
+    set(root, "wrappers", wrappers, failed);
+    json_t *runtime = json_object();
+    set(runtime, "sites", integer(r->runtime_sites), failed);
+    set(runtime, "allocs", integer(r->runtime_allocs), failed);
+    set(root, "runtime", runtime, failed);
+    json_t *pooling = json_null();
+    if (r->pooling_runtime) {
+        pooling = json_object();
+        set(pooling, "name", json_string(r->pooling_runtime->name), failed);
+        set(pooling, "how", json_string(r->pooling_runtime->how), failed);
+    }
+    set(root, "pooling_runtime", pooling, failed);
 }
 
 int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
@@ -288,6 +332,7 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
         append(sites, site_json(&r->sites[i], r->verdicts ? &r->verdicts[i] : NULL, &failed),
                &failed);
     set(root, "sites", sites, &failed);
+    placement_json(root, r, &failed);
     if (!failed) {
         json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', out);

@@ -14,67 +14,27 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "numfmt.h"
 #include "tried.h"
 
-#define LINE_WIDTH 79
+/* Lines are cut to this many columns (0: never cut, --wide); main sets the terminal's width. */
+static size_t line_width = 79;
 
-static char *scaled(char *buf, size_t len, double v, double step, const char *const *units)
+void pp_report_text_set_width(size_t columns)
 {
-    size_t u = 0;
-    while (v >= step && units[u + 1]) {
-        v /= step;
-        u++;
-    }
-    if (u == 0 && v == (double)(uint64_t)v)
-        snprintf(buf, len, "%" PRIu64, (uint64_t)v);
-    else if (v < 9.95)
-        snprintf(buf, len, "%.1f%s", v, units[u]);
-    else
-        snprintf(buf, len, "%.0f%s", v, units[u]);
-    return buf;
+    line_width = columns;
 }
 
-char *pp_human_bytes(char *buf, size_t len, uint64_t bytes)
+/* Cut line to the width, marking the cut with "...". */
+static void fit(char *line)
 {
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", NULL};
-    if (bytes < 1024) {
-        snprintf(buf, len, "%" PRIu64, bytes);
-        return buf;
-    }
-    return scaled(buf, len, (double)bytes, 1024, units);
+    if (line_width > 3 && strlen(line) > line_width)
+        strcpy(line + line_width - 3, "...");
 }
 
-char *pp_human_count(char *buf, size_t len, double count)
-{
-    static const char *const units[] = {"", "K", "M", "G", "T", "P", "E", NULL};
-    if (count < 1000 && count >= 10) {
-        snprintf(buf, len, "%.0f", count);
-        return buf;
-    }
-    return scaled(buf, len, count, 1000, units);
-}
-
-char *pp_human_ns(char *buf, size_t len, uint64_t ns)
-{
-    double v = (double)ns;
-    const char *unit;
-    if (ns < 1000) {
-        snprintf(buf, len, "%" PRIu64 "ns", ns);
-        return buf;
-    } else if (v < 1e6) {
-        v /= 1e3, unit = "us";
-    } else if (v < 1e9) {
-        v /= 1e6, unit = "ms";
-    } else if (v < 60e9) {
-        v /= 1e9, unit = "s";
-    } else if (v < 3600e9) {
-        v /= 60e9, unit = "m";
-    } else {
-        v /= 3600e9, unit = "h";
-    }
-    snprintf(buf, len, v < 9.95 ? "%.1f%s" : "%.0f%s", v, unit);
-    return buf;
-}
+/* A rate per second from fewer allocations than this says nothing (one allocation in a 0.6 s
+ * run is not "1.7/s"): the rate column shows "-". */
+#define PP_RATE_MIN_ALLOCS 5
 
 /* Counts print exactly while they fit the column. */
 static char *column_count(char *buf, size_t len, uint64_t n)
@@ -95,9 +55,95 @@ static void print_command(FILE *out, const struct pp_trace_process *p, size_t ro
                                  p->argv[i]);
     if (p->argc == 0)
         snprintf(line, sizeof line, "%s", p->exe ? p->exe : "");
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < ' ')
+            *c = ' ';
     if (strlen(line) > room && room > 3)
         strcpy(line + room - 3, "...");
     fputs(line, out);
+}
+
+/* Text in lines of at most line_width, each indented by indent spaces, broken at spaces. */
+static void print_wrapped(FILE *out, int indent, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t room = line_width - (size_t)indent, n = strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = room;
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+/* Several processes: which one to look at first. */
+static void print_busiest_process(FILE *out, const struct pp_report *r)
+{
+    if (r->ntraces < 2 || r->allocs == 0)
+        return;
+    size_t best = 0;
+    for (size_t i = 1; i < r->ntraces; i++)
+        if (r->traces[i]->totals.allocs > r->traces[best]->totals.allocs)
+            best = i;
+    const struct pp_trace_process *p = &r->traces[best]->process;
+    const char *cmd = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : "?";
+    fprintf(out, "  most allocations: pid %" PRIu32 " (%s), %.0f%%; pick processes with "
+                 "--process PID|COMMAND\n",
+            p->pid, cmd, 100.0 * (double)r->traces[best]->totals.allocs / (double)r->allocs);
+}
+
+/* A runtime that pools below malloc explains an almost empty report: say it first. */
+static void print_pooling_runtime(FILE *out, const struct pp_report *r)
+{
+    if (!r->pooling_runtime)
+        return;
+    char note[512];
+    snprintf(note, sizeof note,
+             "note: %s pools objects below malloc, so this report sees only what reaches "
+             "malloc: %s.",
+             r->pooling_runtime->name, r->pooling_runtime->how);
+    print_wrapped(out, 2, note);
+}
+
+/* How many wrappers the header names before pointing at the JSON report for the rest. */
+#define WRAPPERS_SHOWN 4
+
+/* The frames skipped as wrappers, busiest first: the user can check them and override. */
+static void print_wrappers(FILE *out, const struct pp_report *r)
+{
+    if (r->wrappers.n == 0)
+        return;
+    const struct pp_wrapper *top[WRAPPERS_SHOWN] = {0};
+    for (size_t i = 0; i < r->wrappers.n; i++) {
+        const struct pp_wrapper *w = &r->wrappers.items[i];
+        for (size_t j = 0; j < WRAPPERS_SHOWN; j++) {
+            if (!top[j] || w->allocs > top[j]->allocs) {
+                memmove(&top[j + 1], &top[j], (WRAPPERS_SHOWN - 1 - j) * sizeof top[0]);
+                top[j] = w;
+                break;
+            }
+        }
+    }
+    fprintf(out, "  wrappers skipped (their callers are the sites; -w to add, "
+                 "--no-auto-wrappers):\n");
+    for (size_t j = 0; j < WRAPPERS_SHOWN && top[j]; j++) {
+        char line[256], calls[48] = "";
+        if (top[j]->callers)
+            snprintf(calls, sizeof calls, ", %zu call sites", top[j]->callers);
+        snprintf(line, sizeof line, "    %s (%s%s, %" PRIu64 " allocations)", top[j]->name,
+                 pp_wrapper_origin_name(top[j]->origin), calls, top[j]->allocs);
+        fit(line);
+        fprintf(out, "%s\n", line);
+    }
+    if (r->wrappers.n > WRAPPERS_SHOWN)
+        fprintf(out, "    and %zu more (all in --format json)\n", r->wrappers.n - WRAPPERS_SHOWN);
 }
 
 static void print_header(FILE *out, const struct pp_report *r, size_t shown)
@@ -108,12 +154,18 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     for (size_t i = 0; i < r->ntraces; i++) {
         const struct pp_trace_process *p = &r->traces[i]->process;
         int n = fprintf(out, "  pid %" PRIu32 "  %5s  ", p->pid, pp_human_ns(a, sizeof a, p->duration_ns));
-        print_command(out, p, n > 0 && n < LINE_WIDTH ? (size_t)(LINE_WIDTH - n) : 10);
+        print_command(out, p, line_width == 0 ? SIZE_MAX
+                              : n > 0 && (size_t)n < line_width ? line_width - (size_t)n
+                                                               : 10);
         fputc('\n', out);
     }
     fprintf(out, "  %" PRIu64 " allocations, %" PRIu64 " frees, %s bytes requested, peak %s live\n",
             r->allocs, r->frees, pp_human_bytes(b, sizeof b, r->bytes),
             pp_human_bytes(c, sizeof c, r->peak_live_bytes));
+    if (r->ops)
+        fprintf(out, "  %" PRIu64 " operations: %.2f allocations, %s bytes per operation\n", r->ops,
+                (double)r->allocs / (double)r->ops,
+                pp_human_bytes(b, sizeof b, (uint64_t)((double)r->bytes / (double)r->ops + 0.5)));
     if (r->untracked_frees)
         fprintf(out, "  %" PRIu64 " frees of blocks allocated before tracing started\n",
                 r->untracked_frees);
@@ -128,7 +180,13 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     fprintf(out, "  %zu site%s", r->nsites, r->nsites == 1 ? "" : "s");
     if (shown < r->nsites)
         fprintf(out, ", top %zu shown", shown);
-    fprintf(out, "\n\n");
+    if (r->runtime_sites)
+        fprintf(out, " (%zu of them the C runtime's own)", r->runtime_sites);
+    fprintf(out, "\n");
+    print_busiest_process(out, r);
+    print_pooling_runtime(out, r);
+    print_wrappers(out, r);
+    fprintf(out, "\n");
 }
 
 /* The second line of a row: key, where, freed by, verdict. */
@@ -165,8 +223,7 @@ static void print_site_where(FILE *out, const struct pp_site *s, const struct pp
     uint64_t live = pp_site_live_at_exit(s);
     if (live && s->frees && used < sizeof line)
         snprintf(line + used, sizeof line - used, ", %" PRIu64 " live at exit", live);
-    if (strlen(line) > LINE_WIDTH)
-        strcpy(line + LINE_WIDTH - 3, "...");
+    fit(line);
     fprintf(out, "%s\n", line);
 }
 
@@ -179,15 +236,24 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
     int n = snprintf(line, sizeof line, "%2zu. %-11s %s", rank, pp_verdict_name(v->kind), s->key);
     if (f && f->file && n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "  %s:%u", pp_basename(f->file), f->line);
-    if (strlen(line) > LINE_WIDTH)
-        strcpy(line + LINE_WIDTH - 3, "...");
+    fit(line);
     fprintf(out, "%s\n", line);
     if (s->nframes > 1) {
         size_t used = (size_t)snprintf(line, sizeof line, "    called from");
         /* Up to four callers, and never the C runtime's frames below main. */
         size_t i = 1;
         for (; i < s->nframes && i <= 4 && used < sizeof line; i++) {
-            const char *fn = s->frames[i].function ? s->frames[i].function : "?";
+            char unnamed[64];
+            const char *fn = s->frames[i].function;
+            if (!fn) {
+                const struct pp_frame *u = &s->frames[i];
+                if (u->module)
+                    snprintf(unnamed, sizeof unnamed, "%s+0x%" PRIx64, pp_basename(u->module),
+                             u->offset);
+                else
+                    snprintf(unnamed, sizeof unnamed, "0x%" PRIx64, u->offset);
+                fn = unnamed;
+            }
             used += (size_t)snprintf(line + used, sizeof line - used, "%s %s", i > 1 ? " <" : "",
                                      fn);
             if (strcmp(fn, "main") == 0)
@@ -195,8 +261,7 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
         }
         if (i == 5 && i < s->nframes && used < sizeof line)
             snprintf(line + used, sizeof line - used, " < ...");
-        if (strlen(line) > LINE_WIDTH)
-            strcpy(line + LINE_WIDTH - 3, "...");
+        fit(line);
         fprintf(out, "%s\n", line);
     }
 }
@@ -239,6 +304,13 @@ static void print_action(FILE *out, const struct pp_site *s, const struct pp_ver
     }
 }
 
+void pp_print_checks_legend(FILE *out, const char *indent)
+{
+    fprintf(out, "%s(rows: ok/NO = a condition for pooling holds/fails, the first NO decides;\n"
+                 "%s yes/no = the condition for a simpler fix, pre-size or a stack buffer)\n",
+            indent, indent);
+}
+
 void pp_print_checks(FILE *out, const struct pp_verdict *v)
 {
     for (size_t i = 0; i < v->nchecks; i++) {
@@ -247,6 +319,38 @@ void pp_print_checks(FILE *out, const struct pp_verdict *v)
         fprintf(out, "    %-3s %-16s %-30s %s\n", mark, c->name, c->value_text,
                 c->threshold_text);
     }
+}
+
+/* The C++ advice line of a container site ("reserve(N)"), if it has one. */
+static bool print_cxx_advice(FILE *out, const struct pp_site *s)
+{
+    if (s->cxx.kind == PP_CXX_NONE)
+        return false;
+    char advice[512];
+    pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->max_size, advice, sizeof advice);
+    print_wrapped(out, 4, advice);
+    return true;
+}
+
+/* Container growth found in the user's functions: the C++ fix comes before any pool. */
+static void print_containers(FILE *out, const struct pp_report *r, size_t top)
+{
+    size_t shown = 0, limit = top ? top : 5;
+    for (size_t i = 0; i < r->nsites && shown < limit; i++) {
+        const struct pp_site *s = &r->sites[i];
+        if (s->runtime || s->cxx.kind == PP_CXX_NONE || s->allocs < PP_RATE_MIN_ALLOCS)
+            continue;
+        if (shown++ == 0)
+            fprintf(out, "C++ containers, most allocations first:\n\n");
+        char line[512];
+        snprintf(line, sizeof line, "%2zu. %-11s %s  %" PRIu64 " allocations", shown,
+                 pp_cxx_kind_name(s->cxx.kind), s->key, s->allocs);
+        fit(line);
+        fprintf(out, "%s\n", line);
+        print_cxx_advice(out, s);
+    }
+    if (shown)
+        fputc('\n', out);
 }
 
 /* What poolprobe try measured for this site (--try FILE), when it did. */
@@ -266,18 +370,27 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
     size_t n = pp_report_recommendations(r, &order);
     if (n == (size_t)-1)
         n = 0;
+    /* The C runtime's own allocations are not the user's to change. */
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!r->sites[order[k]].runtime)
+            order[kept++] = order[k];
+    n = kept;
     if (top && n > top)
         n = top;
     if (n == 0) {
         fprintf(out, "No site is worth pooling or a simpler fix (see the checks with "
                      "--site PATTERN).\n\n");
     } else {
-        fprintf(out, "Recommendations, most allocations saved first:\n\n");
+        fprintf(out, "Recommendations, most allocations saved first:\n");
+        pp_print_checks_legend(out, "");
+        fputc('\n', out);
         for (size_t k = 0; k < n; k++) {
             const struct pp_site *s = &r->sites[order[k]];
             const struct pp_verdict *v = &r->verdicts[order[k]];
             print_site_title(out, k + 1, s, v);
             print_action(out, s, v);
+            print_cxx_advice(out, s);
             if (v->kind == PP_VERDICT_PRESIZE)
                 fprintf(out, "    saves %" PRIu64 " reallocs of blocks from %" PRIu64
                              " allocations\n",
@@ -297,20 +410,20 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
     size_t shown = 0;
     for (size_t i = 0; i < r->nsites && shown < 5; i++) {
         const struct pp_verdict *v = &r->verdicts[i];
-        if (v->kind != PP_VERDICT_NO_POOL)
+        if (v->kind != PP_VERDICT_NO_POOL || r->sites[i].runtime ||
+            r->sites[i].cxx.kind != PP_CXX_NONE)
             continue;
         if (shown++ == 0)
             fprintf(out, "Busiest sites not worth pooling:\n");
         const struct pp_check *failed = v->failed_check >= 0 ? &v->checks[v->failed_check] : NULL;
-        char line[256], key[32];
+        char line[1024], key[512];
         snprintf(key, sizeof key, "%s", r->sites[i].key);
-        if (strlen(r->sites[i].key) > 24)
+        if (line_width && strlen(r->sites[i].key) > 24)
             strcpy(key + 21, "...");
         snprintf(line, sizeof line, "  %-24s %-16s %s%s%s", key, v->reason,
                  failed ? failed->value_text : "", failed ? ", need " : "",
                  failed ? failed->threshold_text : "");
-        if (strlen(line) > LINE_WIDTH)
-            strcpy(line + LINE_WIDTH - 3, "...");
+        fit(line);
         fprintf(out, "%s\n", line);
     }
     if (shown)
@@ -323,6 +436,7 @@ void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
     print_header(out, r, shown);
     if (shown == 0)
         return;
+    print_containers(out, r, top);
     if (r->verdicts)
         print_recommendations(out, r, top);
     uint64_t all = r->allocs;
@@ -334,12 +448,17 @@ void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
     fprintf(out, "%7s %6s %6s %6s %6s %5s %5s %5s %5s %6s %6s %5s\n", "allocs", "share", "rate/s",
             "bytes", "min", "p50", "p95", "p99", "max", "p50", "p99", "peak");
     double seconds = (double)r->duration_ns / 1e9;
+    uint64_t runtime_bytes = 0;
     for (size_t i = 0; i < shown; i++) {
         const struct pp_site *s = &r->sites[i];
+        if (s->runtime && !r->list_runtime) {
+            runtime_bytes += s->bytes;
+            continue;
+        }
         char n[16], share[16], rate[16], bytes[16], mn[16], p50[16], p95[16], p99[16], mx[16];
         char l50[16], l99[16], peak[16];
         snprintf(share, sizeof share, "%.1f%%", all ? 100.0 * (double)s->allocs / (double)all : 0.0);
-        if (seconds > 0)
+        if (seconds > 0 && s->allocs >= PP_RATE_MIN_ALLOCS)
             pp_human_count(rate, sizeof rate, (double)s->allocs / seconds);
         else
             strcpy(rate, "-");
@@ -356,5 +475,14 @@ void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
                 freed ? pp_human_ns(l99, sizeof l99, pp_site_lifetime_percentile(s, 99)) : "-",
                 column_count(peak, sizeof peak, s->peak_live));
         print_site_where(out, s, r->verdicts ? &r->verdicts[i] : NULL);
+    }
+    if (r->runtime_sites && !r->list_runtime) {
+        char n[16], bytes[16];
+        fprintf(out, "%7s %5.1f%% %6s %6s  runtime: %zu site%s of the C runtime's own (stdio,\n"
+                     "    locale, NSS, loader, thread TLS); --all lists them\n",
+                column_count(n, sizeof n, r->runtime_allocs),
+                all ? 100.0 * (double)r->runtime_allocs / (double)all : 0.0, "-",
+                pp_human_bytes(bytes, sizeof bytes, runtime_bytes), r->runtime_sites,
+                r->runtime_sites == 1 ? "" : "s");
     }
 }

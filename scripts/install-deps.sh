@@ -13,7 +13,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev
 libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file
-memcached gawk tcl libjemalloc2 libtcmalloc-minimal4"
+memcached gawk tcl libjemalloc2 libtcmalloc-minimal4
+libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev"
 BENCH_PACKAGES="heaptrack"
 FUZZ_PACKAGES="clang libclang-rt-dev"
 
@@ -42,10 +43,10 @@ is_installed() {
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # Not a Debian-like system: we cannot install, but we can say whether the build will work.
     missing=""
-    for tool in gcc g++ make pkg-config jq python3 sqlite3 perl git file; do
+    for tool in gcc g++ make pkg-config jq python3 sqlite3 perl git file protoc-c protoc; do
         command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
     done
-    for hdr in libunwind.h uthash.h elfutils/libdw.h gelf.h jansson.h; do
+    for hdr in libunwind.h uthash.h elfutils/libdw.h gelf.h jansson.h protobuf-c/protobuf-c.h zlib.h; do
         found=0
         for dir in /usr/include /usr/local/include; do
             [ -e "$dir/$hdr" ] && found=1

@@ -180,6 +180,12 @@ PP_HIDDEN uint32_t pp_thread_count(void);
 PP_HIDDEN void pp_thread_init(void (*on_exit)(struct pp_thread *));
 PP_HIDDEN void pp_thread_reset_after_fork(void);
 
+/* ---- validate.c: libunwind's memory checks without a file descriptor ---- */
+/* Points libunwind's pipe2 and syscall imports at ours (see validate.c). Call once, before the
+ * first libunwind call; returns the number of import slots rewritten (0: libunwind keeps its
+ * own pipe). */
+PP_HIDDEN int pp_validate_init(void);
+
 /* ---- unwind.c: capture the caller's stack (libunwind), the shim's own frames removed ---- */
 /* Fills ips (room for PP_UNWIND_MAX), returns the depth; sets *truncated when the stack is
  * deeper than the configured limit. */

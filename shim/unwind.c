@@ -16,6 +16,7 @@ _Static_assert(PP_UNWIND_MAX >= PP_MAX_DEPTH + OWN_FRAMES_MAX, "room for our own
 
 void pp_unwind_init(void)
 {
+    pp_validate_init(); /* before libunwind initialises and would make its pipe */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
