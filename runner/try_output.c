@@ -151,7 +151,7 @@ void try_print_text(FILE *out, char *const *argv, const char *trace_note,
                 print_result(out, &results[k]);
                 alone = true;
             }
-        for (size_t k = 0; k < nresults && !alone; k++)
+        for (size_t k = 0; k < nresults && !alone && ntargets > 1; k++)
             if (!results[k].key) {
                 const struct try_counts *c = &results[k].site_counts[i];
                 print_counts(out, c, "; timed with the others below");
