@@ -122,11 +122,13 @@ void try_ratio_stats(const struct try_result *r, bool cpu, struct try_stats *out
  * enough runs that chance alone does that at most 1 time in 100 (see try_output.c). */
 bool try_confirmed(const struct try_result *r);
 
+/* plain: the run without the shim (what interposition itself costs shows against it). */
 void try_print_text(FILE *out, char *const *argv, const char *trace_note,
-                    const struct try_target *targets, size_t ntargets,
-                    const struct try_result *results, size_t nresults, size_t runs);
-int try_print_json(FILE *out, char *const *argv, const struct try_target *targets,
-                   size_t ntargets, const struct try_result *results, size_t nresults,
-                   size_t runs);
+                    const struct try_run *plain, const struct try_target *targets,
+                    size_t ntargets, const struct try_result *results, size_t nresults,
+                    size_t runs);
+int try_print_json(FILE *out, char *const *argv, const struct try_run *plain,
+                   const struct try_target *targets, size_t ntargets,
+                   const struct try_result *results, size_t nresults, size_t runs);
 
 #endif

@@ -34,6 +34,8 @@ check_eq "big: confirmed" true "$(json_get "$TMP/big.json" '.all.confirmed')"
 check_eq "big: cpu ratio median below 0.1" true "$(json_get "$TMP/big.json" '.all.cpu_ratio.median < 0.1')"
 check_eq "big: ratios ordered" true \
     "$(json_get "$TMP/big.json" '.all.cpu_ratio | .min <= .median and .median <= .max')"
+check_eq "big: median seconds: with below without, plain run timed" true \
+    "$(json_get "$TMP/big.json" '.all.cpu_seconds.with < .all.cpu_seconds.without and .plain.cpu_seconds > 0')"
 check_eq "big: peak rss of both arms" true \
     "$(json_get "$TMP/big.json" '.all.rss_bytes | .with > 0 and .without > 0')"
 # The hand-written pool (trywork bigpool: a free list of three) on the same work, timed the
