@@ -7,6 +7,7 @@
 #   - a site called ten times: served, but not confirmed;
 #   - blocks pooled through realloc, calloc and malloc_usable_size: the program's output and
 #     exit status are the plain run's in every run (the runner compares them; exit 0 says so);
+#   - every verdict's emulation on a site of three sizes, with exact hits, misses and drops;
 #   - a C++ site behind operator new is matched through it;
 #   - a program that fails, crashes or whose output changes from run to run: exit 2, said why.
 # Runs are few and short (the machine is shared).
@@ -117,6 +118,28 @@ check_eq "usable: two runs cannot confirm" false "$(json_get "$TMP/usable.json" 
 # 200 rounds of: aligned (1) + usable size >= 100 (1) + 90 x ('a' + round % 26) + 100 zeros.
 check_eq "usable: the plain output (alignment, usable size, zeroing, contents)" "usable 1964920" \
     "$(cat "$TMP/usable.plain")"
+
+# --- each verdict's emulation, counted exactly (trywork mixed: 100, 1000, 5000 bytes in turn) --
+LD_PRELOAD=$SHIM POOLPROBE_OUT=$TMP/mixed.bin "$W" mixed >/dev/null 2>&1
+try_mixed() { # try_mixed NAME EXPECTED ARGS...: "applied matched hits misses drops" of mixed_alloc
+    local name=$1 want=$2 rc=0
+    shift 2
+    "$TRY" --format json --runs 1 --trace "$TMP/mixed.bin" --site mixed_alloc "$@" -- "$W" mixed \
+        >"$TMP/mixed.json" 2>"$TMP/mixed.err" || rc=$?
+    check_eq "$name: exit status" 0 "$rc"
+    check_eq "$name: applied, matched hits misses drops" "$want" \
+        "$(json_get "$TMP/mixed.json" '.sites[0] | "\(.applied | [.verdict, .kind, .capacity, (.block_bytes // null | if . then join("/") else . end), .presize_bytes] | map(select(. != null) | tostring) | join(" ")) \(.matched) \(.hits) \(.misses) \(.drops)"')"
+}
+# 200 requests fit the 1024-byte class (one miss, then reused), 100 of 5000 bytes are dropped.
+try_mixed "pool-capped" "pool-capped per-thread 1 1024 300 199 1 100" --as pool-capped --cap-bytes 1024 --capacity 1
+try_mixed "pool-capped, shared" "pool-capped shared 1 1024 300 199 1 100" --as pool-capped --cap-bytes 1024 --capacity 1 --kind shared
+# A scratch block of the site's largest size serves every request.
+try_mixed "stack" "stack per-thread 1 5000 300 299 1 0" --as stack
+try_mixed "tiered without tiers in the report" "tiered per-thread 1 5008 300 299 1 0" --as tiered --capacity 1 --object-bytes 5008
+check_eq "tiered without tiers: says what it applied" "no tiers in the report: one class of 5008 bytes" \
+    "$(json_get "$TMP/mixed.json" '.sites[0].applied.note')"
+try_mixed "presize" "presize 1000 300 100 200 0" --as presize --object-bytes 1000
+try_mixed "none" "none 300 0 0 0" --as none
 
 # --- C++: the site is behind operator new (a chain of two return addresses, matched by unwinding)
 rc=0
