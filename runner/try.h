@@ -79,6 +79,7 @@ struct try_run {
     uint64_t maxrss_bytes;
     int status;             /* wait status */
     bool same;              /* output and exit status as the plain run's */
+    unsigned unresolved;    /* arms: chains the shim could not resolve (most of any process) */
 };
 
 /* What the shim counted for one site in one run (summed over the run's processes). */

@@ -115,6 +115,10 @@ static void print_result(FILE *out, const struct try_result *r)
     fprintf(out, "  peak rss  %.1f MiB without, %.1f MiB with\n",
             (double)peak_rss(r->without, r->nruns) / 1048576.0,
             (double)peak_rss(r->with, r->nruns) / 1048576.0);
+    if (r->nruns && r->with[r->nruns - 1].unresolved)
+        fprintf(out, "  note      %u return-address chains were not found in the modules the "
+                "program loaded (another build, or a library it did not load this time)\n",
+                r->with[r->nruns - 1].unresolved);
     if (try_confirmed(r))
         fprintf(out, "  confirmed yes: all %zu runs with it beat all %zu without, in CPU and "
                 "wall time\n", r->nruns, r->nruns);
@@ -240,6 +244,7 @@ static void result_json(json_t *o, const struct try_result *r, int *failed)
     set(rss, "with", integer(peak_rss(r->with, r->nruns)), failed);
     set(o, "rss_bytes", rss, failed);
     set(o, "confirmed", json_boolean(try_confirmed(r)), failed);
+    set(o, "unresolved_chains", integer(r->nruns ? r->with[r->nruns - 1].unresolved : 0), failed);
     json_t *secs = json_object();
     set(secs, "without", json_real(arm_median(r->without, r->nruns, true)), failed);
     set(secs, "with", json_real(arm_median(r->with, r->nruns, true)), failed);

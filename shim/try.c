@@ -8,9 +8,10 @@
  * Targets. FILE names each site by the return addresses that make it up, as module build-id +
  * offset ("chains": the allocation frame's call into malloc, and when the analyzer skipped
  * wrappers or operator new, the calls through them). Chains are resolved against the modules
- * mapped at start (modules dlopen'ed later are not tried; the count of unresolved chains is
- * reported) and put in a small open-addressed hash keyed by the first return address, so an
- * allocation from anywhere else costs one hash probe. Chains deeper than one frame need the
+ * mapped at start, and while some are unresolved, against modules loaded later (checked every
+ * 256th unmatched allocation; a module unloaded and loaded again at another address keeps its
+ * first); the count of chains never resolved is reported. They go into a small open-addressed
+ * hash keyed by the first return address, so an allocation from anywhere else costs one probe. Chains deeper than one frame need the
  * caller's callers: those are unwound (libunwind) only when the first address matched.
  *
  * Pools. Pooled blocks are carved from one region mapped for the pool (MAP_NORESERVE), so free()
@@ -44,6 +45,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -133,6 +135,7 @@ static size_t (*real_usable_size)(void *);
 
 static __thread struct try_thread *self TLS;
 static __thread int inside TLS;    /* in try.c already (libunwind may allocate) */
+static __thread unsigned since_resolve TLS;
 
 /* ---- parsing the targets file (no stdio: we may be before libc is ready) ---- */
 
@@ -358,8 +361,22 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+static pp_spinlock resolve_lock;
+static _Atomic unsigned long long seen_adds; /* dlpi_adds when chains were last resolved */
+
+static int read_adds(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    if (size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof info->dlpi_adds)
+        *(unsigned long long *)arg = info->dlpi_adds;
+    return 1; /* the count is the same in every entry: one is enough */
+}
+
+/* Called with resolve_lock held, or before any other thread can match. */
 static void resolve(void)
 {
+    unsigned long long adds = 0;
+    dl_iterate_phdr(read_adds, &adds);
+    atomic_store(&seen_adds, adds);
     dl_iterate_phdr(on_object, NULL);
     unresolved = 0;
     for (uint32_t ci = 0; ci < nchains; ci++) {
@@ -376,6 +393,21 @@ static void resolve(void)
             unresolved++;
         }
     }
+}
+
+/* Some chains are not resolved yet and a module may have been loaded since (dlopen): resolve
+ * them against it. The loader's lock is recursive, so this is safe even from a malloc that
+ * dlopen itself makes. */
+static void resolve_new_modules(void)
+{
+    unsigned long long adds = 0;
+    dl_iterate_phdr(read_adds, &adds);
+    if (adds == atomic_load_explicit(&seen_adds, memory_order_relaxed))
+        return;
+    pp_spin_lock(&resolve_lock);
+    if (adds != atomic_load(&seen_adds))
+        resolve();
+    pp_spin_unlock(&resolve_lock);
 }
 
 /* ---- counts at exit ---- */
@@ -448,7 +480,9 @@ __attribute__((constructor)) static void on_load_resolve(void)
 {
     if (pp_try_on && unresolved) {
         inside++;
+        pp_spin_lock(&resolve_lock);
         resolve();
+        pp_spin_unlock(&resolve_lock);
         inside--;
     }
 }
@@ -632,6 +666,9 @@ static void *served(size_t size, uintptr_t ret, size_t *presize)
     inside++;
     void *user = NULL;
     int si = match(ret);
+    /* Every 256th allocation from elsewhere, while some chains wait for their module. */
+    if (si < 0 && PP_UNLIKELY(unresolved) && (++since_resolve & 255) == 0)
+        resolve_new_modules();
     struct try_thread *t = si >= 0 ? thread_state() : NULL;
     if (t) {
         t->counts[si].matched++;

@@ -8,7 +8,7 @@
 #   - blocks pooled through realloc, calloc and malloc_usable_size: the program's output and
 #     exit status are the plain run's in every run (the runner compares them; exit 0 says so);
 #   - every verdict's emulation on a site of three sizes, with exact hits, misses and drops;
-#   - a C++ site behind operator new is matched through it;
+#   - a C++ site behind operator new is matched through it; a site in a dlopen'ed library too;
 #   - a program that fails, crashes or whose output changes from run to run: exit 2, said why.
 # Runs are few and short (the machine is shared).
 . "${0%/*}/lib.sh"
@@ -149,6 +149,18 @@ check_eq "c++: exit status" 0 "$rc"
 check_eq "c++: one chain (stacks differing above the site share it), all matched" \
     "make_widget(unsigned long) 1 1000 999 1" \
     "$(json_get "$TMP/cxx.json" '.sites[0] | "\(.key) \(.chains) \(.matched) \(.hits) \(.misses)"')"
+
+# --- a site in a library dlopen'ed after start: resolved once the module is there --------------
+sed -n '/^cat >"$TMP\/plugin.c"/,/^C$/p' tests/t_robust_libraries.sh | sed '1d;$d' >"$TMP/plugin.c"
+gcc -shared -fPIC -O1 -g -fno-omit-frame-pointer -fno-inline -o "$TMP/libplugin.so" "$TMP/plugin.c"
+rc=0
+"$TRY" --format json --runs 1 --site plugin_alloc --as pool --capacity 1 -- \
+    "$WORKLOADS/robust_dlopen" "$TMP/libplugin.so" 1 3000 >"$TMP/dl.json" 2>"$TMP/dl.err" || rc=$?
+check_eq "dlopen: exit status" 0 "$rc"
+# The shim looks for new modules every 256th allocation it cannot match: at most 256 of the
+# 3000 are made before the plugin's chain is resolved.
+check_eq "dlopen: matched once loaded, then one miss and only hits" "true 1 0" \
+    "$(json_get "$TMP/dl.json" '.all | "\(.matched >= 2744 and .hits == .matched - 1) \(.misses) \(.unresolved_chains)"')"
 
 # --- trouble: exit 2, and why ---------------------------------------------------------------------
 for mode in fail crash; do
