@@ -8,6 +8,7 @@
 #   - blocks pooled through realloc, calloc and malloc_usable_size: the program's output and
 #     exit status are the plain run's in every run (the runner compares them; exit 0 says so);
 #   - every verdict's emulation on a site of three sizes, with exact hits, misses and drops;
+#   - blocks freed by another thread, per-thread and shared;
 #   - a C++ site behind operator new is matched through it; a site in a dlopen'ed library too;
 #   - a program that fails, crashes or whose output changes from run to run: exit 2, said why.
 # Runs are few and short (the machine is shared).
@@ -140,6 +141,20 @@ check_eq "tiered without tiers: says what it applied" "no tiers in the report: o
     "$(json_get "$TMP/mixed.json" '.sites[0].applied.note')"
 try_mixed "presize" "presize 1000 300 100 200 0" --as presize --object-bytes 1000
 try_mixed "none" "none 300 0 0 0" --as none
+
+# --- two threads, every block freed by the other one (prodcons) ---------------------------------
+# Per-thread: the producer's list never gets a block back (they go to the consumer's list, full
+# after 64): no hit, every free past capacity but the first 64. Shared: the blocks come back.
+rc=0
+"$TRY" --format json --runs 1 --site produce_msg --as pool --capacity 64 -- \
+    "$WORKLOADS/prodcons" 20000 >"$TMP/pc.json" 2>/dev/null || rc=$?
+check_eq "cross-thread, per-thread pool: matched hits misses overflows" "0 20000 0 20000 19936" \
+    "$rc $(json_get "$TMP/pc.json" '.all | "\(.matched) \(.hits) \(.misses) \(.overflows)"')"
+rc=0
+"$TRY" --format json --runs 1 --site produce_msg --as pool --capacity 64 --kind shared -- \
+    "$WORKLOADS/prodcons" 20000 >"$TMP/pcs.json" 2>/dev/null || rc=$?
+check_eq "cross-thread, shared pool: blocks come back" "0 20000 true" \
+    "$rc $(json_get "$TMP/pcs.json" '.all | "\(.matched) \(.hits + .misses == .matched and .hits >= 1000)"')"
 
 # --- C++: the site is behind operator new (a chain of two return addresses, matched by unwinding)
 rc=0
