@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #define TRY_MAX_TIERS 4
-#define TRY_MAX_DEPTH 8 /* as shim/try.c */
+#define TRY_MAX_DEPTH 16 /* as shim/try.c */
 
 /* The numbers applied to one site (what the shim emulates). */
 struct try_applied {

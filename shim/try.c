@@ -57,7 +57,8 @@
 
 #define TRY_MAX_SITES 64
 #define TRY_MAX_TIERS 4
-#define TRY_MAX_DEPTH 8      /* frames per chain */
+#define TRY_MAX_DEPTH 16     /* frames per chain: C++ containers reach malloc through ~10 */
+#define TRY_OWN_FRAMES 8     /* ours on top of the stack when unwinding */
 #define TRY_MAX_CHAINS 4096
 #define TRY_MAX_MODULES 64
 #define TRY_HASH_SLOTS 8192  /* power of two, > 2 x chains: probes stay short */
@@ -123,7 +124,7 @@ static unsigned nchains, unresolved, too_many;
 static struct try_module modules[TRY_MAX_MODULES];
 static unsigned nmodules;
 static struct hash_slot *hash;     /* mapped, TRY_HASH_SLOTS */
-static int deep_chains;            /* some chain needs unwinding */
+static unsigned deep_chains;       /* the deepest chain, when deeper than 1: unwind that far */
 
 static char *region;               /* the pool's memory */
 static size_t region_size;
@@ -270,8 +271,8 @@ static void parse_chain(struct reader *r)
         c->module[d] = module_id(r);
         c->offset[d] = number(r, 16);
     }
-    if (c->depth > 1)
-        deep_chains = 1;
+    if (c->depth > 1 && c->depth > deep_chains)
+        deep_chains = c->depth;
     if (r->ok)
         nchains++;
 }
@@ -559,7 +560,7 @@ static int match(uintptr_t ret)
             return -1;
         h = (h + 1) & (TRY_HASH_SLOTS - 1);
     }
-    void *raw[TRY_MAX_DEPTH + 16];
+    void *raw[TRY_MAX_DEPTH + TRY_OWN_FRAMES];
     int nraw = -1, at = 0;
     for (uint32_t ci = hash[h].chain; ci; ci = chains[ci - 1].next) {
         const struct try_chain *c = &chains[ci - 1];
@@ -567,7 +568,7 @@ static int match(uintptr_t ret)
             return (int)c->site;
         if (nraw < 0) {
             /* Our own frames come first; the caller's begin at ret. */
-            nraw = unw_backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
+            nraw = unw_backtrace(raw, (int)(deep_chains + TRY_OWN_FRAMES));
             while (at < nraw && (uintptr_t)raw[at] != ret)
                 at++;
         }

@@ -165,6 +165,16 @@ check_eq "c++: one chain (stacks differing above the site share it), all matched
     "make_widget(unsigned long) 1 1000 999 1" \
     "$(json_get "$TMP/cxx.json" '.sites[0] | "\(.key) \(.chains) \(.matched) \(.hits) \(.misses)"')"
 
+# Two sites on one line of C++ (a map's nodes and its buckets, told apart by the container's
+# growth path, ~10 frames below the site): each gets its own stacks.
+rc=0
+"$TRY" --format json --runs 1 --site 'count_words*' --as pool -- "$WORKLOADS/containers" \
+    >"$TMP/cont.json" 2>"$TMP/cont.err" || rc=$?
+check_eq "c++ containers: exit status" 0 "$rc"
+check_eq "c++ containers: nodes and buckets matched apart" \
+    "count_words(unsigned int)#2 1 100000,count_words(unsigned int) 1 1200" \
+    "$(json_get "$TMP/cont.json" '[.sites[] | "\(.key) \(.chains) \(.matched)"] | join(",")')"
+
 # --- a site in a library dlopen'ed after start: resolved once the module is there --------------
 sed -n '/^cat >"$TMP\/plugin.c"/,/^C$/p' tests/t_robust_libraries.sh | sed '1d;$d' >"$TMP/plugin.c"
 gcc -shared -fPIC -O1 -g -fno-omit-frame-pointer -fno-inline -o "$TMP/libplugin.so" "$TMP/plugin.c"
