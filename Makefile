@@ -53,7 +53,7 @@ SHIM      := $(B)/libpoolprobe.so
 REPORT    := $(B)/poolprobe-report
 REPORT_ASAN := $(B)/asan/poolprobe-report
 
-.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz
+.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz peer
 
 all: $(SHIM) $(REPORT)
 
@@ -107,6 +107,10 @@ test: deps
 soak: deps
 	@$(MAKE) --no-print-directory check-build
 	@scripts/soak.sh
+
+# CPython's test_subprocess natively and under the shim, outcomes compared; takes minutes.
+peer: all
+	@scripts/peer.sh
 
 bench:
 	@scripts/install-deps.sh --bench
