@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "try.h"
 
 #define PP_EXPORT __attribute__((visibility("default")))
 /* The hook's return address and its caller's stack pointer before the call (the CFA): the
@@ -42,6 +43,8 @@ PP_EXPORT void *malloc(size_t size)
 {
     if (PP_UNLIKELY(!pp_ensure_started()))
         return pp_bootstrap_alloc(size, 16);
+    if (PP_UNLIKELY(pp_try_on))
+        return pp_try_malloc(size, CALLER());
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.malloc(size);
     created(t, p, size, PP_CALL_MALLOC, CALLER(), CALLER_CFA());
@@ -54,6 +57,8 @@ PP_EXPORT void free(void *p)
         return;
     if (PP_UNLIKELY(!pp_ensure_started()))
         return; /* only bootstrap blocks exist before the real free is known */
+    if (PP_UNLIKELY(pp_try_on) && pp_try_free(p))
+        return;
     struct pp_thread *t = pp_thread_enter();
     if (t) {
         int saved = errno;
@@ -74,6 +79,8 @@ PP_EXPORT void *calloc(size_t n, size_t size)
         }
         return pp_bootstrap_alloc(total, 16);
     }
+    if (PP_UNLIKELY(pp_try_on))
+        return pp_try_calloc(n, size, CALLER());
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.calloc(n, size);
     created(t, p, n * size, PP_CALL_CALLOC, CALLER(), CALLER_CFA()); /* no overflow */
@@ -95,6 +102,13 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
     }
     if (PP_UNLIKELY(!pp_ensure_started()))
         return p ? NULL : pp_bootstrap_alloc(size, 16);
+    if (PP_UNLIKELY(pp_try_on)) {
+        if (!size && n && m) { /* reallocarray overflowed: fail, p untouched */
+            errno = ENOMEM;
+            return NULL;
+        }
+        return pp_try_realloc(p, size, caller);
+    }
     struct pp_thread *t = pp_thread_enter();
     if (!p) {
         void *q = real_call(NULL, n, m);
@@ -180,3 +194,15 @@ ALIGNED_HOOK(aligned_alloc, PP_CALL_ALIGNED_ALLOC, (size_t align, size_t size), 
 ALIGNED_HOOK(memalign, PP_CALL_MEMALIGN, (size_t align, size_t size), (align, size), size)
 ALIGNED_HOOK(valloc, PP_CALL_VALLOC, (size_t size), (size), size)
 ALIGNED_HOOK(pvalloc, PP_CALL_PVALLOC, (size_t size), (size), size)
+
+/* Only try mode (try.c) hands out blocks the real allocator does not know. */
+PP_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (PP_UNLIKELY(pp_bootstrap_owns(p)))
+        return pp_bootstrap_size(p);
+    if (PP_UNLIKELY(!pp_ensure_started()))
+        return 0;
+    return pp_try_usable_size(p);
+}

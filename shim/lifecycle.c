@@ -17,6 +17,7 @@
 
 #include "../include/poolprobe.h"
 #include "shim.h"
+#include "try.h"
 
 static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
 static atomic_ullong last_snapshot_ns;
@@ -164,6 +165,10 @@ void pp_start(void)
     }
     pp_log_init();
     pp_config_load();
+    if (pp_try_init()) { /* try mode: serve the targets, record nothing (try.c) */
+        atomic_store(&start_state, 2);
+        return;
+    }
     pp_clock_init();
     pp_process.pid = (uint32_t)getpid();
     pp_process.ppid = (uint32_t)getppid();

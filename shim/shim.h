@@ -9,7 +9,7 @@
  *   record   record.c (what a hook records; the hot path), writer.c (encodes the trace from
  *            plain copies the tables hand it, and writes the file; cold)
  *   tables   framecache.c, altstack.c, unwind.c, validate.c, stacktable.c, stackstats.c,
- *            live.c, thread.c, modules.c
+ *            live.c, thread.c, modules.c, series.c
  *   state    state.c (process state, "tracking lost"), arena.c, config.c, clock.c, log.c,
  *            real.c
  *
@@ -305,6 +305,29 @@ PP_HIDDEN int pp_live_maybe_tracked(const void *p); /* 0 = certainly not in the 
 PP_HIDDEN void pp_live_lock_for_fork(void);
 PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);
+
+/* ---- series.c: allocations over time, one point per trace write (SERIES record) ---- */
+#define PP_SERIES_POINTS 64 /* points kept; when full, every other one is dropped */
+#define PP_SERIES_STACKS 8  /* busiest stacks kept per point */
+struct pp_series_stack {
+    uint32_t id;
+    uint64_t allocs, live_bytes;
+};
+struct pp_series_point {
+    uint64_t t_ns;              /* since the process started */
+    uint64_t allocs, live_bytes; /* summed over every stack */
+    unsigned nstacks;
+    struct pp_series_stack stacks[PP_SERIES_STACKS]; /* most allocations first */
+};
+struct pp_series {
+    unsigned npoints;
+    struct pp_series_point points[PP_SERIES_POINTS];
+};
+/* Take a point: begin, then every stack's cumulative counts, then end, which returns the whole
+ * series to encode. Writer only (one at a time); no allocation. */
+PP_HIDDEN void pp_series_begin(uint64_t t_ns);
+PP_HIDDEN void pp_series_stack(uint32_t id, uint64_t allocs, uint64_t live_bytes);
+PP_HIDDEN const struct pp_series *pp_series_end(void);
 
 /* ---- writer.c: the trace file ---- */
 /* Writes the trace (snapshot = still running). Never clobbers a file that is not a trace.

@@ -270,6 +270,27 @@ static void encode_totals(struct tbuf *b)
     end_record(b, at);
 }
 
+/* The SERIES record (trace_format.h): the points series.c kept, this write's included. */
+static void encode_series(struct tbuf *b, const struct pp_series *s)
+{
+    size_t at = begin_record(b, PP_REC_SERIES);
+    put_u64(b, pp_config.interval_ns);
+    put_u32(b, s->npoints);
+    for (unsigned i = 0; i < s->npoints; i++) {
+        const struct pp_series_point *p = &s->points[i];
+        put_u64(b, p->t_ns);
+        put_u64(b, p->allocs);
+        put_u64(b, p->live_bytes);
+        put_u8(b, (uint8_t)p->nstacks);
+        for (unsigned k = 0; k < p->nstacks; k++) {
+            put_u32(b, p->stacks[k].id);
+            put_u64(b, p->stacks[k].allocs);
+            put_u64(b, p->stacks[k].live_bytes);
+        }
+    }
+    end_record(b, at);
+}
+
 /* A stack's statistics, copied out of its lanes (two bucket arrays: too big for the stack of a
  * hook that may run deep in the host's stack). Static: there is one writer at a time. */
 static struct pp_stats_snapshot stats_copy;
@@ -297,9 +318,11 @@ static void encode_trace(struct tbuf *b, int snapshot)
     size_t count_at = b->len;
     put_u32(b, 0);
     uint32_t with_stats = 0;
+    pp_series_begin(pp_now_ns() - pp_process.start_mono_ns);
     for (uint32_t id = 0; id < nstacks; id++)
         if (pp_stats_snapshot(id, &stats_copy)) {
             encode_stack_stats(b, id, &stats_copy);
+            pp_series_stack(id, stats_copy.agg.allocs, stats_copy.agg.live_bytes);
             with_stats++;
         }
     if (!b->failed)
@@ -307,6 +330,7 @@ static void encode_trace(struct tbuf *b, int snapshot)
     end_record(b, at);
 
     encode_totals(b);
+    encode_series(b, pp_series_end());
 
     uint64_t hash = b->failed ? 0 : pp_fnv1a(PP_FNV_INIT, b->base, b->len);
     at = begin_record(b, PP_REC_END);

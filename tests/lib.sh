@@ -13,10 +13,14 @@
 #   check NAME CMD...              ok when CMD exits 0
 #   check_eq NAME EXPECTED ACTUAL  ok when the two strings are equal
 #   check_refused NAME FILE REPORT ARGS...  poolprobe-report refuses FILE (exit 2, one line)
+#   skip NAME REASON               NAME was not checked, for REASON (a tool is missing): counted
+#                                  as skipped, or as a failure when CI=true (CI installs every
+#                                  tool, so a skip there means a check silently stopped running)
 #
-# Each check prints "ok - NAME" or "FAIL - NAME (...)" and appends one line to the results file
-# ($POOLPROBE_RESULTS, set by tests/run.sh). Run alone, a test prints its own "N passed, N failed"
-# at exit. A test that dies before its end (set -e, a signal) records that as one more failure.
+# Each check prints "ok - NAME", "FAIL - NAME (...)" or "skip - NAME (REASON)" and appends one
+# line to the results file ($POOLPROBE_RESULTS, set by tests/run.sh). Run alone, a test prints
+# its own "N passed, N failed, N skipped" at exit. A test that dies before its end (set -e, a
+# signal) records that as one more failure.
 #
 # Tests run from the top of the tree; nothing here names a path outside it except $TMP.
 
@@ -37,6 +41,8 @@ REPORT_ASAN=$TOP/$B/asan/poolprobe-report
 WORKLOADS=$TOP/$B/workloads
 
 TMP=$(mktemp -d -t "poolprobe-$TEST_NAME.XXXXXX")
+# Reports use the built-in cost tables, never a table the user measured (costmodel.h).
+export XDG_CACHE_HOME=$TMP/no-cache
 
 if [ -n "${POOLPROBE_RESULTS:-}" ]; then
     RESULTS=$POOLPROBE_RESULTS
@@ -64,7 +70,8 @@ lib_exit() {
     if [ "$STANDALONE" = 1 ]; then
         passed=$(grep -c '^ok ' "$RESULTS" || true)
         failed=$(grep -c '^FAIL ' "$RESULTS" || true)
-        echo "$passed passed, $failed failed"
+        skipped=$(grep -c '^skip ' "$RESULTS" || true)
+        echo "$passed passed, $failed failed, $skipped skipped"
     fi
     rm -rf "$TMP"
     if [ "$FAILED_HERE" -gt 0 ]; then exit 1; fi
@@ -82,6 +89,14 @@ check_eq() { # check_eq NAME EXPECTED ACTUAL
         record ok "ok - $1"
     else
         record FAIL "FAIL - $1 (expected $2, got $3)"
+    fi
+}
+
+skip() { # skip NAME REASON
+    if [ "${CI:-}" = true ]; then
+        record FAIL "FAIL - $1 (skipped in CI, where every tool is installed: $2)"
+    else
+        record skip "skip - $1 ($2)"
     fi
 }
 

@@ -12,7 +12,7 @@
 # Another allocator: with the shim first (LD_PRELOAD=libpoolprobe.so:libjemalloc.so.2) the shim
 # forwards to that allocator (dlsym RTLD_NEXT) and counts exactly. With the allocator first it
 # takes every call itself and the shim sees none: the program is unaffected and the trace is
-# readable but has (next to) no allocations. Each part prints "skip" when the library is absent.
+# readable but has (next to) no allocations. Each part is a skip (tests/lib.sh) when the library is absent.
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/robust_lib.sh
@@ -86,7 +86,7 @@ stacked() {
         if [ -e "$d/$soname" ]; then lib=$d/$soname && break; fi
     done
     if [ -z "$lib" ]; then
-        echo "skip - $soname not installed ($name stacking)"
+        skip "$name stacking" "$soname not installed"
         return 0
     fi
     local sites="mix_malloc mix_calloc mix_realloc mix_reallocarray mix_posix_memalign

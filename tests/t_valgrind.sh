@@ -15,7 +15,7 @@ require "$SHIM" "$REPORT" "$WORKLOADS/seeds" "$WORKLOADS/prodcons" "$WORKLOADS/f
     "$WORKLOADS/cxxnew" "$WORKLOADS/verdicts"
 
 if ! command -v valgrind >/dev/null 2>&1; then
-    echo "skip - valgrind not installed"
+    skip "the shim under memcheck" "valgrind not installed"
     LIB_FINISHED=1
     exit 0
 fi

@@ -149,7 +149,7 @@ static void test_truncations(void)
     CHECK(bad == 0, "all %zu truncations fail with \"truncated...\" (first bad length %zu)", t.len,
           first_bad);
     struct pp_trace *tr = read_buf(t.buf, t.len - 1);
-    printf("    e.g. one byte short: %s\n", err);
+    printf("#   e.g. one byte short: %s\n", err);
     pp_trace_free(tr);
     free(t.buf);
 }
@@ -179,7 +179,7 @@ static void test_bit_flips(void)
     struct tb t = {0};
     tb_valid_trace(&t);
     FILE *sink = fopen("/dev/null", "w");
-    size_t raw_ok = 0, raw_fail = 0, raw_silent = 0;
+    size_t raw_ok = 0, raw_fail = 0, raw_silent = 0, raw_ok_outside_reserved = 0;
     size_t signed_ok = 0, signed_fail = 0, signed_silent = 0;
     unsigned char *copy = malloc(t.len);
     for (size_t bit = 0; bit < t.len * 8; bit++) {
@@ -187,6 +187,8 @@ static void test_bit_flips(void)
         copy[bit / 8] ^= (unsigned char)(1u << (bit % 8));
         struct pp_trace *tr = read_buf(copy, t.len);
         tr ? raw_ok++ : err[0] ? raw_fail++ : raw_silent++;
+        if (tr && (bit / 8 < t.len - 20 || bit / 8 >= t.len - 16))
+            raw_ok_outside_reserved++;
         pp_trace_free(tr);
 
         tb_resign(copy, t.len);
@@ -200,7 +202,11 @@ static void test_bit_flips(void)
     fclose(sink);
     CHECK(raw_silent == 0, "%zu single-bit flips: %zu refused with a message, %zu accepted",
           t.len * 8, raw_fail, raw_ok);
-    CHECK(raw_ok == 0 || raw_ok < t.len, "raw flips are nearly all caught (%zu accepted)", raw_ok);
+    /* The checksum covers every byte before the END record's header, and the END header's tag
+     * and length are checked: the only bits a raw flip can change unnoticed are the 32 of the
+     * END header's reserved u32 (offset len - 20), which the reader ignores. */
+    CHECK_U64(raw_ok, 32, "raw flips accepted: exactly the END header's 32 reserved bits");
+    CHECK_U64(raw_ok_outside_reserved, 0, "no accepted raw flip outside those 4 bytes");
     CHECK(signed_silent == 0,
           "re-signed flips: %zu refused with a message, %zu accepted and reported", signed_fail,
           signed_ok);
@@ -361,8 +367,67 @@ static size_t payload_of(uint32_t tag)
     return off + PP_RECORD_HEADER_SIZE;
 }
 
+/* A valid trace whose record tag carries pad zero bytes after its items (what a newer minor
+ * may add, and the reader skips). */
+static struct tb padded_trace(uint32_t tag, size_t pad)
+{
+    static void (*const records[])(struct tb *) = {tb_process, tb_modules, tb_stacks, tb_stats,
+                                                   tb_totals};
+    struct tb t = {0};
+    tb_header(&t, PP_TRACE_MAJOR, PP_TRACE_MINOR);
+    for (uint32_t r = PP_REC_PROCESS; r <= PP_REC_TOTALS; r++) {
+        size_t at = t.len;
+        records[r - PP_REC_PROCESS](&t);
+        if (r == tag) {
+            memset(tb_room(&t, pad), 0, pad);
+            tb_end_record(&t, at);
+        }
+    }
+    tb_end(&t);
+    return t;
+}
+
+/* The counts of MODULES, STACKS and STATS are checked against the bytes left before anything
+ * is allocated, using each item's smallest encoding (trace_reader.c: 32, 4 and 130 bytes). The
+ * bound must be exact: one item more than the bytes can hold is refused up front ("claims"),
+ * and exactly as many as they could hold is let through to the parser (which then finds the
+ * items short). A smaller minimum would allocate for counts no file can hold; a larger one
+ * would refuse valid files. Padding puts the bytes left one short of k items (where a minimum
+ * one too small lets k through) and at exactly k items (where one too large refuses k). */
+static void tight_count(uint32_t tag, size_t min_bytes, const char *what)
+{
+    struct tb plain = {0};
+    tb_valid_trace(&plain);
+    struct pp_cursor c = {plain.buf + payload_of(tag) - 8, plain.buf + plain.len, 1};
+    size_t natural = (size_t)pp_get_u64(&c) - 4; /* bytes after the u32 count */
+    free(plain.buf);
+    size_t k = natural / min_bytes + 1;
+    for (size_t left = k * min_bytes - 1; left <= k * min_bytes; left++) {
+        for (int more = 0; more <= 1; more++) {
+            struct tb t = padded_trace(tag, left - natural);
+            uint32_t count = (uint32_t)(left / min_bytes) + (uint32_t)more;
+            pp_put_u32(t.buf + payload_of(tag), count);
+            tb_resign(t.buf, t.len);
+            struct pp_trace *tr = read_buf(t.buf, t.len);
+            char needle[64];
+            snprintf(needle, sizeof needle, "claims %u %s", count, what);
+            if (more)
+                CHECK(!tr && strstr(err, needle), "%u %s in %zu bytes (%zu each): refused up "
+                      "front: \"%s\"", count, what, left, min_bytes, err);
+            else
+                CHECK(!tr && !strstr(err, needle), "%u %s in %zu bytes (%zu each): past the "
+                      "count check: \"%s\"", count, what, left, min_bytes, err);
+            pp_trace_free(tr);
+            free(t.buf);
+        }
+    }
+}
+
 static void test_bad_fields(void)
 {
+    tight_count(PP_REC_MODULES, 3 * 8 + 4 + 4, "modules");
+    tight_count(PP_REC_STACKS, 4, "stacks");
+    tight_count(PP_REC_STATS, 4 + 13 * 8 + 1 + 8 + 1 + 4 * 3, "stats entries");
     static const unsigned char huge[4] = {0xff, 0xff, 0xff, 0xff};
     size_t stats = payload_of(PP_REC_STATS);
     expect_corrupt("huge STATS count, no huge allocation", stats, huge, 4, "claims 4294967295");
@@ -386,6 +451,24 @@ static void test_bad_fields(void)
     expect_corrupt("unknown histogram kind", lifetime_hist, kind9, 1, "kind 9");
     static const unsigned char sub40[1] = {40};
     expect_corrupt("absurd sub_bits", lifetime_hist + 1, sub40, 1, "sub-bucket bits");
+    /* Keys must be strictly ascending: the lifetime histogram's second bucket (index 30, one
+     * 10-byte entry after the first) made equal to the first (20), then smaller. A repeated key
+     * would count one bucket twice in every percentile. */
+    static const unsigned char same_key[2] = {20, 0}, lower_key[2] = {19, 0};
+    expect_corrupt("a repeated histogram key", lifetime_hist + 4 + 10, same_key, 2,
+                   "not in ascending order");
+    expect_corrupt("a descending histogram key", lifetime_hist + 4 + 10, lower_key, 2,
+                   "not in ascending order");
+    static const unsigned char next_key[2] = {21, 0};
+    struct tb ok = {0};
+    tb_valid_trace(&ok);
+    memcpy(ok.buf + lifetime_hist + 4 + 10, next_key, 2);
+    tb_resign(ok.buf, ok.len);
+    struct pp_trace *tr = read_buf(ok.buf, ok.len);
+    CHECK(tr && tr->stats[0].hists[PP_STATS_HIST_LIFETIME_NS].entries[1].key == 21,
+          "keys 20, 21 (adjacent, ascending) are accepted (%s)", err);
+    pp_trace_free(tr);
+    free(ok.buf);
     free(one.buf);
 }
 
