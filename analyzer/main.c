@@ -625,13 +625,14 @@ static size_t select_processes(const struct pp_trace **traces, size_t n, const c
     return kept;
 }
 
-/* The process the user started first (not a descendant or forked child), then by start time:
- * a shell glob puts trace.<pid>.bin before trace.bin. */
+/* The process the user started first (not a descendant or forked child, nor a wrapper image
+ * that exec'd the program), then by start time: a shell glob puts trace.<pid>.bin before
+ * trace.bin. */
 static int cmp_process(const void *a, const void *b)
 {
     const struct pp_trace_process *x = &(*(const struct pp_trace *const *)a)->process;
     const struct pp_trace_process *y = &(*(const struct pp_trace *const *)b)->process;
-    const uint32_t started = PP_PROC_F_DESCENDANT | PP_PROC_F_FORKED_CHILD;
+    const uint32_t started = PP_PROC_F_DESCENDANT | PP_PROC_F_FORKED_CHILD | PP_PROC_F_EXECED;
     int xs = (x->flags & started) != 0, ys = (y->flags & started) != 0;
     if (xs != ys)
         return xs - ys;

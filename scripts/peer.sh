@@ -19,7 +19,8 @@ if ! "$python" -c 'import test.support' 2>/dev/null; then
     exit 2
 fi
 work=$(mktemp -d -t poolprobe-peer.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# Children of the suite may still be writing traces when it returns: retry the cleanup once.
+trap 'rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work"; }' EXIT
 
 outcomes() { # outcomes LOG: one sorted line per test, timings stripped
     sed -n 's/^\(test[^ ]* ([^)]*)\) \.\.\. \(ok\|FAIL\|ERROR\|skipped\|expected failure\).*/\1 \2/p' "$1" | sort

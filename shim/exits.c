@@ -58,7 +58,7 @@ void pp_exits_init(void)
 
 PP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
     if (!real.execve)
         return (int)syscall(SYS_execve, path, argv, envp);
     return real.execve(path, argv, envp);
@@ -66,7 +66,7 @@ PP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 PP_EXPORT int execv(const char *path, char *const argv[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
     if (!real.execv)
         return (int)syscall(SYS_execve, path, argv, environ);
     return real.execv(path, argv);
@@ -74,7 +74,7 @@ PP_EXPORT int execv(const char *path, char *const argv[])
 
 PP_EXPORT int execvp(const char *file, char *const argv[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
     if (!real.execvp) {
         errno = ENOSYS;
         return -1;
@@ -84,7 +84,7 @@ PP_EXPORT int execvp(const char *file, char *const argv[])
 
 PP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
     if (!real.execvpe) {
         errno = ENOSYS;
         return -1;
@@ -94,7 +94,7 @@ PP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 PP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
     if (!real.fexecve) {
         errno = ENOSYS;
         return -1;
@@ -105,7 +105,7 @@ PP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 PP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
     if (!real.execveat)
         return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
     return real.execveat(dirfd, path, argv, envp, flags);
@@ -151,7 +151,7 @@ PP_EXPORT int execle(const char *path, const char *arg, ...)
 
 PP_EXPORT void _exit(int status)
 {
-    pp_image_ends(1);
+    pp_image_ends(PP_END_EXIT);
     if (real.exit_now)
         real.exit_now(status);
     for (;;)
@@ -165,7 +165,7 @@ PP_EXPORT void _Exit(int status)
 
 PP_EXPORT void abort(void)
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_ABORT);
     if (real.abort)
         real.abort();
     for (;;)

@@ -231,8 +231,9 @@ static int recorded_nothing(void)
     return 1;
 }
 
-void pp_image_ends(int stops)
+void pp_image_ends(enum pp_image_end how)
 {
+    int stops = how == PP_END_EXIT;
     if (atomic_load(&pp_state) == PP_STATE_OFF)
         return; /* never started, or the final trace is written already */
     if ((uint32_t)getpid() != pp_process.pid)
@@ -245,11 +246,15 @@ void pp_image_ends(int stops)
     if (!empty || (stops && !(pp_process.flags & PP_PROC_F_FORKED_CHILD))) {
         if (stops)
             atomic_store(&pp_state, PP_STATE_OFF);
+        /* An exec that fails returns: the flag says only what this write saw coming. */
+        if (how == PP_END_EXEC)
+            pp_process.flags |= PP_PROC_F_EXECED;
         struct pp_thread *t = pp_thread_self();
         if (t)
             pp_altstack_run(t, write_final, NULL);
         else
             pp_write_trace(0, 0);
+        pp_process.flags &= ~PP_PROC_F_EXECED;
     }
     pp_thread_unbusy();
 }

@@ -363,9 +363,11 @@ PP_HIDDEN int pp_ensure_started(void);
  * hooks, busy, with no shim lock held, with the time record.c returned (0: does nothing). */
 PP_HIDDEN void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns);
 /* The image ends without our destructor (exits.c): writes the final trace unless this is a
- * vfork child, a handler that interrupted the shim, or (exec) an image that recorded nothing.
- * stops: tracking stops for good (_exit); else it goes on if the image survives. */
-PP_HIDDEN void pp_image_ends(int stops);
+ * vfork child, a handler that interrupted the shim, or an image that recorded nothing (exec; a
+ * forked child's _exit). _exit stops tracking for good; after exec or abort it goes on if the
+ * image survives (a failed exec, a SIGABRT handler that returns). */
+enum pp_image_end { PP_END_EXEC, PP_END_EXIT, PP_END_ABORT };
+PP_HIDDEN void pp_image_ends(enum pp_image_end how);
 
 /* ---- exits.c: exec, _exit, _Exit, abort (exported): the final trace first ---- */
 PP_HIDDEN void pp_exits_init(void); /* at start: finds the real functions */

@@ -442,7 +442,6 @@ void pp_writer_choose_path(void)
             break;
         }
     }
-    pp_process.flags |= PP_PROC_F_DESCENDANT; /* exec'd by a traced image: ours */
 }
 
 /* What is at the output path: nothing or an old trace (ours to replace), a regular file that
