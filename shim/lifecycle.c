@@ -165,6 +165,7 @@ void pp_start(void)
     }
     pp_log_init();
     pp_config_load();
+    pp_exits_init(); /* exec and _exit must reach the real ones in every mode */
     if (pp_try_init()) { /* try mode: serve the targets, record nothing (try.c) */
         atomic_store(&start_state, 2);
         return;
@@ -189,7 +190,6 @@ void pp_start(void)
         pp_process.flags |= PP_PROC_F_DESCENDANT;
     pp_process.process_start_realtime_ns = process_start_realtime();
     pp_writer_choose_path();
-    pp_exits_init();
     pp_modules_init();
     pp_unwind_init();
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
