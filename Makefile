@@ -71,7 +71,7 @@ TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
 REPORT_ASAN := $(B)/asan/poolprobe-report
 COSTMODEL := $(B)/poolprobe-costmodel
 
-.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate
+.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate peer
 
 all: $(SHIM) $(REPORT) $(TRY) $(COSTMODEL)
 
@@ -168,6 +168,10 @@ soak: deps
 # Settings: make mutate FILES="shim/stack.c" N=40 SEED=1 TESTS="t_exact" (scripts/mutate.sh).
 mutate: deps
 	@scripts/mutate.sh
+
+# CPython's test_subprocess natively and under the shim, outcomes compared; takes minutes.
+peer: all
+	@scripts/peer.sh
 
 bench:
 	@scripts/install-deps.sh --bench

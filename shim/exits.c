@@ -43,10 +43,12 @@ static struct {
     void (*abort)(void);
 } real;
 
-/* At start, never in a vfork child: dlsym may allocate and take the loader's lock. */
+/* At start, never in a vfork child: dlsym may allocate and take the loader's lock. (Only if the
+ * shim never started does a function below resolve them itself, at its first call.) */
 void pp_exits_init(void)
 {
-    *(void **)&real.execve = dlsym(RTLD_NEXT, "execve");
+    if (real.execve)
+        return;
     *(void **)&real.execv = dlsym(RTLD_NEXT, "execv");
     *(void **)&real.execvp = dlsym(RTLD_NEXT, "execvp");
     *(void **)&real.execvpe = dlsym(RTLD_NEXT, "execvpe");
@@ -54,11 +56,13 @@ void pp_exits_init(void)
     *(void **)&real.execveat = dlsym(RTLD_NEXT, "execveat");
     *(void **)&real.exit_now = dlsym(RTLD_NEXT, "_exit");
     *(void **)&real.abort = dlsym(RTLD_NEXT, "abort");
+    *(void **)&real.execve = dlsym(RTLD_NEXT, "execve"); /* last: it says "resolved" */
 }
 
 PP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
+    pp_exits_init();
     if (!real.execve)
         return (int)syscall(SYS_execve, path, argv, envp);
     return real.execve(path, argv, envp);
@@ -66,7 +70,8 @@ PP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 PP_EXPORT int execv(const char *path, char *const argv[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
+    pp_exits_init();
     if (!real.execv)
         return (int)syscall(SYS_execve, path, argv, environ);
     return real.execv(path, argv);
@@ -74,7 +79,8 @@ PP_EXPORT int execv(const char *path, char *const argv[])
 
 PP_EXPORT int execvp(const char *file, char *const argv[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
+    pp_exits_init();
     if (!real.execvp) {
         errno = ENOSYS;
         return -1;
@@ -84,7 +90,8 @@ PP_EXPORT int execvp(const char *file, char *const argv[])
 
 PP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
+    pp_exits_init();
     if (!real.execvpe) {
         errno = ENOSYS;
         return -1;
@@ -94,7 +101,8 @@ PP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 PP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
+    pp_exits_init();
     if (!real.fexecve) {
         errno = ENOSYS;
         return -1;
@@ -105,7 +113,8 @@ PP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 PP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_EXEC);
+    pp_exits_init();
     if (!real.execveat)
         return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
     return real.execveat(dirfd, path, argv, envp, flags);
@@ -151,7 +160,8 @@ PP_EXPORT int execle(const char *path, const char *arg, ...)
 
 PP_EXPORT void _exit(int status)
 {
-    pp_image_ends(1);
+    pp_image_ends(PP_END_EXIT);
+    pp_exits_init();
     if (real.exit_now)
         real.exit_now(status);
     for (;;)
@@ -165,7 +175,8 @@ PP_EXPORT void _Exit(int status)
 
 PP_EXPORT void abort(void)
 {
-    pp_image_ends(0);
+    pp_image_ends(PP_END_ABORT);
+    pp_exits_init();
     if (real.abort)
         real.abort();
     for (;;)

@@ -165,6 +165,7 @@ void pp_start(void)
     }
     pp_log_init();
     pp_config_load();
+    pp_exits_init(); /* exec and _exit must reach the real ones in every mode */
     if (pp_try_init()) { /* try mode: serve the targets, record nothing (try.c) */
         atomic_store(&start_state, 2);
         return;
@@ -189,7 +190,6 @@ void pp_start(void)
         pp_process.flags |= PP_PROC_F_DESCENDANT;
     pp_process.process_start_realtime_ns = process_start_realtime();
     pp_writer_choose_path();
-    pp_exits_init();
     pp_modules_init();
     pp_unwind_init();
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
@@ -231,8 +231,9 @@ static int recorded_nothing(void)
     return 1;
 }
 
-void pp_image_ends(int stops)
+void pp_image_ends(enum pp_image_end how)
 {
+    int stops = how == PP_END_EXIT;
     if (atomic_load(&pp_state) == PP_STATE_OFF)
         return; /* never started, or the final trace is written already */
     if ((uint32_t)getpid() != pp_process.pid)
@@ -245,11 +246,15 @@ void pp_image_ends(int stops)
     if (!empty || (stops && !(pp_process.flags & PP_PROC_F_FORKED_CHILD))) {
         if (stops)
             atomic_store(&pp_state, PP_STATE_OFF);
+        /* An exec that fails returns: the flag says only what this write saw coming. */
+        if (how == PP_END_EXEC)
+            pp_process.flags |= PP_PROC_F_EXECED;
         struct pp_thread *t = pp_thread_self();
         if (t)
             pp_altstack_run(t, write_final, NULL);
         else
             pp_write_trace(0, 0);
+        pp_process.flags &= ~PP_PROC_F_EXECED;
     }
     pp_thread_unbusy();
 }

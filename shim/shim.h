@@ -3,19 +3,20 @@
  * Calls run one way, top to bottom; nothing below calls up (a callback handed down, like the
  * thread-exit destructor, is called by the C library, not by the file below):
  *
- *   entry    hooks.c (the exported allocation functions), lifecycle.c (constructor,
- *            destructor, fork, thread exit, snapshots)
+ *   entry    hooks.c (the exported allocation functions), exits.c (exec, _exit, abort),
+ *            both calling into lifecycle.c (constructor, destructor, fork, thread exit,
+ *            snapshots, the end of an image), never the reverse
  *   record   record.c (what a hook records; the hot path), writer.c (encodes the trace from
  *            plain copies the tables hand it, and writes the file; cold)
- *   tables   framecache.c, unwind.c, stacktable.c, stackstats.c, live.c, thread.c, modules.c,
- *            series.c
+ *   tables   framecache.c, altstack.c, unwind.c, validate.c, stacktable.c, stackstats.c,
+ *            live.c, thread.c, modules.c, series.c
  *   state    state.c (process state, "tracking lost"), arena.c, config.c, clock.c, log.c,
  *            real.c
  *
  * Sections below go from the bottom up, so every declaration's callees come before it.
  *
  * Everything here is hidden (the build uses -fvisibility=hidden; shim/exports.map exports only
- * the allocation hooks and poolprobe_*). Unless a declaration says otherwise, a function:
+ * the allocation hooks, exits.c's functions and poolprobe_*). Unless a declaration says otherwise, a function:
  *   - never calls the host's malloc (our memory comes from arena.c, i.e. mmap);
  *   - is thread-safe;
  *   - is NOT async-signal-safe (it may spin on a lock another frame of the same thread holds
@@ -335,7 +336,8 @@ PP_HIDDEN const struct pp_series *pp_series_end(void);
  * (exec, _exit, abort, possibly in a forked child) skip it. */
 PP_HIDDEN void pp_write_trace(int snapshot, int rescan_modules);
 /* Chooses this image's file (see README "Which file a process writes"): once at start, again
- * in a forked child. An image exec'd by an earlier image of the same process gets its own. */
+ * in a forked child (where it also frees the writer a parent thread may have held). An image
+ * exec'd by an earlier image of the same process moves that image's file aside. */
 PP_HIDDEN void pp_writer_choose_path(void);
 
 /* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
@@ -361,9 +363,11 @@ PP_HIDDEN int pp_ensure_started(void);
  * hooks, busy, with no shim lock held, with the time record.c returned (0: does nothing). */
 PP_HIDDEN void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns);
 /* The image ends without our destructor (exits.c): writes the final trace unless this is a
- * vfork child, a handler that interrupted the shim, or (exec) an image that recorded nothing.
- * stops: tracking stops for good (_exit); else it goes on if the image survives. */
-PP_HIDDEN void pp_image_ends(int stops);
+ * vfork child, a handler that interrupted the shim, or an image that recorded nothing (exec; a
+ * forked child's _exit). _exit stops tracking for good; after exec or abort it goes on if the
+ * image survives (a failed exec, a SIGABRT handler that returns). */
+enum pp_image_end { PP_END_EXEC, PP_END_EXIT, PP_END_ABORT };
+PP_HIDDEN void pp_image_ends(enum pp_image_end how);
 
 /* ---- exits.c: exec, _exit, _Exit, abort (exported): the final trace first ---- */
 PP_HIDDEN void pp_exits_init(void); /* at start: finds the real functions */

@@ -130,6 +130,9 @@
 #define PP_PROC_F_FORKED_CHILD 0x1u   /* counts start at fork(); inherited blocks untracked */
 #define PP_PROC_F_DESCENDANT 0x2u     /* exec'd by a process that was itself traced */
 #define PP_PROC_F_TRACKING_LOST 0x4u  /* shim ran out of memory; counts stop early */
+#define PP_PROC_F_EXECED 0x8u         /* v1.1: this image ended in exec; the same pid's next
+                                         image wrote its own trace (README, "Which file a
+                                         process writes"). Older readers ignore the bit. */
 
 /* Stack flags. */
 #define PP_STACK_F_TRUNCATED 0x1u /* deeper than depth_limit */

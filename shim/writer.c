@@ -415,6 +415,8 @@ static int written_by_earlier_image(const char *path)
            mtime + 20000000ull >= pp_process.process_start_realtime_ns;
 }
 
+static atomic_int writing; /* a write is in progress (take_writer) */
+
 /* The file this image writes, chosen once (at start, and again in a forked child). */
 static char out_path[4096];
 
@@ -424,6 +426,9 @@ static char out_path[4096];
  * replaced: a name already taken is skipped. */
 void pp_writer_choose_path(void)
 {
+    /* In a forked child: a snapshot another parent thread was writing at the fork does not go
+     * on here, so the writer is free (else the child's final write would wait for it). */
+    atomic_store(&writing, 0);
     int descendant = (pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT)) != 0;
     output_path(out_path, sizeof out_path, descendant, -1);
     if (!written_by_earlier_image(out_path))
@@ -437,7 +442,6 @@ void pp_writer_choose_path(void)
             break;
         }
     }
-    pp_process.flags |= PP_PROC_F_DESCENDANT; /* exec'd by a traced image: ours */
 }
 
 /* What is at the output path: nothing or an old trace (ours to replace), a regular file that
@@ -520,7 +524,6 @@ static int publish(const char *tmp, const char *path, const struct tbuf *b)
     return e;
 }
 
-static atomic_int writing;
 /* This thread is inside pp_write_trace (a signal handler that calls exit() may interrupt it). */
 static __thread int writing_here __attribute__((tls_model("initial-exec")));
 static int warned_foreign;
