@@ -281,6 +281,30 @@ static int parse_stats(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
     return 0;
 }
 
+/* v1.1 STACK_THREADS: per-thread facts of the STATS entries (read after STATS; an entry for a
+ * stack without STATS is ignored, as is the whole record before STATS). */
+static int parse_stack_threads(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
+{
+    uint32_t n = pp_get_u32(c);
+    if (check_count(p, c, n, 16, "STACK_THREADS entries"))
+        return -1;
+    /* Both lists ascend by stack id as the shim writes them: one walk. An entry out of order or
+     * without a STATS entry is ignored. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n && c->ok; i++) {
+        uint32_t id = pp_get_u32(c);
+        uint32_t threads = pp_get_u32(c);
+        uint64_t peak = pp_get_u64(c);
+        while (k < t->nstats && t->stats[k].stack_id < id)
+            k++;
+        if (k < t->nstats && t->stats[k].stack_id == id) {
+            t->stats[k].threads = threads;
+            t->stats[k].peak_live_per_thread = peak;
+        }
+    }
+    return 0;
+}
+
 static int parse_totals(struct parse *p, struct pp_cursor *c, struct pp_trace_totals *tot)
 {
     tot->allocs = pp_get_u64(c);
@@ -388,6 +412,12 @@ struct pp_trace *pp_trace_read_buffer(const void *buf, size_t len, char *err, si
         size_t payload = off + PP_RECORD_HEADER_SIZE;
         off = payload + (size_t)plen;
         c.end = p.base + off;
+        if (tag == PP_REC_STACK_THREADS && seen[PP_REC_STATS]) {
+            p.record = "STACK_THREADS";
+            if (parse_stack_threads(&p, &c, t) || (!c.ok && fail_short(&p, &c)))
+                goto bad;
+            continue;
+        }
         if (tag < PP_REC_PROCESS || tag > PP_REC_TOTALS)
             continue; /* a newer minor's record */
         p.record = pp_trace_tag_name(tag);

@@ -83,6 +83,9 @@ struct pp_trace_stats {
     uint8_t npool;
     struct pp_trace_pool *pools;
     struct pp_trace_hist hists[PP_STATS_HIST_COUNT];
+    /* From the v1.1 STACK_THREADS record; 0 when the trace has none (v1.0). */
+    uint32_t threads;              /* threads that allocated from this stack */
+    uint64_t peak_live_per_thread; /* most blocks one thread had live at once */
 };
 
 struct pp_trace_totals {

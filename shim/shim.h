@@ -249,6 +249,9 @@ struct pp_aggregate {
     uint64_t pool_hits[PP_POOL_LEVELS];
     uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
+    /* Per thread (PP_REC_STACK_THREADS): which threads allocated here (bit thread index % 64)
+     * and the most blocks one thread had live at once. */
+    uint64_t thread_mask, peak_live_per_thread;
 };
 /* thread: index of the thread that allocated the block (it picks the stack's lane). Each takes
  * one lane's spinlock for a few additions; on_alloc makes the id's entry on its first event. */

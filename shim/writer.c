@@ -306,6 +306,23 @@ static void encode_trace(struct tbuf *b, int snapshot)
         pp_put_u32(b->base + count_at, with_stats);
     end_record(b, at);
 
+    /* Per-thread facts of the same stacks (a second copy: counts may have moved on, which a
+     * snapshot of a running process allows). */
+    at = begin_record(b, PP_REC_STACK_THREADS);
+    count_at = b->len;
+    put_u32(b, 0);
+    with_stats = 0;
+    for (uint32_t id = 0; id < nstacks; id++)
+        if (pp_stats_snapshot(id, &stats_copy)) {
+            put_u32(b, id);
+            put_u32(b, (uint32_t)__builtin_popcountll(stats_copy.agg.thread_mask));
+            put_u64(b, stats_copy.agg.peak_live_per_thread);
+            with_stats++;
+        }
+    if (!b->failed)
+        pp_put_u32(b->base + count_at, with_stats);
+    end_record(b, at);
+
     encode_totals(b);
 
     uint64_t hash = b->failed ? 0 : pp_fnv1a(PP_FNV_INIT, b->base, b->len);

@@ -228,6 +228,15 @@ for c in threads2:thread_buf ex8:scratch_4k ex6:decoder_scratch; do
     check_eq "${c%%:*}: pool, per-thread" "pool per-thread" \
         "$(jsite "${c%%:*}" "${c#*:}" verdict) $(jsite "${c%%:*}" "${c#*:}" pool_kind)"
 done
+# Per-thread facts (trace v1.1, STACK_THREADS): each thread holds its own peak, not the sum.
+check_eq "threads2: 2 threads x 1 block of 4 KiB" "2 1 8192" \
+    "$(for f in threads capacity_per_thread pool_bytes; do jsite threads2 thread_buf $f; done | xargs)"
+check_eq "threads2: the site's peak is the sum over its threads" 2 "$(jsite threads2 thread_buf peak_live)"
+check_eq "ex8: 2 threads x 1 block" "2 1" \
+    "$(jsite ex8 scratch_4k threads) $(jsite ex8 scratch_4k capacity_per_thread)"
+check_eq "ex6: 4 threads x 4 decoders x 64 KiB" "4 4 1048576" \
+    "$(for f in threads capacity_per_thread pool_bytes; do jsite ex6 decoder_scratch $f; done | xargs)"
+check_eq "trace version 1.1" 1.1 "$(json_get "$TMP/j-ex6.json" '.processes[0].trace_version')"
 # Exercise 6: the memory all the per-thread pools hold is given, and flagged when large.
 report_to "$TMP/j-ex6.small.json" -t max_pool_bytes=65536 "$TMP/j-ex6.bin"
 check_eq "ex6: pool_bytes_large over max_pool_bytes" "true false" \
