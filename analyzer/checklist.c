@@ -634,7 +634,13 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
 /* ---- the report ---- */
 
 static struct pp_cost_model judged_with; /* one report is judged per run of the analyzer */
+static struct pp_thresholds judged_by;
 static bool judged;
+
+const struct pp_thresholds *pp_report_thresholds(void)
+{
+    return judged ? &judged_by : NULL;
+}
 
 const struct pp_cost_model *pp_report_cost_model(void)
 {
@@ -655,6 +661,7 @@ int pp_report_judge(struct pp_report *r, const struct pp_thresholds *t)
         pp_cost_model_builtin(&judged_with, allocator);
     }
     judged = true;
+    judged_by = *t;
     struct pp_judge_context ctx = {r->allocs, r->duration_ns, 1, &judged_with};
     for (size_t i = 0; i < r->ntraces; i++)
         if (r->traces[i]->process.threads_seen > ctx.threads)

@@ -305,6 +305,28 @@ static int parse_stack_threads(struct parse *p, struct pp_cursor *c, struct pp_t
     return 0;
 }
 
+/* v1.1 POOLS: the program's own pools. */
+static int parse_own_pools(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
+{
+    uint32_t n = pp_get_u32(c);
+    if (check_count(p, c, n, 36, "pools"))
+        return -1;
+    t->own_pools = n ? calloc(n, sizeof *t->own_pools) : NULL;
+    if (n && !t->own_pools)
+        return fail(p, "out of memory");
+    for (uint32_t i = 0; i < n && c->ok; i++) {
+        struct pp_trace_own_pool *o = &t->own_pools[i];
+        if (get_str(p, c, &o->name))
+            return -1;
+        t->nown_pools = i + 1;
+        o->gets = pp_get_u64(c);
+        o->hits = pp_get_u64(c);
+        o->misses = pp_get_u64(c);
+        o->puts = pp_get_u64(c);
+    }
+    return 0;
+}
+
 static int parse_totals(struct parse *p, struct pp_cursor *c, struct pp_trace_totals *tot)
 {
     tot->allocs = pp_get_u64(c);
@@ -412,6 +434,12 @@ struct pp_trace *pp_trace_read_buffer(const void *buf, size_t len, char *err, si
         size_t payload = off + PP_RECORD_HEADER_SIZE;
         off = payload + (size_t)plen;
         c.end = p.base + off;
+        if (tag == PP_REC_POOLS && !t->own_pools) {
+            p.record = "POOLS";
+            if (parse_own_pools(&p, &c, t) || (!c.ok && fail_short(&p, &c)))
+                goto bad;
+            continue;
+        }
         if (tag == PP_REC_STACK_THREADS && seen[PP_REC_STATS]) {
             p.record = "STACK_THREADS";
             if (parse_stack_threads(&p, &c, t) || (!c.ok && fail_short(&p, &c)))
@@ -528,6 +556,9 @@ void pp_trace_free(struct pp_trace *t)
         free(t->modules[i].build_id);
     }
     free(t->modules);
+    for (uint32_t i = 0; i < t->nown_pools; i++)
+        free(t->own_pools[i].name);
+    free(t->own_pools);
     for (uint32_t i = 0; i < t->nstacks; i++)
         free(t->stacks[i].ips);
     free(t->stacks);

@@ -94,6 +94,12 @@ struct pp_trace_totals {
     uint64_t *calls;
 };
 
+/* v1.1 POOLS: a pool of the program's own, counted through include/poolprobe.h's markers. */
+struct pp_trace_own_pool {
+    char *name;
+    uint64_t gets, hits, misses, puts;
+};
+
 struct pp_trace {
     uint16_t major, minor;
     uint64_t flags; /* PP_TRACE_F_* */
@@ -105,6 +111,8 @@ struct pp_trace {
     uint32_t nstats;
     struct pp_trace_stats *stats;
     struct pp_trace_totals totals;
+    uint32_t nown_pools;               /* v1.1 POOLS record; 0 when absent */
+    struct pp_trace_own_pool *own_pools;
 };
 
 /* Read and validate the trace at path. Returns a trace to release with pp_trace_free(), or NULL

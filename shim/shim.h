@@ -271,6 +271,15 @@ struct pp_stats_snapshot {
 PP_HIDDEN int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d);
 PP_HIDDEN void pp_stats_reset_after_fork(void); /* child: zero every aggregate */
 
+/* ---- pools.c: the program's own pools, counted through include/poolprobe.h's markers ---- */
+#define PP_MAX_POOLS 64
+struct pp_pool_counts {
+    char name[64];
+    uint64_t gets, hits, misses, puts;
+};
+/* Copies up to max named pools into out; returns how many. */
+PP_HIDDEN uint32_t pp_pools_snapshot(struct pp_pool_counts *out, uint32_t max);
+
 /* ---- live.c: side table from live pointer to where and when it was allocated ---- */
 struct pp_live {
     uint32_t stack_id;

@@ -111,6 +111,10 @@
  *                                  thread (a block counts for the thread that allocated it, until
  *                                  freed by any thread); exact up to 8 threads per stack and
  *                                  lane, an upper bound beyond
+ *
+ * PP_REC_POOLS (6), v1.1: the program's own pools, counted through include/poolprobe.h's
+ * markers (written only when some pool was marked).
+ *   u32 count, then per pool: str name, u64 gets, u64 hits, u64 misses, u64 puts
  */
 #ifndef POOLPROBE_TRACE_FORMAT_H
 #define POOLPROBE_TRACE_FORMAT_H
@@ -142,6 +146,7 @@ enum pp_record_tag {
     PP_REC_STACKS = 3,
     PP_REC_STATS = 4,
     PP_REC_TOTALS = 5,
+    PP_REC_POOLS = 6,         /* v1.1 */
     PP_REC_STACK_THREADS = 7, /* v1.1 */
     PP_REC_END = 0x454e44, /* "END" */
 };

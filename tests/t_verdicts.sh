@@ -247,6 +247,21 @@ judge_run tree
 check_eq "tree: arena of 256 x 48 B" "arena 12288" \
     "$(jsite tree tree_node verdict) $(jsite tree tree_node arena_bytes)"
 
+# Exercises 10 and 12: pools of the program's own, marked with include/poolprobe.h. Foo is hit
+# 4 times in 50 gets at ~100 gets/s: "10 saved allocations/sec. Negligible" -> remove.
+profiled "judge-ownpools" "$TMP/j-own.bin" -- "$WORKLOADS/judge" ownpools 20000
+report_to "$TMP/j-own.json" "$TMP/j-own.bin"
+check_eq "ownpools: each pool's counts and verdict" \
+    '[["buffers",20000,19999,1,20000,"keep"],["foo",50,4,46,50,"remove"],["frames",40000,19999,20001,40000,"resize"]]' \
+    "$(json_get "$TMP/j-own.json" '[.pools | sort_by(.name)[] | [.name, .gets, .hits, .misses, .puts, .verdict]] | tojson')"
+check_eq "ownpools: hit rates" '[0.99995,0.08,0.499975]' \
+    "$(json_get "$TMP/j-own.json" '[.pools | sort_by(.name)[].hit_rate] | tojson')"
+"$REPORT" "$TMP/j-own.bin" >"$TMP/j-own.txt"
+check "ownpools: text lists foo as remove" grep -q '^  remove  foo ' "$TMP/j-own.txt"
+check_eq "ownpools: the same output without the shim" "$(cat "$TMP/judge-ownpools.out")" \
+    "$("$WORKLOADS/judge" ownpools 20000)"
+check_eq "a program without markers has no pools" '[]' "$(json_get "$TMP/j-buf4k.json" '.pools | tojson')"
+
 # The cost model: a table the user measured is used and named; a broken one is refused.
 mkdir -p "$TMP/cache/poolprobe"
 {
