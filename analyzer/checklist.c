@@ -368,19 +368,23 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
     const struct pp_cost_model *cm = ctx->cost;
     double allocs = (double)site->allocs;
     double run_ns = (double)ctx->duration_ns;
-    uint32_t threads = ctx->threads ? ctx->threads : 1;
+    /* The threads that allocate here (v1.1 traces), else every thread of the process. */
+    uint32_t threads = site->threads ? site->threads : ctx->threads ? ctx->threads : 1;
     /* Savings are shares of the threads' time: several threads allocating at once can save
      * more than the wall time between them. */
     double share_ns = run_ns * threads;
 
-    /* What the trace says per thread. Without per-thread figures the site's peak is the
+    /* What the trace says per thread. Without per-thread figures (v1.0) the site's peak is the
      * capacity of each thread's pool: an upper bound. */
     v->threads = threads;
-    v->capacity_per_thread = site->peak_live ? site->peak_live : 1;
+    v->capacity_per_thread = site->peak_live_per_thread ? site->peak_live_per_thread
+                             : site->peak_live           ? site->peak_live
+                                                         : 1;
     double in_flight = (double)v->capacity_per_thread;
     double cross = site->frees ? (double)site->cross_thread_frees / (double)site->frees : 0;
     enum pp_pool_kind kind = cross >= t->shared_free_share ? PP_POOL_SHARED : PP_POOL_PER_THREAD;
-    enum pp_cost_way way = pool_way(kind, threads);
+    /* A shared list is used by the threads that free into it as well: at least two. */
+    enum pp_cost_way way = pool_way(kind, kind == PP_POOL_SHARED && threads < 2 ? 2 : threads);
 
     /* The sizes and the pool's shape. */
     struct pp_hist_span *spans = NULL;
@@ -630,7 +634,13 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
 /* ---- the report ---- */
 
 static struct pp_cost_model judged_with; /* one report is judged per run of the analyzer */
+static struct pp_thresholds judged_by;
 static bool judged;
+
+const struct pp_thresholds *pp_report_thresholds(void)
+{
+    return judged ? &judged_by : NULL;
+}
 
 const struct pp_cost_model *pp_report_cost_model(void)
 {
@@ -651,6 +661,7 @@ int pp_report_judge(struct pp_report *r, const struct pp_thresholds *t)
         pp_cost_model_builtin(&judged_with, allocator);
     }
     judged = true;
+    judged_by = *t;
     struct pp_judge_context ctx = {r->allocs, r->duration_ns, 1, &judged_with};
     for (size_t i = 0; i < r->ntraces; i++)
         if (r->traces[i]->process.threads_seen > ctx.threads)

@@ -170,6 +170,9 @@ struct pp_report;
  * parse is reported on stderr once and the built-in table used). -1 on out of memory. */
 int pp_report_judge(struct pp_report *report, const struct pp_thresholds *t);
 
+/* The thresholds the last pp_report_judge used (for the program's own pools), NULL before any. */
+const struct pp_thresholds *pp_report_thresholds(void);
+
 /* The cost table the last pp_report_judge used (the analyzer judges one report per run), NULL
  * before any. */
 const struct pp_cost_model *pp_report_cost_model(void);

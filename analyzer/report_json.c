@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "ownpools.h"
 #include "tried.h"
 #include "trace_format.h"
 
@@ -206,6 +207,33 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
     }
 }
 
+/* The program's own pools (contract 1.1): each with its verdict. The thresholds are the
+ * checklist's defaults overridden as given (pp_report_judge keeps them). */
+static json_t *own_pools_json(const struct pp_report *r, int *failed)
+{
+    json_t *arr = json_array();
+    const struct pp_thresholds *t = pp_report_thresholds();
+    for (size_t i = 0; t && i < r->ntraces; i++)
+        for (uint32_t k = 0; k < r->traces[i]->nown_pools; k++) {
+            struct pp_own_pool_verdict v;
+            pp_judge_own_pool(&r->traces[i]->own_pools[k], r->traces[i]->process.duration_ns, t,
+                              &v);
+            json_t *o = json_object();
+            set(o, "name", json_string(v.name), failed);
+            set(o, "pid", integer(r->traces[i]->process.pid), failed);
+            set(o, "gets", integer(v.gets), failed);
+            set(o, "hits", integer(v.hits), failed);
+            set(o, "misses", integer(v.misses), failed);
+            set(o, "puts", integer(v.puts), failed);
+            set(o, "gets_per_s", json_real(v.gets_per_s), failed);
+            set(o, "hit_rate", json_real(v.hit_rate), failed);
+            set(o, "verdict", json_string(v.verdict), failed);
+            set(o, "why", json_string(v.why), failed);
+            append(arr, o, failed);
+        }
+    return arr;
+}
+
 /* Which cost table the savings come from (contract 1.1). */
 static json_t *cost_model_json(int *failed)
 {
@@ -389,6 +417,7 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
                &failed);
     set(root, "sites", sites, &failed);
     set(root, "cost_model", cost_model_json(&failed), &failed);
+    set(root, "pools", own_pools_json(r, &failed), &failed);
     placement_json(root, r, &failed);
     if (!failed) {
         json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "ownpools.h"
 #include "numfmt.h"
 #include "tried.h"
 
@@ -486,6 +487,29 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
         fputc('\n', out);
 }
 
+/* The program's own pools (include/poolprobe.h markers), each with keep, resize or remove. */
+static void print_own_pools(FILE *out, const struct pp_report *r)
+{
+    const struct pp_thresholds *t = pp_report_thresholds();
+    size_t shown = 0;
+    for (size_t i = 0; t && i < r->ntraces; i++)
+        for (uint32_t k = 0; k < r->traces[i]->nown_pools; k++) {
+            struct pp_own_pool_verdict v;
+            pp_judge_own_pool(&r->traces[i]->own_pools[k], r->traces[i]->process.duration_ns, t,
+                              &v);
+            if (shown++ == 0)
+                fprintf(out, "Your pools (marked with POOLPROBE_POOL_*):\n");
+            char line[256], rate[16];
+            snprintf(line, sizeof line, "  %-7s %-20.20s %5s gets/s, hit %5.1f%%: %s", v.verdict,
+                     v.name, pp_human_count(rate, sizeof rate, v.gets_per_s), v.hit_rate * 100,
+                     v.why);
+            fit(line);
+            fprintf(out, "%s\n", line);
+        }
+    if (shown)
+        fputc('\n', out);
+}
+
 void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
 {
     size_t shown = top && top < r->nsites ? top : r->nsites;
@@ -495,6 +519,7 @@ void pp_report_text(FILE *out, const struct pp_report *r, size_t top)
     print_containers(out, r, top);
     if (r->verdicts)
         print_recommendations(out, r, top);
+    print_own_pools(out, r);
     uint64_t all = r->allocs;
     if (all == 0)
         for (size_t i = 0; i < r->nsites; i++)

@@ -133,6 +133,20 @@ int pp_site_add_stats(struct pp_site *site, const struct pp_trace_stats *s,
         pp_add_sat(site->peak_live_bytes, mul_sat(s->peak_live_bytes, peak_scale));
     site->cross_thread_frees =
         pp_add_sat(site->cross_thread_frees, mul_sat(s->cross_thread_frees, scale));
+    /* Per thread (v1.1): threads and per-thread peaks add over stacks, upper bounds as
+     * peak_live is; a stack without the figure makes the site's unknown (0). */
+    if (site->nstacks == 1) {
+        site->threads = s->threads;
+        site->peak_live_per_thread = mul_sat(s->peak_live_per_thread, peak_scale);
+    } else if (!site->threads || !s->threads) {
+        site->threads = 0;
+        site->peak_live_per_thread = 0;
+    } else {
+        site->threads = site->threads + s->threads < site->threads ? UINT32_MAX
+                                                                   : site->threads + s->threads;
+        site->peak_live_per_thread = pp_add_sat(site->peak_live_per_thread,
+                                                mul_sat(s->peak_live_per_thread, peak_scale));
+    }
     site->realloc_calls = pp_add_sat(site->realloc_calls, mul_sat(s->realloc_calls, scale));
     site->realloc_grows = pp_add_sat(site->realloc_grows, mul_sat(s->realloc_grows, scale));
     site->chains_freed = pp_add_sat(site->chains_freed, mul_sat(s->chains_freed, scale));

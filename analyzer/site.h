@@ -43,6 +43,9 @@ struct pp_site {
     uint64_t live_bytes;       /* bytes still live when the trace was written */
     uint64_t peak_live, peak_live_bytes; /* upper bounds, see above */
     uint64_t cross_thread_frees;
+    uint32_t threads;             /* threads that allocated here; 0 = unknown (v1.0 trace) */
+    uint64_t peak_live_per_thread; /* most live on one thread (upper bound when merged); 0 =
+                                      unknown */
     uint64_t realloc_calls, realloc_grows, chains_freed;
     uint64_t lifetime_ns_sum;  /* over freed blocks */
     size_t nfree_callers;      /* sorted by count, highest first */

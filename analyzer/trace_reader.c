@@ -282,6 +282,52 @@ static int parse_stats(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
     return 0;
 }
 
+/* v1.1 STACK_THREADS: per-thread facts of the STATS entries (read after STATS; an entry for a
+ * stack without STATS is ignored, as is the whole record before STATS). */
+static int parse_stack_threads(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
+{
+    uint32_t n = pp_get_u32(c);
+    if (check_count(p, c, n, 16, "STACK_THREADS entries"))
+        return -1;
+    /* Both lists ascend by stack id as the shim writes them: one walk. An entry out of order or
+     * without a STATS entry is ignored. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n && c->ok; i++) {
+        uint32_t id = pp_get_u32(c);
+        uint32_t threads = pp_get_u32(c);
+        uint64_t peak = pp_get_u64(c);
+        while (k < t->nstats && t->stats[k].stack_id < id)
+            k++;
+        if (k < t->nstats && t->stats[k].stack_id == id) {
+            t->stats[k].threads = threads;
+            t->stats[k].peak_live_per_thread = peak;
+        }
+    }
+    return 0;
+}
+
+/* v1.1 POOLS: the program's own pools. */
+static int parse_own_pools(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
+{
+    uint32_t n = pp_get_u32(c);
+    if (check_count(p, c, n, 36, "pools"))
+        return -1;
+    t->own_pools = n ? calloc(n, sizeof *t->own_pools) : NULL;
+    if (n && !t->own_pools)
+        return fail(p, "out of memory");
+    for (uint32_t i = 0; i < n && c->ok; i++) {
+        struct pp_trace_own_pool *o = &t->own_pools[i];
+        if (get_str(p, c, &o->name))
+            return -1;
+        t->nown_pools = i + 1;
+        o->gets = pp_get_u64(c);
+        o->hits = pp_get_u64(c);
+        o->misses = pp_get_u64(c);
+        o->puts = pp_get_u64(c);
+    }
+    return 0;
+}
+
 static int parse_totals(struct parse *p, struct pp_cursor *c, struct pp_trace_totals *tot)
 {
     tot->allocs = pp_get_u64(c);
@@ -389,6 +435,18 @@ struct pp_trace *pp_trace_read_buffer(const void *buf, size_t len, char *err, si
         size_t payload = off + PP_RECORD_HEADER_SIZE;
         off = payload + (size_t)plen;
         c.end = p.base + off;
+        if (tag == PP_REC_POOLS && !t->own_pools) {
+            p.record = "POOLS";
+            if (parse_own_pools(&p, &c, t) || (!c.ok && fail_short(&p, &c)))
+                goto bad;
+            continue;
+        }
+        if (tag == PP_REC_STACK_THREADS && seen[PP_REC_STATS]) {
+            p.record = "STACK_THREADS";
+            if (parse_stack_threads(&p, &c, t) || (!c.ok && fail_short(&p, &c)))
+                goto bad;
+            continue;
+        }
         if (tag < PP_REC_PROCESS || tag > PP_REC_TOTALS)
             continue; /* a newer minor's record */
         p.record = pp_trace_tag_name(tag);
@@ -513,6 +571,9 @@ void pp_trace_free(struct pp_trace *t)
         free(t->modules[i].build_id);
     }
     free(t->modules);
+    for (uint32_t i = 0; i < t->nown_pools; i++)
+        free(t->own_pools[i].name);
+    free(t->own_pools);
     for (uint32_t i = 0; i < t->nstacks; i++)
         free(t->stacks[i].ips);
     free(t->stacks);

@@ -89,12 +89,21 @@ struct pp_trace_stats {
     uint8_t npool;
     struct pp_trace_pool *pools;
     struct pp_trace_hist hists[PP_STATS_HIST_COUNT];
+    /* From the v1.1 STACK_THREADS record; 0 when the trace has none (v1.0). */
+    uint32_t threads;              /* threads that allocated from this stack */
+    uint64_t peak_live_per_thread; /* most blocks one thread had live at once */
 };
 
 struct pp_trace_totals {
     uint64_t allocs, frees, alloc_bytes, peak_live_bytes;
     uint32_t ncalls; /* as written; may differ from PP_CALL_COUNT in other minors */
     uint64_t *calls;
+};
+
+/* v1.1 POOLS: a pool of the program's own, counted through include/poolprobe.h's markers. */
+struct pp_trace_own_pool {
+    char *name;
+    uint64_t gets, hits, misses, puts;
 };
 
 struct pp_trace {
@@ -108,6 +117,8 @@ struct pp_trace {
     uint32_t nstats;
     struct pp_trace_stats *stats;
     struct pp_trace_totals totals;
+    uint32_t nown_pools;               /* v1.1 POOLS record; 0 when absent */
+    struct pp_trace_own_pool *own_pools;
 };
 
 /* Read and validate the trace at path. Returns a trace to release with pp_trace_free(), or NULL

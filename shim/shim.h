@@ -266,6 +266,9 @@ struct pp_aggregate {
     uint64_t pool_hits[PP_POOL_LEVELS];
     uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
+    /* Per thread (PP_REC_STACK_THREADS): which threads allocated here (bit thread index % 64)
+     * and the most blocks one thread had live at once. */
+    uint64_t thread_mask, peak_live_per_thread;
 };
 /* thread: index of the thread that allocated the block (it picks the stack's lane). Each takes
  * one lane's spinlock for a few additions; on_alloc makes the id's entry on its first event. */
@@ -284,6 +287,15 @@ struct pp_stats_snapshot {
 /* Fills *d; returns 0 when the stack has nothing to say (no allocation, no free). */
 PP_HIDDEN int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d);
 PP_HIDDEN void pp_stats_reset_after_fork(void); /* child: zero every aggregate */
+
+/* ---- pools.c: the program's own pools, counted through include/poolprobe.h's markers ---- */
+#define PP_MAX_POOLS 64
+struct pp_pool_counts {
+    char name[64];
+    uint64_t gets, hits, misses, puts;
+};
+/* Copies up to max named pools into out; returns how many. */
+PP_HIDDEN uint32_t pp_pools_snapshot(struct pp_pool_counts *out, uint32_t max);
 
 /* ---- live.c: side table from live pointer to where and when it was allocated ---- */
 struct pp_live {

@@ -29,11 +29,37 @@
  * peak and replayed free list are exact. With two lanes the snapshot adds them up: counts stay
  * exact; the peak becomes the sum of the lanes' peaks (an upper bound) and the replayed free
  * list one per lane, as a per-thread pool would be. */
+/* Blocks live per allocating thread, for the peak of one thread (a per-thread pool's capacity):
+ * a few slots per lane, found by a scan under the lane's lock (one slot in the common case of
+ * one thread per stack and lane). Threads past the slots share the last one, whose peak is then
+ * an upper bound. thread is the index + 1, 0 = free slot. */
+#define THREAD_SLOTS 8
+struct thread_live {
+    uint32_t thread;
+    uint32_t live;
+};
+
 struct lane {
     pp_spinlock lock;
     struct pp_aggregate agg;
     struct pp_value_hist size, chain_final;
+    struct thread_live per_thread[THREAD_SLOTS];
 } __attribute__((aligned(64)));
+
+/* The slot of an allocating thread (called with the lane locked). */
+static struct thread_live *thread_slot(struct lane *l, uint32_t thread)
+{
+    for (unsigned i = 0; i < THREAD_SLOTS; i++) {
+        struct thread_live *t = &l->per_thread[i];
+        if (t->thread == thread + 1)
+            return t;
+        if (t->thread == 0) {
+            t->thread = thread + 1;
+            return t;
+        }
+    }
+    return &l->per_thread[THREAD_SLOTS - 1];
+}
 
 struct stats {
     _Atomic(struct lane *) lane1;
@@ -173,6 +199,10 @@ void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size)
         a->max_size = size;
     if (a->allocs - a->frees > a->peak_live)
         a->peak_live = a->allocs - a->frees;
+    a->thread_mask |= 1ull << (thread & 63);
+    struct thread_live *mine = thread_slot(l, thread);
+    if (++mine->live > a->peak_live_per_thread)
+        a->peak_live_per_thread = mine->live;
     note_live_bytes(a, (int64_t)size);
     value_hist_add(&l->size, size, 1, NULL);
     /* What-if free list: an allocation is served when the list is not empty. */
@@ -195,6 +225,9 @@ void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_
     pp_spin_lock(&l->lock);
     struct pp_aggregate *a = &l->agg;
     a->frees++;
+    struct thread_live *owner = thread_slot(l, thread); /* thread: the allocating one */
+    if (owner->live)
+        owner->live--;
     note_live_bytes(a, -(int64_t)size);
     a->lifetime_ns_sum += lifetime_ns;
     hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns, 1);
@@ -279,6 +312,10 @@ static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
     a->chains_freed += b->chains_freed;
     a->lifetime_ns_sum += b->lifetime_ns_sum;
     a->other_free_callers += b->other_free_callers;
+    /* A thread's blocks all go to one lane: the per-thread peak is the larger lane's. */
+    a->thread_mask |= b->thread_mask;
+    if (b->peak_live_per_thread > a->peak_live_per_thread)
+        a->peak_live_per_thread = b->peak_live_per_thread;
     for (unsigned i = 0; i < PP_FREE_CALLERS && b->free_callers[i].count; i++) {
         unsigned j = 0;
         while (j < PP_FREE_CALLERS && a->free_callers[j].count &&
@@ -334,6 +371,7 @@ static void reset_lane(struct lane *l)
     l->agg.min_size = UINT64_MAX;
     reset_value_hist(&l->size);
     reset_value_hist(&l->chain_final);
+    memset(l->per_thread, 0, sizeof l->per_thread);
 }
 
 /* Child of fork: only the forking thread survives, so no lane lock can be legitimately held;

@@ -32,7 +32,8 @@
  *
  * The last record is PP_REC_END; its payload is the u64 FNV-1a hash of every byte of the file
  * before the END record's own header. A file without a valid END is truncated or corrupt.
- * Records appear in this order in v1: PROCESS, MODULES, STACKS, STATS, TOTALS, END.
+ * Records appear in this order in v1.0: PROCESS, MODULES, STACKS, STATS, TOTALS, END; v1.1
+ * writes STACK_THREADS after STATS.
  *
  * PP_REC_PROCESS payload:
  *   u32 pid, u32 ppid
@@ -100,6 +101,21 @@
  *
  * PP_REC_END payload: u64 fnv1a64 of the file up to (not including) this record's header.
  *
+ * v1.1 adds records 6-11 (a v1.0 reader skips them). PP_REC_STACK_THREADS (7), after STATS:
+ * what a per-thread pool needs per stack.
+ *   u32 count, then per stack of the STATS record:
+ *   u32 stack_id
+ *   u32 threads                    threads that allocated here (distinct thread indexes modulo
+ *                                  64: exact up to 64 threads)
+ *   u64 peak_live_per_thread       most blocks from this stack live at once on one allocating
+ *                                  thread (a block counts for the thread that allocated it, until
+ *                                  freed by any thread); exact up to 8 threads per stack and
+ *                                  lane, an upper bound beyond
+ *
+ * PP_REC_POOLS (6), v1.1: the program's own pools, counted through include/poolprobe.h's
+ * markers (written only when some pool was marked).
+ *   u32 count, then per pool: str name, u64 gets, u64 hits, u64 misses, u64 puts
+ *
  * PP_REC_SERIES payload (v1.1; optional, before END): allocations over time, one point per
  * trace write (each POOLPROBE_INTERVAL and at exit), at most 64 points (when full, every other
  * older point is dropped), points in time order:
@@ -119,7 +135,7 @@
 #define PP_TRACE_MAGIC "PPTRACE\0"
 #define PP_TRACE_MAGIC_LEN 8
 #define PP_TRACE_MAJOR 1
-#define PP_TRACE_MINOR 1 /* v1.1 adds records 6-11 (SERIES = 8 here) */
+#define PP_TRACE_MINOR 1 /* v1.1 adds records 6-11 */
 #define PP_TRACE_HEADER_SIZE 32
 #define PP_RECORD_HEADER_SIZE 16
 
@@ -143,6 +159,8 @@ enum pp_record_tag {
     PP_REC_STACKS = 3,
     PP_REC_STATS = 4,
     PP_REC_TOTALS = 5,
+    PP_REC_POOLS = 6,         /* v1.1 */
+    PP_REC_STACK_THREADS = 7, /* v1.1 */
     PP_REC_SERIES = 8, /* v1.1: allocations over time (see above) */
     PP_REC_END = 0x454e44, /* "END" */
 };

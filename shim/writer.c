@@ -291,6 +291,26 @@ static void encode_series(struct tbuf *b, const struct pp_series *s)
     end_record(b, at);
 }
 
+/* The program's own pools (PP_REC_POOLS), when it marked any. */
+static struct pp_pool_counts pools_copy[PP_MAX_POOLS];
+
+static void encode_pools(struct tbuf *b)
+{
+    uint32_t n = pp_pools_snapshot(pools_copy, PP_MAX_POOLS);
+    if (n == 0)
+        return;
+    size_t at = begin_record(b, PP_REC_POOLS);
+    put_u32(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        put_str(b, pools_copy[i].name, strlen(pools_copy[i].name));
+        put_u64(b, pools_copy[i].gets);
+        put_u64(b, pools_copy[i].hits);
+        put_u64(b, pools_copy[i].misses);
+        put_u64(b, pools_copy[i].puts);
+    }
+    end_record(b, at);
+}
+
 /* A stack's statistics, copied out of its lanes (two bucket arrays: too big for the stack of a
  * hook that may run deep in the host's stack). Static: there is one writer at a time. */
 static struct pp_stats_snapshot stats_copy;
@@ -329,6 +349,24 @@ static void encode_trace(struct tbuf *b, int snapshot)
         pp_put_u32(b->base + count_at, with_stats);
     end_record(b, at);
 
+    /* Per-thread facts of the same stacks (a second copy: counts may have moved on, which a
+     * snapshot of a running process allows). */
+    at = begin_record(b, PP_REC_STACK_THREADS);
+    count_at = b->len;
+    put_u32(b, 0);
+    with_stats = 0;
+    for (uint32_t id = 0; id < nstacks; id++)
+        if (pp_stats_snapshot(id, &stats_copy)) {
+            put_u32(b, id);
+            put_u32(b, (uint32_t)__builtin_popcountll(stats_copy.agg.thread_mask));
+            put_u64(b, stats_copy.agg.peak_live_per_thread);
+            with_stats++;
+        }
+    if (!b->failed)
+        pp_put_u32(b->base + count_at, with_stats);
+    end_record(b, at);
+
+    encode_pools(b);
     encode_totals(b);
     encode_series(b, pp_series_end());
 

@@ -228,6 +228,15 @@ for c in threads2:thread_buf ex8:scratch_4k ex6:decoder_scratch; do
     check_eq "${c%%:*}: pool, per-thread" "pool per-thread" \
         "$(jsite "${c%%:*}" "${c#*:}" verdict) $(jsite "${c%%:*}" "${c#*:}" pool_kind)"
 done
+# Per-thread facts (trace v1.1, STACK_THREADS): each thread holds its own peak, not the sum.
+check_eq "threads2: 2 threads x 1 block of 4 KiB" "2 1 8192" \
+    "$(for f in threads capacity_per_thread pool_bytes; do jsite threads2 thread_buf $f; done | xargs)"
+check_eq "threads2: the site's peak is the sum over its threads" 2 "$(jsite threads2 thread_buf peak_live)"
+check_eq "ex8: 2 threads x 1 block" "2 1" \
+    "$(jsite ex8 scratch_4k threads) $(jsite ex8 scratch_4k capacity_per_thread)"
+check_eq "ex6: 4 threads x 4 decoders x 64 KiB" "4 4 1048576" \
+    "$(for f in threads capacity_per_thread pool_bytes; do jsite ex6 decoder_scratch $f; done | xargs)"
+check_eq "trace version 1.1" 1.1 "$(json_get "$TMP/j-ex6.json" '.processes[0].trace_version')"
 # Exercise 6: the memory all the per-thread pools hold is given, and flagged when large.
 report_to "$TMP/j-ex6.small.json" -t max_pool_bytes=65536 "$TMP/j-ex6.bin"
 check_eq "ex6: pool_bytes_large over max_pool_bytes" "true false" \
@@ -237,6 +246,21 @@ check_eq "ex6: pool_bytes_large over max_pool_bytes" "true false" \
 judge_run tree
 check_eq "tree: arena of 256 x 48 B" "arena 12288" \
     "$(jsite tree tree_node verdict) $(jsite tree tree_node arena_bytes)"
+
+# Exercises 10 and 12: pools of the program's own, marked with include/poolprobe.h. Foo is hit
+# 4 times in 50 gets at ~100 gets/s: "10 saved allocations/sec. Negligible" -> remove.
+profiled "judge-ownpools" "$TMP/j-own.bin" -- "$WORKLOADS/judge" ownpools 20000
+report_to "$TMP/j-own.json" "$TMP/j-own.bin"
+check_eq "ownpools: each pool's counts and verdict" \
+    '[["buffers",20000,19999,1,20000,"keep"],["foo",50,4,46,50,"remove"],["frames",40000,19999,20001,40000,"resize"]]' \
+    "$(json_get "$TMP/j-own.json" '[.pools | sort_by(.name)[] | [.name, .gets, .hits, .misses, .puts, .verdict]] | tojson')"
+check_eq "ownpools: hit rates" '[0.99995,0.08,0.499975]' \
+    "$(json_get "$TMP/j-own.json" '[.pools | sort_by(.name)[].hit_rate] | tojson')"
+"$REPORT" "$TMP/j-own.bin" >"$TMP/j-own.txt"
+check "ownpools: text lists foo as remove" grep -q '^  remove  foo ' "$TMP/j-own.txt"
+check_eq "ownpools: the same output without the shim" "$(cat "$TMP/judge-ownpools.out")" \
+    "$("$WORKLOADS/judge" ownpools 20000)"
+check_eq "a program without markers has no pools" '[]' "$(json_get "$TMP/j-buf4k.json" '.pools | tojson')"
 
 # The cost model: a table the user measured is used and named; a broken one is refused.
 mkdir -p "$TMP/cache/poolprobe"
