@@ -14,7 +14,7 @@ set -eu
 PACKAGES="build-essential pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev
 libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file
 memcached gawk tcl libjemalloc2 libtcmalloc-minimal4
-libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev"
+libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev xz-utils"
 BENCH_PACKAGES="heaptrack"
 FUZZ_PACKAGES="clang libclang-rt-dev"
 
