@@ -23,7 +23,6 @@ static const struct growth_rule rules[] = {
     {"std::vector<", "_M_range_insert", PP_CXX_VECTOR},
     {"std::vector<", "reserve", PP_CXX_VECTOR},
     {"std::__cxx11::basic_string<", "_M_mutate", PP_CXX_STRING},
-    {"std::__cxx11::basic_string<", "_M_create", PP_CXX_STRING},
     {"std::__cxx11::basic_string<", "_M_append", PP_CXX_STRING},
     {"std::__cxx11::basic_string<", "_M_replace", PP_CXX_STRING},
     {"std::__cxx11::basic_string<", "reserve", PP_CXX_STRING},
@@ -278,13 +277,45 @@ void pp_cxx_recognise(const struct pp_frame *frames, size_t n, struct pp_cxx_con
     }
 }
 
+/* sizeof an element the type name gives away (pointers and fundamental types, x86-64 LP64);
+ * 0 when it does not, and the sizes must tell. */
+static uint64_t known_element_size(const char *type)
+{
+    static const struct {
+        const char *name;
+        uint64_t size;
+    } fundamental[] = {
+        {"char", 1}, {"signed char", 1}, {"unsigned char", 1}, {"bool", 1}, {"short", 2},
+        {"unsigned short", 2}, {"int", 4}, {"unsigned int", 4}, {"float", 4}, {"long", 8},
+        {"unsigned long", 8}, {"long long", 8}, {"unsigned long long", 8}, {"double", 8},
+    };
+    size_t n = strlen(type);
+    if (n > 0 && type[n - 1] == '*')
+        return sizeof(void *);
+    for (size_t i = 0; i < sizeof fundamental / sizeof fundamental[0]; i++)
+        if (strcmp(type, fundamental[i].name) == 0)
+            return fundamental[i].size;
+    return 0;
+}
+
 uint64_t pp_cxx_advice(const struct pp_cxx_container *c, uint64_t element_bytes,
-                       uint64_t max_bytes, char *buf, size_t len)
+                       uint64_t min_bytes, uint64_t max_bytes, char *buf, size_t len)
 {
     const char *what = c->container[0] ? c->container : "the container";
     uint64_t n = 0;
+    bool grows = min_bytes < max_bytes;
+    if (!grows && (c->kind == PP_CXX_VECTOR || c->kind == PP_CXX_STRING ||
+                   c->kind == PP_CXX_STRINGBUF)) {
+        snprintf(buf, len,
+                 "each %s here allocates once (%" PRIu64 " B) and does not grow: reuse one "
+                 "across calls (clear() keeps its capacity) instead of making a new one",
+                 what, max_bytes);
+        return 0;
+    }
     switch (c->kind) {
     case PP_CXX_VECTOR:
+        if (known_element_size(c->element))
+            element_bytes = known_element_size(c->element);
         n = element_bytes ? max_bytes / element_bytes : 0;
         snprintf(buf, len,
                  "%s grows one reallocation at a time: reserve(%" PRIu64 ") before filling it "

@@ -9,7 +9,7 @@
  *
  * Recognised (libstdc++ names, GCC 9-14): vector growth (_M_realloc_insert, _M_realloc_append,
  * _M_default_append, _M_fill_insert, _M_range_insert), basic_string growth (_M_mutate,
- * _M_create, _M_append, _M_replace), deque (_M_reallocate_map, _M_push_back_aux,
+ * _M_append, _M_replace; not _M_create alone, which also serves construction and copies), deque (_M_reallocate_map, _M_push_back_aux,
  * _M_push_front_aux), unordered containers (_Hashtable _M_rehash for buckets, node allocation),
  * map/set/list nodes, basic_stringbuf::overflow (ostringstream growth), and make_shared /
  * allocate_shared (_Sp_counted_ptr_inplace, __allocated_ptr).
@@ -48,9 +48,10 @@ const char *pp_cxx_kind_name(enum pp_cxx_kind kind);
 
 /* The advice for a container site, one or two lines in buf, with N computed from the sizes:
  * element_bytes is the size of one element as the sizes show it (their greatest common divisor
- * for vectors, 1 for strings), max_bytes the largest block. Returns the N it recommends (0 when
- * the advice has no count). */
+ * for vectors, 1 for strings), min_bytes and max_bytes the smallest and largest block. A site
+ * with one size only saw no growth (each container allocated once): the advice is then to
+ * reuse the container. Returns the N of reserve(N) (0 when the advice has no count). */
 uint64_t pp_cxx_advice(const struct pp_cxx_container *c, uint64_t element_bytes,
-                       uint64_t max_bytes, char *buf, size_t len);
+                       uint64_t min_bytes, uint64_t max_bytes, char *buf, size_t len);
 
 #endif

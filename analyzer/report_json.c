@@ -330,7 +330,7 @@ static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, in
     set(o, "runtime", json_boolean(s->runtime), failed);
     if (s->cxx.kind != PP_CXX_NONE) {
         char advice[512];
-        uint64_t n = pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->max_size, advice,
+        uint64_t n = pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->min_size, s->max_size, advice,
                                    sizeof advice);
         json_t *c = json_object();
         set(c, "kind", json_string(pp_cxx_kind_name(s->cxx.kind)), failed);

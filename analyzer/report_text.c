@@ -374,7 +374,7 @@ static bool print_cxx_advice(FILE *out, const struct pp_site *s)
     if (s->cxx.kind == PP_CXX_NONE)
         return false;
     char advice[512];
-    pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->max_size, advice, sizeof advice);
+    pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->min_size, s->max_size, advice, sizeof advice);
     print_wrapped(out, 4, advice);
     return true;
 }

@@ -413,9 +413,15 @@ static void test_cxx(void)
               strcmp(c.element, "Point") == 0,
           "vector growth: %s of %s", c.container, c.element);
     char advice[512];
-    CHECK(pp_cxx_advice(&c, 16, 16384, advice, sizeof advice) == 1024 &&
+    CHECK(pp_cxx_advice(&c, 16, 16, 16384, advice, sizeof advice) == 1024 &&
               strstr(advice, "reserve(1024)"),
           "reserve(N) with N = largest block / element size: %s", advice);
+    struct pp_cxx_container ptrs = {PP_CXX_VECTOR, "std::vector<Token const*>", "Token const*"};
+    CHECK(pp_cxx_advice(&ptrs, 16, 16, 256, advice, sizeof advice) == 32,
+          "a vector of pointers has 8-byte elements whatever the sizes' divisor: %s", advice);
+    CHECK(pp_cxx_advice(&c, 8, 8, 8, advice, sizeof advice) == 0 &&
+              strstr(advice, "does not grow: reuse one"),
+          "one size only: no growth, reuse the vector: %s", advice);
     frames[1].function = "std::__detail::_Hashtable_alloc<std::allocator<std::__detail::_Hash_node<"
                          "std::pair<int const, long>, false> > >::_M_allocate_node<>()";
     frames[2].function = "std::__detail::_Map_base<int, std::pair<int const, long>, "
@@ -428,6 +434,13 @@ static void test_cxx(void)
                          "const*, unsigned long)";
     pp_cxx_recognise(frames, 2, &c);
     CHECK(c.kind == PP_CXX_STRING && strcmp(c.container, "std::string") == 0, "string growth");
+    frames[1].function = "std::__cxx11::basic_string<char, std::char_traits<char>, "
+                         "std::allocator<char> >::_M_create(unsigned long&, unsigned long)";
+    frames[2].function = "void std::__cxx11::basic_string<char, std::char_traits<char>, "
+                         "std::allocator<char> >::_M_construct<char const*>(char const*, char "
+                         "const*, std::forward_iterator_tag)";
+    pp_cxx_recognise(frames, 3, &c);
+    CHECK(c.kind == PP_CXX_NONE, "a string constructed (_M_create from _M_construct) is no growth");
     frames[1].function = "operator new(unsigned long)";
     pp_cxx_recognise(frames, 2, &c);
     CHECK(c.kind == PP_CXX_NONE, "plain new: no container");
