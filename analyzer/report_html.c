@@ -280,11 +280,13 @@ static json_t *page_data(struct json_build *b, const struct pp_html_input *in, j
     }
     json_t *sites = json_array(), *recommended = json_array(), *busiest = json_array();
     for (size_t k = 0; k < nrec && sites; k++) {
+        if (r->sites[order[k]].runtime)
+            continue; /* the C runtime's own allocations are not the user's to change */
         append(b, recommended, json_integer((json_int_t)json_array_size(sites)));
         append(b, sites, site_json(b, r, order[k]));
     }
     for (size_t i = 0, shown = 0; r->verdicts && i < r->nsites && shown < HTML_BUSIEST_SITES && sites; i++) {
-        if (r->verdicts[i].kind != PP_VERDICT_NO_POOL)
+        if (r->verdicts[i].kind != PP_VERDICT_NO_POOL || r->sites[i].runtime)
             continue;
         append(b, busiest, json_integer((json_int_t)json_array_size(sites)));
         append(b, sites, site_json(b, r, i));
@@ -295,6 +297,12 @@ static json_t *page_data(struct json_build *b, const struct pp_html_input *in, j
     set(b, data, "recommended", recommended);
     set(b, data, "busiest", busiest);
     set(b, data, "site_count", count(r->nsites));
+    if (r->pooling_runtime) {
+        char note[512];
+        snprintf(note, sizeof note, "%s pools objects below malloc, so this report sees only "
+                 "what reaches malloc: %s.", r->pooling_runtime->name, r->pooling_runtime->how);
+        set(b, data, "runtime_note", json_string(note));
+    }
     set(b, data, "stacks", stacks_json(b, in->stacks));
     set(b, data, "series", in->series ? series_json(b, in->series) : json_null());
     set(b, data, "gate", gate ? json_incref(gate) : json_null());

@@ -88,6 +88,7 @@
       stat(String(data.site_count), 'sites'), stat(String(data.recommended.length), 'recommendations')]);
     if (t.ops) s.appendChild(stat((t.allocs / t.ops).toFixed(2), 'allocations per operation'));
     root.appendChild(s);
+    if (data.runtime_note) root.appendChild(el('div', { cls: 'note', text: data.runtime_note }));
     if (t.sample_every > 1) root.appendChild(el('div', { cls: 'note', text: 'Sampled 1 in ' + t.sample_every + ' allocations: per-site figures are estimates.' }));
     if (t.snapshot) root.appendChild(el('div', { cls: 'note', text: 'A snapshot taken while the process ran.' }));
     if (t.tracking_lost) root.appendChild(el('div', { cls: 'note', text: 'The shim ran out of memory: counts stop early.' }));
