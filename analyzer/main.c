@@ -649,7 +649,11 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
     enum pp_exit status = PP_EXIT_TROUBLE;
 
     by_stack.group_by = PP_GROUP_BY_STACK;
-    if (pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err)) {
+    pp_progress_start();
+    pp_progress_phase("grouping the stacks of the flame graph");
+    int built = pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err);
+    pp_progress_stop();
+    if (built) {
         fprintf(stderr, "poolprobe-report: error: %s\n", err);
         goto done;
     }

@@ -157,19 +157,38 @@ static json_t *site_json(struct json_build *b, const struct pp_report *r, size_t
     return o;
 }
 
+/* A stack under this share of both allocations and bytes is narrower than a pixel of the flame
+ * graph: such stacks are summed into one entry, which bounds the page (2 x 2000 stacks at most)
+ * for programs with tens of thousands of stacks, and keeps the totals. */
+#define HTML_FLAME_MIN_SHARE 2000
+
 /* Stacks for the flame graph: frames outermost first, with allocations and bytes. */
 static json_t *stacks_json(struct json_build *b, const struct pp_report *stacks)
 {
     char name[512];
+    uint64_t all_allocs = 0, all_bytes = 0, small_allocs = 0, small_bytes = 0;
     json_t *list = json_array();
+    for (size_t i = 0; stacks && i < stacks->nsites; i++) {
+        all_allocs += stacks->sites[i].allocs;
+        all_bytes += stacks->sites[i].bytes;
+    }
     for (size_t i = 0; stacks && i < stacks->nsites && list; i++) {
         const struct pp_site *s = &stacks->sites[i];
+        if (s->allocs * HTML_FLAME_MIN_SHARE < all_allocs &&
+            s->bytes * HTML_FLAME_MIN_SHARE < all_bytes) {
+            small_allocs += s->allocs;
+            small_bytes += s->bytes;
+            continue;
+        }
         json_t *frames = json_array();
         for (size_t k = s->nframes; k-- > 0 && frames;)
             append(b, frames, json_string(pp_folded_frame_name(name, sizeof name, &s->frames[k])));
         append(b, list, json_pack("{s:o,s:o,s:o}", "frames", frames ? frames : json_array(),
                                   "allocs", count(s->allocs), "bytes", count(s->bytes)));
     }
+    if (list && (small_allocs || small_bytes))
+        append(b, list, json_pack("{s:[s],s:o,s:o}", "frames", "(stacks under 0.05% each)",
+                                  "allocs", count(small_allocs), "bytes", count(small_bytes)));
     if (!list)
         b->failed = true;
     return list;

@@ -123,3 +123,10 @@ if [ -x "$TRY" ] && [ -x "$WORKLOADS/trywork" ]; then
 else
     record FAIL "FAIL - t_html needs poolprobe-try and the trywork workload (make check-build)"
 fi
+
+# --- the flame graph's stacks add up to the totals (small stacks summed, never dropped) -------------
+page_data "$TMP/demo.html" >"$TMP/demo.data.json"
+check_eq "flame graph: stacks add up to the trace's allocations" "$(json_get "$TMP/demo.json" .totals.allocs)" \
+    "$(json_get "$TMP/demo.data.json" '[.stacks[].allocs] | add')"
+check_eq "flame graph: and to its bytes" "$(json_get "$TMP/demo.json" .totals.bytes)" \
+    "$(json_get "$TMP/demo.data.json" '[.stacks[].bytes] | add')"
