@@ -678,7 +678,7 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
         }
     }
     struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
-                               .title = title, .series = &series};
+                               .title = title, .series = series.npoints ? &series : NULL};
     if (pp_report_html(stdout, &in, err, sizeof err)) {
         fprintf(stderr, "poolprobe-report: error: %s\n", err);
         goto done;

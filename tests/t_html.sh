@@ -130,3 +130,11 @@ check_eq "flame graph: stacks add up to the trace's allocations" "$(json_get "$T
     "$(json_get "$TMP/demo.data.json" '[.stacks[].allocs] | add')"
 check_eq "flame graph: and to its bytes" "$(json_get "$TMP/demo.json" .totals.bytes)" \
     "$(json_get "$TMP/demo.data.json" '[.stacks[].bytes] | add')"
+
+# --- a v1.0 trace (no series) still makes a page, which says why there is no chart over time -------
+rc=0
+"$REPORT" -f html tests/golden/v1.0-synthetic.bin >"$TMP/v10.html" 2>"$TMP/v10.err" || rc=$?
+check_eq "v1.0 trace: html exit 0" 0 "$rc"
+browser --dump-dom "file://$TMP/v10.html" >"$TMP/v10.dom"
+check_eq "v1.0 trace: no script error" 0 "$(status data-errors "$TMP/v10.dom")"
+check "v1.0 trace: says it holds no time series" grep -q 'This trace holds no time series' "$TMP/v10.dom"
