@@ -56,7 +56,9 @@ static struct pp_symbolizer *sym;
 /* Write t to a file, read it as a trace, then its series. Returns pp_series_load's result. */
 static int load(struct tb *t, struct pp_series *s, char *err, size_t errlen)
 {
-    char path[] = "/tmp/poolprobe-test-series.XXXXXX";
+    char path[4096];
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/poolprobe-test-series.XXXXXX", dir && *dir ? dir : P_tmpdir);
     int fd = mkstemp(path);
     int rc = -1;
     if (fd < 0 || write(fd, t->buf, t->len) != (ssize_t)t->len) {
