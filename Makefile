@@ -69,10 +69,11 @@ TRY       := $(B)/poolprobe-try
 TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
              $(filter-out $(B)/obj/analyzer/main.o,$(ANALYZER_OBJS))
 REPORT_ASAN := $(B)/asan/poolprobe-report
+COSTMODEL := $(B)/poolprobe-costmodel
 
-.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz
+.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate
 
-all: $(SHIM) $(REPORT) $(TRY)
+all: $(SHIM) $(REPORT) $(TRY) $(COSTMODEL)
 
 deps:
 	@scripts/install-deps.sh
@@ -127,6 +128,11 @@ $(SHIM): $(SHIM_OBJS) shim/exports.map
 $(REPORT): $(ANALYZER_OBJS)
 	$(CC) $(ANALYZER_CFLAGS) $(ANALYZER_OBJS) -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
 
+# The cost model's measuring program (analyzer/costmodel.h): an ordinary program, on the
+# allocator it runs on.
+$(COSTMODEL): tests/bench/costmodel.c
+	$(CC) $(BASEFLAGS) -pthread $< -o $@ $(LDFLAGS)
+
 $(REPORT_ASAN): $(ASAN_CORE_OBJS) $(B)/asan/analyzer/main.o
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
 
@@ -157,6 +163,12 @@ soak: deps
 	@$(MAKE) --no-print-directory check-build
 	@scripts/soak.sh
 
+# One-token mutants of shim/ and analyzer/, each built and tested in a scratch copy of the
+# tree; prints survivors and the kill rate per directory. Slow, so not part of `make test`.
+# Settings: make mutate FILES="shim/stack.c" N=40 SEED=1 TESTS="t_exact" (scripts/mutate.sh).
+mutate: deps
+	@scripts/mutate.sh
+
 bench:
 	@scripts/install-deps.sh --bench
 	@$(MAKE) --no-print-directory all
@@ -176,6 +188,7 @@ install: all
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
 	install -m 0755 $(TRY) $(DESTDIR)$(BINDIR)/poolprobe-try
+	install -m 0755 $(COSTMODEL) $(DESTDIR)$(BINDIR)/poolprobe-costmodel
 	$(SUBST) scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
@@ -189,7 +202,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report \
-	      $(DESTDIR)$(BINDIR)/poolprobe-try \
+	      $(DESTDIR)$(BINDIR)/poolprobe-try $(DESTDIR)$(BINDIR)/poolprobe-costmodel \
 	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h \
 	      $(DESTDIR)$(MANDIR)/man1/poolprobe-report.1 $(DESTDIR)$(MANDIR)/man1/poolprobe.1 \
 	      $(DESTDIR)$(MANDIR)/man3/libpoolprobe.3 $(DESTDIR)$(PCDIR)/poolprobe.pc \

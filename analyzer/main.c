@@ -625,6 +625,60 @@ static size_t select_processes(const struct pp_trace **traces, size_t n, const c
     return kept;
 }
 
+/* 1 when the user started p: no traced process started it (not a descendant or forked child),
+ * or it is a later image of such a process (same pid: a wrapper that ended in exec "$@"). */
+static int user_started(const struct pp_trace **traces, size_t n,
+                        const struct pp_trace_process *p)
+{
+    const uint32_t started = PP_PROC_F_DESCENDANT | PP_PROC_F_FORKED_CHILD;
+    if (!(p->flags & started))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (traces[i]->process.pid == p->pid && !(traces[i]->process.flags & started))
+            return 1;
+    return 0;
+}
+
+/* x before y in the report: what the user started first, and of its images the last (the
+ * program a wrapper stood for); then the others by start time (a shell glob puts
+ * trace.<pid>.bin before trace.bin). */
+static int process_before(const struct pp_trace_process *x, int x_user,
+                          const struct pp_trace_process *y, int y_user)
+{
+    if (x_user != y_user)
+        return x_user;
+    if (x_user && x->pid == y->pid)
+        return x->start_realtime_ns > y->start_realtime_ns;
+    return x->start_realtime_ns < y->start_realtime_ns;
+}
+
+/* Sorts traces in report order (an insertion sort: a run has a few processes, not millions,
+ * and whether the user started one depends on the others, so that is decided first). Returns
+ * 0, or -1 when out of memory. */
+static int order_processes(const struct pp_trace **traces, size_t n)
+{
+    int *user = malloc(n * sizeof *user + 1);
+    if (!user)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        user[i] = user_started(traces, n, &traces[i]->process);
+    for (size_t i = 1; i < n; i++) {
+        const struct pp_trace *t = traces[i];
+        int t_user = user[i];
+        size_t j = i;
+        while (j > 0 && process_before(&t->process, t_user, &traces[j - 1]->process,
+                                       user[j - 1])) {
+            traces[j] = traces[j - 1];
+            user[j] = user[j - 1];
+            j--;
+        }
+        traces[j] = t;
+        user[j] = t_user;
+    }
+    free(user);
+    return 0;
+}
+
 /* A --wrappers pattern that skipped nothing is most likely a typo or a name the report does
  * not print: say so instead of silently changing nothing. */
 static void warn_unmatched_wrappers(const struct options *o, const struct pp_report *report)
@@ -755,6 +809,11 @@ int main(int argc, char **argv)
     if (opt.process && (ntraces = select_processes(traces, ntraces, opt.process)) == 0) {
         pp_progress_stop();
         fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
+        goto cleanup;
+    }
+    if (order_processes(traces, ntraces)) {
+        pp_progress_stop();
+        fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
     pp_progress_phase("symbolizing and grouping the stacks of %zu trace%s", ntraces,

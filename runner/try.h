@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #define TRY_MAX_TIERS 4
-#define TRY_MAX_DEPTH 8 /* as shim/try.c */
+#define TRY_MAX_DEPTH 16 /* as shim/try.c */
 
 /* The numbers applied to one site (what the shim emulates). */
 struct try_applied {
@@ -79,6 +79,7 @@ struct try_run {
     uint64_t maxrss_bytes;
     int status;             /* wait status */
     bool same;              /* output and exit status as the plain run's */
+    unsigned unresolved;    /* arms: chains the shim could not resolve (most of any process) */
 };
 
 /* What the shim counted for one site in one run (summed over the run's processes). */
@@ -122,11 +123,13 @@ void try_ratio_stats(const struct try_result *r, bool cpu, struct try_stats *out
  * enough runs that chance alone does that at most 1 time in 100 (see try_output.c). */
 bool try_confirmed(const struct try_result *r);
 
+/* plain: the run without the shim (what interposition itself costs shows against it). */
 void try_print_text(FILE *out, char *const *argv, const char *trace_note,
-                    const struct try_target *targets, size_t ntargets,
-                    const struct try_result *results, size_t nresults, size_t runs);
-int try_print_json(FILE *out, char *const *argv, const struct try_target *targets,
-                   size_t ntargets, const struct try_result *results, size_t nresults,
-                   size_t runs);
+                    const struct try_run *plain, const struct try_target *targets,
+                    size_t ntargets, const struct try_result *results, size_t nresults,
+                    size_t runs);
+int try_print_json(FILE *out, char *const *argv, const struct try_run *plain,
+                   const struct try_target *targets, size_t ntargets,
+                   const struct try_result *results, size_t nresults, size_t runs);
 
 #endif

@@ -313,9 +313,9 @@ int main(int argc, char **argv)
 
     int rc;
     if (!strcmp(format, "json")) {
-        rc = try_print_json(stdout, prog.argv, targets, (size_t)n, results, nconfigs, runs);
+        rc = try_print_json(stdout, prog.argv, &plain, targets, (size_t)n, results, nconfigs, runs);
     } else {
-        try_print_text(stdout, prog.argv, trace_note, targets, (size_t)n, results, nconfigs,
+        try_print_text(stdout, prog.argv, trace_note, &plain, targets, (size_t)n, results, nconfigs,
                        runs);
         rc = 0;
     }

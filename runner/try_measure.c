@@ -166,9 +166,10 @@ int try_run_record(const struct try_program *p, const char *trace_path, struct t
 }
 
 /* Sum the counts files the run's processes wrote (counts/c.<pid>), removing them. */
-static void read_counts(const char *dir, struct try_counts *counts, size_t n)
+static void read_counts(const char *dir, struct try_counts *counts, size_t n, unsigned *unresolved)
 {
     memset(counts, 0, n * sizeof *counts);
+    *unresolved = 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/counts", dir);
     DIR *d = opendir(path);
@@ -184,6 +185,9 @@ static void read_counts(const char *dir, struct try_counts *counts, size_t n)
         while (f && fgets(line, sizeof line, f)) {
             size_t i;
             struct try_counts c;
+            unsigned u;
+            if (sscanf(line, "unresolved %u", &u) == 1 && u > *unresolved)
+                *unresolved = u;
             if (sscanf(line, "site %zu %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
                        &i, &c.matched, &c.hits, &c.misses, &c.drops, &c.overflows) == 6 &&
                 i < n) {
@@ -207,10 +211,10 @@ int try_run_arm(const struct try_program *p, const char *targets_path, struct tr
     char path[4096];
     snprintf(path, sizeof path, "%s/counts", p->dir);
     mkdir(path, 0700);
-    read_counts(p->dir, counts, n); /* clears what an earlier run left */
+    read_counts(p->dir, counts, n, &r->unresolved); /* clears what an earlier run left */
     if (spawn(p, RUN_ARM, targets_path, "arm", r, err, errlen))
         return -1;
-    read_counts(p->dir, counts, n);
+    read_counts(p->dir, counts, n, &r->unresolved);
     r->same = r->status == plain_status && same_file(p->dir, "arm.out", "plain.out") &&
               same_file(p->dir, "arm.err", "plain.err");
     return 0;

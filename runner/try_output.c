@@ -28,6 +28,13 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts v[0..n). */
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof v[0], cmp_double);
+    return !n ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 void try_ratio_stats(const struct try_result *r, bool cpu, struct try_stats *out)
 {
     double ratios[r->nruns ? r->nruns : 1];
@@ -36,11 +43,10 @@ void try_ratio_stats(const struct try_result *r, bool cpu, struct try_stats *out
         double without = cpu ? r->without[i].cpu_s : r->without[i].wall_s;
         ratios[i] = without > 0 ? with / without : 1.0;
     }
-    qsort(ratios, r->nruns, sizeof ratios[0], cmp_double);
     size_t n = r->nruns;
+    out->median = median(ratios, n); /* sorts */
     out->min = n ? ratios[0] : 0;
     out->max = n ? ratios[n - 1] : 0;
-    out->median = !n ? 0 : n % 2 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
 }
 
 static bool arms_separate(const struct try_result *r, bool cpu)
@@ -109,6 +115,10 @@ static void print_result(FILE *out, const struct try_result *r)
     fprintf(out, "  peak rss  %.1f MiB without, %.1f MiB with\n",
             (double)peak_rss(r->without, r->nruns) / 1048576.0,
             (double)peak_rss(r->with, r->nruns) / 1048576.0);
+    if (r->nruns && r->with[r->nruns - 1].unresolved)
+        fprintf(out, "  note      %u return-address chains were not found in the modules the "
+                "program loaded (another build, or a library it did not load this time)\n",
+                r->with[r->nruns - 1].unresolved);
     if (try_confirmed(r))
         fprintf(out, "  confirmed yes: all %zu runs with it beat all %zu without, in CPU and "
                 "wall time\n", r->nruns, r->nruns);
@@ -119,9 +129,19 @@ static void print_result(FILE *out, const struct try_result *r)
         fprintf(out, "  confirmed no: the runs with and without it overlap\n");
 }
 
+/* Median of one arm's CPU or wall seconds. */
+static double arm_median(const struct try_run *runs, size_t n, bool cpu)
+{
+    double v[n ? n : 1];
+    for (size_t i = 0; i < n; i++)
+        v[i] = cpu ? runs[i].cpu_s : runs[i].wall_s;
+    return median(v, n);
+}
+
 void try_print_text(FILE *out, char *const *argv, const char *trace_note,
-                    const struct try_target *targets, size_t ntargets,
-                    const struct try_result *results, size_t nresults, size_t runs)
+                    const struct try_run *plain, const struct try_target *targets,
+                    size_t ntargets, const struct try_result *results, size_t nresults,
+                    size_t runs)
 {
     fprintf(out, "poolprobe try:");
     for (size_t i = 0; argv[i]; i++)
@@ -129,6 +149,9 @@ void try_print_text(FILE *out, char *const *argv, const char *trace_note,
     fprintf(out, "\n%s\n", trace_note);
     fprintf(out, "%zu paired runs per arm after one warm-up each; output and exit status "
             "identical to a plain run in every run\n", runs);
+    fprintf(out, "plain run (no shim): %.3fs cpu, %.3fs wall; arm without the pool: %.3fs cpu "
+            "(median)\n", plain->cpu_s, plain->wall_s,
+            nresults ? arm_median(results[0].without, results[0].nruns, true) : 0.0);
     for (size_t i = 0; i < ntargets; i++) {
         const struct try_target *t = &targets[i];
         fprintf(out, "\nsite %s (report: %s", t->key, t->report_verdict);
@@ -151,7 +174,7 @@ void try_print_text(FILE *out, char *const *argv, const char *trace_note,
                 print_result(out, &results[k]);
                 alone = true;
             }
-        for (size_t k = 0; k < nresults && !alone; k++)
+        for (size_t k = 0; k < nresults && !alone && ntargets > 1; k++)
             if (!results[k].key) {
                 const struct try_counts *c = &results[k].site_counts[i];
                 print_counts(out, c, "; timed with the others below");
@@ -221,11 +244,20 @@ static void result_json(json_t *o, const struct try_result *r, int *failed)
     set(rss, "with", integer(peak_rss(r->with, r->nruns)), failed);
     set(o, "rss_bytes", rss, failed);
     set(o, "confirmed", json_boolean(try_confirmed(r)), failed);
+    set(o, "unresolved_chains", integer(r->nruns ? r->with[r->nruns - 1].unresolved : 0), failed);
+    json_t *secs = json_object();
+    set(secs, "without", json_real(arm_median(r->without, r->nruns, true)), failed);
+    set(secs, "with", json_real(arm_median(r->with, r->nruns, true)), failed);
+    set(o, "cpu_seconds", secs, failed);
+    secs = json_object();
+    set(secs, "without", json_real(arm_median(r->without, r->nruns, false)), failed);
+    set(secs, "with", json_real(arm_median(r->with, r->nruns, false)), failed);
+    set(o, "wall_seconds", secs, failed);
 }
 
-int try_print_json(FILE *out, char *const *argv, const struct try_target *targets,
-                   size_t ntargets, const struct try_result *results, size_t nresults,
-                   size_t runs)
+int try_print_json(FILE *out, char *const *argv, const struct try_run *plain,
+                   const struct try_target *targets, size_t ntargets,
+                   const struct try_result *results, size_t nresults, size_t runs)
 {
     int failed = 0;
     json_t *root = json_object();
@@ -236,6 +268,10 @@ int try_print_json(FILE *out, char *const *argv, const struct try_target *target
         json_array_append_new(program, json_string(argv[i]));
     set(root, "program", program, &failed);
     set(root, "runs", integer(runs), &failed);
+    json_t *p = json_object();
+    set(p, "cpu_seconds", json_real(plain->cpu_s), &failed);
+    set(p, "wall_seconds", json_real(plain->wall_s), &failed);
+    set(root, "plain", p, &failed);
     json_t *sites = json_array();
     for (size_t i = 0; i < ntargets; i++) {
         const struct try_target *t = &targets[i];

@@ -10,17 +10,19 @@
  *
  * A site's "chains" name it to the shim: for every recorded stack grouped into the site, the
  * return addresses from the call into the allocator up to the one in the allocating function
- * (so through the wrappers and operator new the analyzer skipped), each as build-id + offset.
- * A stack is in the site when its site frame (the first frame outside the allocator) has the
- * site's identity: function, file, line and module, as sites.c groups them.
+ * (so through the wrappers, runtime functions and operator new the analyzer skipped), each as
+ * build-id + offset. Which site a stack is in is read back from the grouping itself (see
+ * stack_site), so the runner follows sites.c's rules without repeating them.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "checklist.h"
+#include "cxx.h"
 #include "report_json.h"
 #include "sites.h"
 #include "symbolize.h"
@@ -110,15 +112,93 @@ static void applied_from(json_t *s, const char *verdict, const struct try_overri
     }
 }
 
-/* Identity of a frame as sites.c groups by it. */
-static bool same_frame(struct pp_symbolizer *sym, const struct pp_frame *a,
-                       const struct pp_frame *b)
+/* Identity of a site frame as sites.c groups sites by it: name, file, line, module, the offset
+ * when there is no line, and the libstdc++ container the stack grew through (cxx.h). */
+static char *frame_ident(struct pp_symbolizer *sym, const struct pp_frame *f,
+                         enum pp_cxx_kind cxx)
 {
-    const char *fa = a->file ? a->file : "", *fb = b->file ? b->file : "";
-    const char *ma = a->module ? pp_basename(a->module) : "";
-    const char *mb = b->module ? pp_basename(b->module) : "";
-    return a->line == b->line && !strcmp(fa, fb) && !strcmp(ma, mb) &&
-           !strcmp(pp_frame_name(sym, a), pp_frame_name(sym, b));
+    char *ident;
+    if (asprintf(&ident, "%s\x1f%s\x1f%u\x1f%s\x1f%" PRIx64 "\x1f%s", pp_frame_name(sym, f),
+                 f->file ? f->file : "", f->line, f->module ? pp_basename(f->module) : "",
+                 f->line ? 0 : f->offset, cxx != PP_CXX_NONE ? pp_cxx_kind_name(cxx) : "") < 0)
+        return NULL;
+    return ident;
+}
+
+/* The report's sites by the identity of their allocation frame. */
+struct site_ident {
+    char *ident;
+    size_t site;
+    UT_hash_handle hh;
+};
+
+static void idents_free(struct site_ident **map)
+{
+    struct site_ident *e, *tmp;
+    HASH_ITER(hh, *map, e, tmp) {
+        HASH_DEL(*map, e);
+        free(e->ident);
+        free(e);
+    }
+}
+
+/* -1 on out of memory. */
+static int idents_build(struct site_ident **map, struct pp_symbolizer *sym,
+                        const struct pp_report *r)
+{
+    for (size_t i = 0; i < r->nsites; i++) {
+        if (!r->sites[i].nframes)
+            continue;
+        struct site_ident *e = calloc(1, sizeof *e);
+        if (!e || !(e->ident = frame_ident(sym, &r->sites[i].frames[0], r->sites[i].cxx.kind))) {
+            free(e);
+            return -1;
+        }
+        e->site = i;
+        struct site_ident *old;
+        HASH_FIND_STR(*map, e->ident, old);
+        if (old) { /* cannot happen when grouping by site; keep the first */
+            free(e->ident);
+            free(e);
+            continue;
+        }
+        HASH_ADD_KEYPTR(hh, *map, e->ident, strlen(e->ident), e);
+    }
+    return 0;
+}
+
+/* The report site a recorded stack belongs to: its innermost frame that is some site's
+ * allocation frame. sites.c moves a stack's site outwards past the allocator, wrappers (named
+ * or found by wrappers.c) and runtime functions, by rules on the frame alone, so a frame it
+ * skips is never a site; the first site frame from the inside is the stack's. *ip_index is the
+ * index of the return address that frame came from. -1 when none (or out of memory). */
+static long stack_site(struct site_ident *map, struct pp_symbolizer *sym, int space,
+                       const struct pp_trace_stack *st, unsigned *ip_index)
+{
+    struct pp_frame below[64]; /* the expanded frames inside the candidate: for cxx.h */
+    size_t nbelow = 0;
+    for (unsigned d = 0; d < st->depth; d++) {
+        const struct pp_frame *frames;
+        size_t n = pp_symbolize(sym, space, st->ips[d], &frames);
+        for (size_t i = 0; i < n; i++) {
+            struct pp_cxx_container cxx;
+            pp_cxx_recognise(below, nbelow, &cxx);
+            char *ident = frame_ident(sym, &frames[i], cxx.kind);
+            if (!ident)
+                return -1;
+            struct site_ident *e;
+            HASH_FIND_STR(map, ident, e);
+            free(ident);
+            if (e) {
+                *ip_index = d;
+                return (long)e->site;
+            }
+            if (nbelow == sizeof below / sizeof below[0])
+                return -1; /* deeper than any chain the shim can match */
+            below[nbelow++] = frames[i];
+        }
+    }
+    return -1;
 }
 
 static const struct pp_trace_module *module_of(const struct pp_trace *t, uint64_t ip)
@@ -129,52 +209,37 @@ static const struct pp_trace_module *module_of(const struct pp_trace *t, uint64_
     return NULL;
 }
 
-/* The chain of stack for the target whose site frame is site_frame, if the stack is in it:
- * 1 = added, 0 = not this site's, -1 = out of memory. */
-static int add_chain(struct try_target *tg, struct pp_symbolizer *sym, int space,
-                     const struct pp_trace *t, const struct pp_trace_stack *st,
-                     const struct pp_frame *site_frame, const struct pp_group_options *opt)
+/* Name the stack's return addresses 0..d to the shim as one of tg's chains. -1 on out of
+ * memory. */
+static int add_chain(struct try_target *tg, const struct pp_trace *t,
+                     const struct pp_trace_stack *st, unsigned d)
 {
-    /* Walk the expanded frames, remembering which ip each came from, to the first frame that
-     * is not the allocator's (sites.c's rule: a leading run of allocator frames). */
-    for (unsigned d = 0; d < st->depth; d++) {
-        const struct pp_frame *frames;
-        size_t n = pp_symbolize(sym, space, st->ips[d], &frames);
-        for (size_t i = 0; i < n; i++) {
-            bool last = d + 1 == st->depth && i + 1 == n;
-            if (pp_is_allocator_frame(&frames[i], opt) && !last)
-                continue;
-            if (!same_frame(sym, &frames[i], site_frame))
-                return 0;
-            if (d + 1 > TRY_MAX_DEPTH) {
-                tg->chains_skipped++;
-                return 0;
-            }
-            struct try_chain c;
-            memset(&c, 0, sizeof c); /* compared bytewise below */
-            c.depth = d + 1;
-            for (unsigned k = 0; k <= d; k++) {
-                const struct pp_trace_module *m = module_of(t, st->ips[k]);
-                if (!m || !m->build_id_len) {
-                    tg->chains_skipped++;
-                    return 0;
-                }
-                for (uint32_t b = 0; b < m->build_id_len && b < 64; b++)
-                    sprintf(c.build_id[k] + 2 * b, "%02x", m->build_id[b]);
-                c.offset[k] = st->ips[k] - m->load_bias;
-            }
-            /* Stacks that differ only above the site share a chain. */
-            for (size_t k = 0; k < tg->nchains; k++)
-                if (!memcmp(&tg->chains[k], &c, sizeof c))
-                    return 1;
-            struct try_chain *grown = realloc(tg->chains, (tg->nchains + 1) * sizeof *grown);
-            if (!grown)
-                return -1;
-            tg->chains = grown;
-            tg->chains[tg->nchains++] = c;
-            return 1;
-        }
+    if (d + 1 > TRY_MAX_DEPTH) {
+        tg->chains_skipped++;
+        return 0;
     }
+    struct try_chain c;
+    memset(&c, 0, sizeof c); /* compared bytewise below */
+    c.depth = d + 1;
+    for (unsigned k = 0; k <= d; k++) {
+        const struct pp_trace_module *m = module_of(t, st->ips[k]);
+        if (!m || !m->build_id_len) {
+            tg->chains_skipped++;
+            return 0;
+        }
+        for (uint32_t b = 0; b < m->build_id_len && b < 64; b++)
+            sprintf(c.build_id[k] + 2 * b, "%02x", m->build_id[b]);
+        c.offset[k] = st->ips[k] - m->load_bias;
+    }
+    /* Stacks that differ only above the site share a chain. */
+    for (size_t k = 0; k < tg->nchains; k++)
+        if (!memcmp(&tg->chains[k], &c, sizeof c))
+            return 0;
+    struct try_chain *grown = realloc(tg->chains, (tg->nchains + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    tg->chains = grown;
+    tg->chains[tg->nchains++] = c;
     return 0;
 }
 
@@ -242,11 +307,20 @@ long try_targets_load(const char *trace_path, const char *const *patterns, size_
     }
     n = 0;
     int space = pp_symbolizer_add_trace(sym, t); /* the same space: modules are shared */
+    long *target_of = malloc((r.nsites ? r.nsites : 1) * sizeof *target_of);
+    struct site_ident *idents = NULL;
+    if (!target_of || idents_build(&idents, sym, &r)) {
+        snprintf(err, errlen, "out of memory");
+        n = -1;
+        goto out_idents;
+    }
     for (size_t i = 0; i < r.nsites; i++) {
+        target_of[i] = -1;
         json_t *js = json_array_get(jsites, i);
         const char *verdict = get_str(js, "verdict");
         if (!verdict || !wanted(&r.sites[i], verdict, patterns, npatterns) || !r.sites[i].nframes)
             continue;
+        target_of[i] = n;
         struct try_target *tg = &targets[n++];
         tg->key = strdup(r.sites[i].key);
         tg->function = r.sites[i].frames[0].function ? strdup(r.sites[i].frames[0].function)
@@ -255,15 +329,20 @@ long try_targets_load(const char *trace_path, const char *const *patterns, size_
         tg->allocs = r.sites[i].allocs;
         tg->allocs_saved = get_u64(js, "allocs_saved");
         applied_from(js, ov->verdict ? ov->verdict : verdict, ov, &tg->applied);
-        for (uint32_t si = 0; si < t->nstats; si++) {
-            const struct pp_trace_stack *st = &t->stacks[t->stats[si].stack_id];
-            if (add_chain(tg, sym, space, t, st, &r.sites[i].frames[0], &opt) < 0) {
-                snprintf(err, errlen, "out of memory");
-                n = -1;
-                goto out_report;
-            }
+    }
+    for (uint32_t si = 0; si < t->nstats && n > 0; si++) {
+        const struct pp_trace_stack *st = &t->stacks[t->stats[si].stack_id];
+        unsigned d;
+        long site = stack_site(idents, sym, space, st, &d);
+        if (site >= 0 && target_of[site] >= 0 && add_chain(&targets[target_of[site]], t, st, d)) {
+            snprintf(err, errlen, "out of memory");
+            n = -1;
+            break;
         }
     }
+out_idents:
+    idents_free(&idents);
+    free(target_of);
 out_report:
     json_decref(root);
     pp_report_free(&r);

@@ -8,9 +8,10 @@
  * Targets. FILE names each site by the return addresses that make it up, as module build-id +
  * offset ("chains": the allocation frame's call into malloc, and when the analyzer skipped
  * wrappers or operator new, the calls through them). Chains are resolved against the modules
- * mapped at start (modules dlopen'ed later are not tried; the count of unresolved chains is
- * reported) and put in a small open-addressed hash keyed by the first return address, so an
- * allocation from anywhere else costs one hash probe. Chains deeper than one frame need the
+ * mapped at start, and while some are unresolved, against modules loaded later (checked every
+ * 256th unmatched allocation; a module unloaded and loaded again at another address keeps its
+ * first); the count of chains never resolved is reported. They go into a small open-addressed
+ * hash keyed by the first return address, so an allocation from anywhere else costs one probe. Chains deeper than one frame need the
  * caller's callers: those are unwound (libunwind) only when the first address matched.
  *
  * Pools. Pooled blocks are carved from one region mapped for the pool (MAP_NORESERVE), so free()
@@ -44,6 +45,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -55,7 +57,8 @@
 
 #define TRY_MAX_SITES 64
 #define TRY_MAX_TIERS 4
-#define TRY_MAX_DEPTH 8      /* frames per chain */
+#define TRY_MAX_DEPTH 16     /* frames per chain: C++ containers reach malloc through ~10 */
+#define TRY_OWN_FRAMES 8     /* ours on top of the stack when unwinding */
 #define TRY_MAX_CHAINS 4096
 #define TRY_MAX_MODULES 64
 #define TRY_HASH_SLOTS 8192  /* power of two, > 2 x chains: probes stay short */
@@ -121,7 +124,7 @@ static unsigned nchains, unresolved, too_many;
 static struct try_module modules[TRY_MAX_MODULES];
 static unsigned nmodules;
 static struct hash_slot *hash;     /* mapped, TRY_HASH_SLOTS */
-static int deep_chains;            /* some chain needs unwinding */
+static unsigned deep_chains;       /* the deepest chain, when deeper than 1: unwind that far */
 
 static char *region;               /* the pool's memory */
 static size_t region_size;
@@ -133,6 +136,7 @@ static size_t (*real_usable_size)(void *);
 
 static __thread struct try_thread *self TLS;
 static __thread int inside TLS;    /* in try.c already (libunwind may allocate) */
+static __thread unsigned since_resolve TLS;
 
 /* ---- parsing the targets file (no stdio: we may be before libc is ready) ---- */
 
@@ -267,8 +271,8 @@ static void parse_chain(struct reader *r)
         c->module[d] = module_id(r);
         c->offset[d] = number(r, 16);
     }
-    if (c->depth > 1)
-        deep_chains = 1;
+    if (c->depth > 1 && c->depth > deep_chains)
+        deep_chains = c->depth;
     if (r->ok)
         nchains++;
 }
@@ -358,8 +362,22 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+static pp_spinlock resolve_lock;
+static _Atomic unsigned long long seen_adds; /* dlpi_adds when chains were last resolved */
+
+static int read_adds(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    if (size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof info->dlpi_adds)
+        *(unsigned long long *)arg = info->dlpi_adds;
+    return 1; /* the count is the same in every entry: one is enough */
+}
+
+/* Called with resolve_lock held, or before any other thread can match. */
 static void resolve(void)
 {
+    unsigned long long adds = 0;
+    dl_iterate_phdr(read_adds, &adds);
+    atomic_store(&seen_adds, adds);
     dl_iterate_phdr(on_object, NULL);
     unresolved = 0;
     for (uint32_t ci = 0; ci < nchains; ci++) {
@@ -376,6 +394,21 @@ static void resolve(void)
             unresolved++;
         }
     }
+}
+
+/* Some chains are not resolved yet and a module may have been loaded since (dlopen): resolve
+ * them against it. The loader's lock is recursive, so this is safe even from a malloc that
+ * dlopen itself makes. */
+static void resolve_new_modules(void)
+{
+    unsigned long long adds = 0;
+    dl_iterate_phdr(read_adds, &adds);
+    if (adds == atomic_load_explicit(&seen_adds, memory_order_relaxed))
+        return;
+    pp_spin_lock(&resolve_lock);
+    if (adds != atomic_load(&seen_adds))
+        resolve();
+    pp_spin_unlock(&resolve_lock);
 }
 
 /* ---- counts at exit ---- */
@@ -421,9 +454,23 @@ __attribute__((destructor)) static void on_exit_write(void)
     }
 }
 
+/* No site lock may be held across fork (the child would wait for it forever). */
+static void on_fork_prepare(void)
+{
+    for (unsigned i = 0; i < nsites; i++)
+        pp_spin_lock(&sites[i].lock);
+}
+
+static void on_fork_parent(void)
+{
+    for (unsigned i = 0; i < nsites; i++)
+        pp_spin_unlock(&sites[i].lock);
+}
+
 /* A forked child starts counting from zero (its parent reports what came before). */
 static void on_fork_child(void)
 {
+    on_fork_parent();
     for (struct try_thread *t = atomic_load(&all_threads); t; t = t->next)
         memset(t->counts, 0, sizeof t->counts);
 }
@@ -434,7 +481,9 @@ __attribute__((constructor)) static void on_load_resolve(void)
 {
     if (pp_try_on && unresolved) {
         inside++;
+        pp_spin_lock(&resolve_lock);
         resolve();
+        pp_spin_unlock(&resolve_lock);
         inside--;
     }
 }
@@ -478,7 +527,7 @@ int pp_try_init(void)
     if (deep_chains)
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     resolve();
-    pthread_atfork(NULL, NULL, on_fork_child);
+    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
     inside--;
     pp_try_on = 1;
     return 1;
@@ -511,7 +560,7 @@ static int match(uintptr_t ret)
             return -1;
         h = (h + 1) & (TRY_HASH_SLOTS - 1);
     }
-    void *raw[TRY_MAX_DEPTH + 16];
+    void *raw[TRY_MAX_DEPTH + TRY_OWN_FRAMES];
     int nraw = -1, at = 0;
     for (uint32_t ci = hash[h].chain; ci; ci = chains[ci - 1].next) {
         const struct try_chain *c = &chains[ci - 1];
@@ -519,7 +568,7 @@ static int match(uintptr_t ret)
             return (int)c->site;
         if (nraw < 0) {
             /* Our own frames come first; the caller's begin at ret. */
-            nraw = unw_backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
+            nraw = unw_backtrace(raw, (int)(deep_chains + TRY_OWN_FRAMES));
             while (at < nraw && (uintptr_t)raw[at] != ret)
                 at++;
         }
@@ -618,6 +667,9 @@ static void *served(size_t size, uintptr_t ret, size_t *presize)
     inside++;
     void *user = NULL;
     int si = match(ret);
+    /* Every 256th allocation from elsewhere, while some chains wait for their module. */
+    if (si < 0 && PP_UNLIKELY(unresolved) && (++since_resolve & 255) == 0)
+        resolve_new_modules();
     struct try_thread *t = si >= 0 ? thread_state() : NULL;
     if (t) {
         t->counts[si].matched++;

@@ -7,6 +7,9 @@
 #   - a site called ten times: served, but not confirmed;
 #   - blocks pooled through realloc, calloc and malloc_usable_size: the program's output and
 #     exit status are the plain run's in every run (the runner compares them; exit 0 says so);
+#   - every verdict's emulation on a site of three sizes, with exact hits, misses and drops;
+#   - blocks freed by another thread, per-thread and shared;
+#   - a C++ site behind operator new is matched through it; a site in a dlopen'ed library too;
 #   - a program that fails, crashes or whose output changes from run to run: exit 2, said why.
 # Runs are few and short (the machine is shared).
 . "${0%/*}/lib.sh"
@@ -33,6 +36,8 @@ check_eq "big: confirmed" true "$(json_get "$TMP/big.json" '.all.confirmed')"
 check_eq "big: cpu ratio median below 0.1" true "$(json_get "$TMP/big.json" '.all.cpu_ratio.median < 0.1')"
 check_eq "big: ratios ordered" true \
     "$(json_get "$TMP/big.json" '.all.cpu_ratio | .min <= .median and .median <= .max')"
+check_eq "big: median seconds: with below without, plain run timed" true \
+    "$(json_get "$TMP/big.json" '.all.cpu_seconds.with < .all.cpu_seconds.without and .plain.cpu_seconds > 0')"
 check_eq "big: peak rss of both arms" true \
     "$(json_get "$TMP/big.json" '.all.rss_bytes | .with > 0 and .without > 0')"
 # The hand-written pool (trywork bigpool: a free list of three) on the same work, timed the
@@ -114,6 +119,73 @@ check_eq "usable: two runs cannot confirm" false "$(json_get "$TMP/usable.json" 
 # 200 rounds of: aligned (1) + usable size >= 100 (1) + 90 x ('a' + round % 26) + 100 zeros.
 check_eq "usable: the plain output (alignment, usable size, zeroing, contents)" "usable 1964920" \
     "$(cat "$TMP/usable.plain")"
+
+# --- each verdict's emulation, counted exactly (trywork mixed: 100, 1000, 5000 bytes in turn) --
+LD_PRELOAD=$SHIM POOLPROBE_OUT=$TMP/mixed.bin "$W" mixed >/dev/null 2>&1
+try_mixed() { # try_mixed NAME EXPECTED ARGS...: "applied matched hits misses drops" of mixed_alloc
+    local name=$1 want=$2 rc=0
+    shift 2
+    "$TRY" --format json --runs 1 --trace "$TMP/mixed.bin" --site mixed_alloc "$@" -- "$W" mixed \
+        >"$TMP/mixed.json" 2>"$TMP/mixed.err" || rc=$?
+    check_eq "$name: exit status" 0 "$rc"
+    check_eq "$name: applied, matched hits misses drops" "$want" \
+        "$(json_get "$TMP/mixed.json" '.sites[0] | "\(.applied | [.verdict, .kind, .capacity, (.block_bytes // null | if . then join("/") else . end), .presize_bytes] | map(select(. != null) | tostring) | join(" ")) \(.matched) \(.hits) \(.misses) \(.drops)"')"
+}
+# 200 requests fit the 1024-byte class (one miss, then reused), 100 of 5000 bytes are dropped.
+try_mixed "pool-capped" "pool-capped per-thread 1 1024 300 199 1 100" --as pool-capped --cap-bytes 1024 --capacity 1
+try_mixed "pool-capped, shared" "pool-capped shared 1 1024 300 199 1 100" --as pool-capped --cap-bytes 1024 --capacity 1 --kind shared
+# A scratch block of the site's largest size serves every request.
+try_mixed "stack" "stack per-thread 1 5000 300 299 1 0" --as stack
+try_mixed "tiered without tiers in the report" "tiered per-thread 1 5008 300 299 1 0" --as tiered --capacity 1 --object-bytes 5008
+check_eq "tiered without tiers: says what it applied" "no tiers in the report: one class of 5008 bytes" \
+    "$(json_get "$TMP/mixed.json" '.sites[0].applied.note')"
+try_mixed "presize" "presize 1000 300 100 200 0" --as presize --object-bytes 1000
+try_mixed "none" "none 300 0 0 0" --as none
+
+# --- two threads, every block freed by the other one (prodcons) ---------------------------------
+# Per-thread: the producer's list never gets a block back (they go to the consumer's list, full
+# after 64): no hit, every free past capacity but the first 64. Shared: the blocks come back.
+rc=0
+"$TRY" --format json --runs 1 --site produce_msg --as pool --capacity 64 -- \
+    "$WORKLOADS/prodcons" 20000 >"$TMP/pc.json" 2>/dev/null || rc=$?
+check_eq "cross-thread, per-thread pool: matched hits misses overflows" "0 20000 0 20000 19936" \
+    "$rc $(json_get "$TMP/pc.json" '.all | "\(.matched) \(.hits) \(.misses) \(.overflows)"')"
+rc=0
+"$TRY" --format json --runs 1 --site produce_msg --as pool --capacity 64 --kind shared -- \
+    "$WORKLOADS/prodcons" 20000 >"$TMP/pcs.json" 2>/dev/null || rc=$?
+check_eq "cross-thread, shared pool: blocks come back" "0 20000 true" \
+    "$rc $(json_get "$TMP/pcs.json" '.all | "\(.matched) \(.hits + .misses == .matched and .hits >= 1000)"')"
+
+# --- C++: the site is behind operator new (a chain of two return addresses, matched by unwinding)
+rc=0
+"$TRY" --format json --runs 1 --site 'make_widget*' --as pool --capacity 1 -- \
+    "$WORKLOADS/cxxnew" 1000 >"$TMP/cxx.json" 2>"$TMP/cxx.err" || rc=$?
+check_eq "c++: exit status" 0 "$rc"
+check_eq "c++: one chain (stacks differing above the site share it), all matched" \
+    "make_widget(unsigned long) 1 1000 999 1" \
+    "$(json_get "$TMP/cxx.json" '.sites[0] | "\(.key) \(.chains) \(.matched) \(.hits) \(.misses)"')"
+
+# Two sites on one line of C++ (a map's nodes and its buckets, told apart by the container's
+# growth path, ~10 frames below the site): each gets its own stacks.
+rc=0
+"$TRY" --format json --runs 1 --site 'count_words*' --as pool -- "$WORKLOADS/containers" \
+    >"$TMP/cont.json" 2>"$TMP/cont.err" || rc=$?
+check_eq "c++ containers: exit status" 0 "$rc"
+check_eq "c++ containers: nodes and buckets matched apart" \
+    "count_words(unsigned int)#2 1 100000,count_words(unsigned int) 1 1200" \
+    "$(json_get "$TMP/cont.json" '[.sites[] | "\(.key) \(.chains) \(.matched)"] | join(",")')"
+
+# --- a site in a library dlopen'ed after start: resolved once the module is there --------------
+sed -n '/^cat >"$TMP\/plugin.c"/,/^C$/p' tests/t_robust_libraries.sh | sed '1d;$d' >"$TMP/plugin.c"
+gcc -shared -fPIC -O1 -g -fno-omit-frame-pointer -fno-inline -o "$TMP/libplugin.so" "$TMP/plugin.c"
+rc=0
+"$TRY" --format json --runs 1 --site plugin_alloc --as pool --capacity 1 -- \
+    "$WORKLOADS/robust_dlopen" "$TMP/libplugin.so" 1 3000 >"$TMP/dl.json" 2>"$TMP/dl.err" || rc=$?
+check_eq "dlopen: exit status" 0 "$rc"
+# The shim looks for new modules every 256th allocation it cannot match: at most 256 of the
+# 3000 are made before the plugin's chain is resolved.
+check_eq "dlopen: matched once loaded, then one miss and only hits" "true 1 0" \
+    "$(json_get "$TMP/dl.json" '.all | "\(.matched >= 2744 and .hits == .matched - 1) \(.misses) \(.unresolved_chains)"')"
 
 # --- trouble: exit 2, and why ---------------------------------------------------------------------
 for mode in fail crash; do

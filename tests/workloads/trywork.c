@@ -13,6 +13,8 @@
  *   trywork fail      allocates like big, then exits with status 3.
  *   trywork crash     allocates like big, then dies of SIGSEGV.
  *   trywork pid       like big 10, and prints its pid: its output differs from run to run.
+ *   trywork mixed     a site allocating 100, 1000 and 5000 bytes in turn, 300 times, one block
+ *                     live at a time: for pool-capped (drops above the cap) and tiered.
  *   trywork usable    a pooled site's blocks through realloc, calloc and malloc_usable_size:
  *                     prints what the program sees, which must not depend on the pool.
  * Each prints a checksum of what it computed on stdout and one line on stderr.
@@ -118,6 +120,25 @@ static unsigned long rare(long rounds)
     return sum;
 }
 
+__attribute__((noinline)) static char *mixed_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static unsigned long mixed(void)
+{
+    static const size_t sizes[3] = {100, 1000, 5000};
+    unsigned long sum = 0;
+    for (int i = 0; i < 300; i++) {
+        size_t n = sizes[i % 3];
+        char *p = mixed_alloc(n);
+        memset(p, i, n);
+        sum += (unsigned char)p[n - 1];
+        free(p);
+    }
+    return sum;
+}
+
 __attribute__((noinline)) static char *usable_alloc(size_t n)
 {
     return malloc(n);
@@ -174,6 +195,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "pid")) {
         printf("%lu %ld\n", big(10), (long)getpid());
         return 0;
+    } else if (!strcmp(mode, "mixed")) {
+        sum = mixed();
     } else if (!strcmp(mode, "usable")) {
         sum = usable();
     } else {
