@@ -131,6 +131,9 @@ static json_t *site_json(struct json_build *b, const struct pp_report *r, size_t
     set(b, o, "frees", count(s->frees));
     set(b, o, "bytes", count(s->bytes));
     set(b, o, "allocs_saved", count(v->allocs_saved));
+    /* The time the fix saves, from the cost model (checklist.h), over the run and as a share. */
+    set(b, o, "saving_ns", count(v->saving_ns > 0 ? (uint64_t)v->saving_ns : 0));
+    set(b, o, "saving_share", json_real(v->saving_share));
     set(b, o, "peak_live", count(s->peak_live));
     set(b, o, "live_at_exit", count(pp_site_live_at_exit(s)));
     set(b, o, "size_p50", count(pp_site_size_percentile(s, 50)));

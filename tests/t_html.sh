@@ -48,8 +48,9 @@ nopool=$(json_get "$TMP/demo.json" '[.sites[] | select(.verdict == "no-pool" and
 check_eq "browser: a card per recommendation and per busy no-pool site, none for the C runtime" \
     $((recs + (nopool < 12 ? nopool : 12))) \
     "$(grep -o '<section class="card"' "$TMP/demo.dom" | wc -l | tr -d ' ')"
-check "browser: render_buf's card says pool" \
-    grep -q '<span class="badge v-pool">pool</span><h3 class="mono">render_buf</h3>' "$TMP/demo.dom"
+verdict=$(site_field "$TMP/demo.json" render_buf verdict)
+check "browser: render_buf's card gives its verdict ($verdict)" \
+    grep -q "<span class=\"badge v-$verdict\">$verdict</span><h3 class=\"mono\">render_buf</h3>" "$TMP/demo.dom"
 check "browser: cards leave a place for the measured saving" grep -q 'class="measured' "$TMP/demo.dom"
 browser --window-size=1280,1800 --screenshot="$TMP/demo.png" "file://$TMP/demo.html" >/dev/null
 check_eq "browser: screenshot is a PNG" "89504e47" "$(head -c 4 "$TMP/demo.png" | od -An -tx1 | tr -d ' \n')"
@@ -102,6 +103,13 @@ browser --dump-dom "file://$TMP/long.html" >"$TMP/long.dom"
 check_eq "series page: no script error" 0 "$(status data-errors "$TMP/long.dom")"
 check_eq "series page: two more charts than the demo's, all drawn" "$((charts + 2)) $((charts + 2))" \
     "$(status data-charts "$TMP/long.dom") $(status data-drawn "$TMP/long.dom")"
+# Several traces, in either order (the report sorts processes): the series is long.bin's.
+for order in "tests/golden/v1.0-synthetic.bin $TMP/long.bin" "$TMP/long.bin tests/golden/v1.0-synthetic.bin"; do
+    # shellcheck disable=SC2086  # two paths
+    "$REPORT" -f html $order >"$TMP/two.html" 2>/dev/null
+    check_eq "series of merged traces ($(basename "${order%% *}") first): long.bin's $points points" "$points" \
+        "$(page_data "$TMP/two.html" | jq '.series.t_ns | length')"
+done
 POOLPROBE_INTERVAL=0.005 profile "$TMP/many.bin" -- "$WORKLOADS/demo" 60000 >/dev/null
 "$REPORT" -f html "$TMP/many.bin" >"$TMP/many.html"
 many=$(page_data "$TMP/many.html" | jq '.series.t_ns | length')
