@@ -650,12 +650,27 @@ static void warn_unmatched_wrappers(const struct options *o, const struct pp_rep
                     o->wrappers[i]);
 }
 
+/* A trace and the file it was read from: the report reorders and selects traces, and the HTML
+ * report reads each one's time series from its file again. */
+struct trace_file {
+    const struct pp_trace *trace;
+    const char *path;
+};
+
+static const char *trace_path(const struct trace_file *files, size_t n, const struct pp_trace *t)
+{
+    for (size_t i = 0; i < n; i++)
+        if (files[i].trace == t)
+            return files[i].path;
+    return "?"; /* not reached: every trace kept was read from a file */
+}
+
 /* The HTML page: the report by site, and the same traces by call stack for the flame graph.
  * Returns PP_EXIT_OK or PP_EXIT_TROUBLE (after printing the error). */
 static enum pp_exit write_html(const struct options *o, const struct pp_report *report,
                                const struct pp_trace **traces, size_t ntraces,
                                struct pp_symbolizer *sym, const char *gate_json,
-                               char *const *paths)
+                               const struct trace_file *files, size_t nfiles)
 {
     struct pp_report stacks = {0};
     struct pp_series series = {0};
@@ -664,12 +679,16 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
     enum pp_exit status = PP_EXIT_TROUBLE;
 
     by_stack.group_by = PP_GROUP_BY_STACK;
-    if (pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err)) {
+    pp_progress_start();
+    pp_progress_phase("grouping the stacks of the flame graph");
+    int built = pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err);
+    pp_progress_stop();
+    if (built) {
         fprintf(stderr, "poolprobe-report: error: %s\n", err);
         goto done;
     }
     const struct pp_trace_process *p = &traces[0]->process;
-    const char *program = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : paths[0];
+    const char *program = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : "?";
     if (ntraces > 1)
         snprintf(title, sizeof title, "%s and %zu more traces", program, ntraces - 1);
     else
@@ -677,8 +696,9 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
     /* Over time: the trace with the longest series (a parent, usually). */
     for (size_t i = 0; i < ntraces; i++) {
         struct pp_series s;
-        if (pp_series_load(&s, paths[i], traces[i], sym, &o->group, err, sizeof err)) {
-            fprintf(stderr, "poolprobe-report: error: %s: %s\n", paths[i], err);
+        const char *path = trace_path(files, nfiles, traces[i]);
+        if (pp_series_load(&s, path, traces[i], sym, &o->group, err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s: %s\n", path, err);
             goto done;
         }
         if (s.npoints > series.npoints) {
@@ -689,7 +709,7 @@ static enum pp_exit write_html(const struct options *o, const struct pp_report *
         }
     }
     struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
-                               .title = title, .series = &series};
+                               .title = title, .series = series.npoints ? &series : NULL};
     if (pp_report_html(stdout, &in, err, sizeof err)) {
         fprintf(stderr, "poolprobe-report: error: %s\n", err);
         goto done;
@@ -708,8 +728,7 @@ int main(int argc, char **argv)
                           .group = {.group_by = PP_GROUP_BY_SITE, .default_wrappers = true}};
     const struct pp_trace **traces = NULL;
     size_t ntraces = 0;
-    char **trace_paths = NULL; /* the file of each of traces[] */
-    size_t npaths = 0;
+    struct trace_file *files = NULL; /* each trace read and its file, in argument order */
     struct pp_symbolizer *sym = NULL;
     struct pp_report report = {0};
     char *gate_json = NULL; /* --format html --baseline: the gate's JSON for the page */
@@ -741,8 +760,8 @@ int main(int argc, char **argv)
     }
 
     traces = calloc((size_t)(argc - first), sizeof *traces);
-    trace_paths = calloc((size_t)(argc - first), sizeof *trace_paths);
-    if (!traces || !trace_paths) {
+    files = calloc((size_t)(argc - first), sizeof *files);
+    if (!traces || !files) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
@@ -757,12 +776,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "poolprobe-report: error: %s: %s\n", argv[i], err);
             goto cleanup;
         }
+        files[ntraces] = (struct trace_file){t, argv[i]};
         traces[ntraces++] = t;
     }
-    /* The file of each trace kept (the HTML report reads its time series again). */
-    for (size_t i = 0; i < ntraces; i++)
-        if (!opt.process || process_matches(traces[i], opt.process))
-            trace_paths[npaths++] = argv[first + (int)i];
     if (opt.process && (ntraces = select_processes(traces, ntraces, opt.process)) == 0) {
         pp_progress_stop();
         fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
@@ -813,8 +829,8 @@ int main(int argc, char **argv)
     if (opt.baseline && opt.format != FORMAT_HTML)
         goto cleanup;
     if (opt.format == FORMAT_HTML) {
-        enum pp_exit html = write_html(&opt, &report, traces, ntraces, sym, gate_json,
-                                       trace_paths);
+        enum pp_exit html = write_html(&opt, &report, traces, ntraces, sym, gate_json, files,
+                                       (size_t)(argc - first));
         if (html != PP_EXIT_OK)
             status = html;
         else if (!opt.baseline)
@@ -862,7 +878,7 @@ cleanup:
     for (size_t i = 0; i < ntraces; i++)
         pp_trace_free((struct pp_trace *)traces[i]);
     free(traces);
-    free(trace_paths);
+    free(files);
     for (size_t i = 0; i < opt.nwrappers; i++)
         free(opt.wrappers[i]);
     free(opt.wrappers);

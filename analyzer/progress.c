@@ -70,6 +70,8 @@ void pp_progress_start(void)
     const char *after = getenv("POOLPROBE_PROGRESS_AFTER_MS");
     progress.after = after && *after ? atof(after) / 1000 : 1.0;
     progress.start = now_seconds();
+    progress.stop = progress.drawn = false; /* it may be started again after a stop */
+    progress.phase[0] = '\0';
     progress.on = pthread_create(&progress.thread, NULL, ticker, NULL) == 0;
 }
 

@@ -6,7 +6,8 @@
 #ifndef POOLPROBE_PROGRESS_H
 #define POOLPROBE_PROGRESS_H
 
-/* Start timing; the line appears once the work has taken a second. */
+/* Start timing; the line appears once the work has taken a second. May be called again after
+ * pp_progress_stop (the delay counts from then). */
 void pp_progress_start(void);
 
 /* What is being done now, e.g. "reading trace 2 of 5 (big.bin)"; printf-style. */

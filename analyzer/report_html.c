@@ -131,6 +131,9 @@ static json_t *site_json(struct json_build *b, const struct pp_report *r, size_t
     set(b, o, "frees", count(s->frees));
     set(b, o, "bytes", count(s->bytes));
     set(b, o, "allocs_saved", count(v->allocs_saved));
+    /* The time the fix saves, from the cost model (checklist.h), over the run and as a share. */
+    set(b, o, "saving_ns", count(v->saving_ns > 0 ? (uint64_t)v->saving_ns : 0));
+    set(b, o, "saving_share", json_real(v->saving_share));
     set(b, o, "peak_live", count(s->peak_live));
     set(b, o, "live_at_exit", count(pp_site_live_at_exit(s)));
     set(b, o, "size_p50", count(pp_site_size_percentile(s, 50)));
@@ -157,19 +160,38 @@ static json_t *site_json(struct json_build *b, const struct pp_report *r, size_t
     return o;
 }
 
+/* A stack under this share of both allocations and bytes is narrower than a pixel of the flame
+ * graph: such stacks are summed into one entry, which bounds the page (2 x 2000 stacks at most)
+ * for programs with tens of thousands of stacks, and keeps the totals. */
+#define HTML_FLAME_MIN_SHARE 2000
+
 /* Stacks for the flame graph: frames outermost first, with allocations and bytes. */
 static json_t *stacks_json(struct json_build *b, const struct pp_report *stacks)
 {
     char name[512];
+    uint64_t all_allocs = 0, all_bytes = 0, small_allocs = 0, small_bytes = 0;
     json_t *list = json_array();
+    for (size_t i = 0; stacks && i < stacks->nsites; i++) {
+        all_allocs += stacks->sites[i].allocs;
+        all_bytes += stacks->sites[i].bytes;
+    }
     for (size_t i = 0; stacks && i < stacks->nsites && list; i++) {
         const struct pp_site *s = &stacks->sites[i];
+        if (s->allocs * HTML_FLAME_MIN_SHARE < all_allocs &&
+            s->bytes * HTML_FLAME_MIN_SHARE < all_bytes) {
+            small_allocs += s->allocs;
+            small_bytes += s->bytes;
+            continue;
+        }
         json_t *frames = json_array();
         for (size_t k = s->nframes; k-- > 0 && frames;)
             append(b, frames, json_string(pp_folded_frame_name(name, sizeof name, &s->frames[k])));
         append(b, list, json_pack("{s:o,s:o,s:o}", "frames", frames ? frames : json_array(),
                                   "allocs", count(s->allocs), "bytes", count(s->bytes)));
     }
+    if (list && (small_allocs || small_bytes))
+        append(b, list, json_pack("{s:[s],s:o,s:o}", "frames", "(stacks under 0.05% each)",
+                                  "allocs", count(small_allocs), "bytes", count(small_bytes)));
     if (!list)
         b->failed = true;
     return list;
@@ -280,11 +302,13 @@ static json_t *page_data(struct json_build *b, const struct pp_html_input *in, j
     }
     json_t *sites = json_array(), *recommended = json_array(), *busiest = json_array();
     for (size_t k = 0; k < nrec && sites; k++) {
+        if (r->sites[order[k]].runtime)
+            continue; /* the C runtime's own allocations are not the user's to change */
         append(b, recommended, json_integer((json_int_t)json_array_size(sites)));
         append(b, sites, site_json(b, r, order[k]));
     }
     for (size_t i = 0, shown = 0; r->verdicts && i < r->nsites && shown < HTML_BUSIEST_SITES && sites; i++) {
-        if (r->verdicts[i].kind != PP_VERDICT_NO_POOL)
+        if (r->verdicts[i].kind != PP_VERDICT_NO_POOL || r->sites[i].runtime)
             continue;
         append(b, busiest, json_integer((json_int_t)json_array_size(sites)));
         append(b, sites, site_json(b, r, i));
@@ -295,6 +319,12 @@ static json_t *page_data(struct json_build *b, const struct pp_html_input *in, j
     set(b, data, "recommended", recommended);
     set(b, data, "busiest", busiest);
     set(b, data, "site_count", count(r->nsites));
+    if (r->pooling_runtime) {
+        char note[512];
+        snprintf(note, sizeof note, "%s pools objects below malloc, so this report sees only "
+                 "what reaches malloc: %s.", r->pooling_runtime->name, r->pooling_runtime->how);
+        set(b, data, "runtime_note", json_string(note));
+    }
     set(b, data, "stacks", stacks_json(b, in->stacks));
     set(b, data, "series", in->series ? series_json(b, in->series) : json_null());
     set(b, data, "gate", gate ? json_incref(gate) : json_null());

@@ -42,16 +42,24 @@ check "browser: charts made (${charts:-none})" test "${charts:-0}" -gt 0
 check_eq "browser: every chart drawn on its canvas" "$charts" "$(status data-drawn "$TMP/demo.dom")"
 check "browser: flame graph drawn ($(status data-flame-rects "$TMP/demo.dom") frames)" \
     test "$(status data-flame-rects "$TMP/demo.dom")" -gt 5
-recs=$(json_get "$TMP/demo.json" '[.sites[] | select(.verdict != "no-pool")] | length')
-nopool=$(json_get "$TMP/demo.json" '[.sites[] | select(.verdict == "no-pool")] | length')
-check_eq "browser: a card per recommendation and per busy no-pool site" $((recs + (nopool < 12 ? nopool : 12))) \
+# The C runtime's own sites (stdio's buffer) are not the user's to change: no card, as in text.
+recs=$(json_get "$TMP/demo.json" '[.sites[] | select(.verdict != "no-pool" and (.runtime | not))] | length')
+nopool=$(json_get "$TMP/demo.json" '[.sites[] | select(.verdict == "no-pool" and (.runtime | not))] | length')
+check_eq "browser: a card per recommendation and per busy no-pool site, none for the C runtime" \
+    $((recs + (nopool < 12 ? nopool : 12))) \
     "$(grep -o '<section class="card"' "$TMP/demo.dom" | wc -l | tr -d ' ')"
-check "browser: render_buf's card says pool" \
-    grep -q '<span class="badge v-pool">pool</span><h3 class="mono">render_buf</h3>' "$TMP/demo.dom"
+verdict=$(site_field "$TMP/demo.json" render_buf verdict)
+check "browser: render_buf's card gives its verdict ($verdict)" \
+    grep -q "<span class=\"badge v-$verdict\">$verdict</span><h3 class=\"mono\">render_buf</h3>" "$TMP/demo.dom"
 check "browser: cards leave a place for the measured saving" grep -q 'class="measured' "$TMP/demo.dom"
 browser --window-size=1280,1800 --screenshot="$TMP/demo.png" "file://$TMP/demo.html" >/dev/null
 check_eq "browser: screenshot is a PNG" "89504e47" "$(head -c 4 "$TMP/demo.png" | od -An -tx1 | tr -d ' \n')"
 check "browser: screenshot is not blank ($(wc -c <"$TMP/demo.png") bytes)" test "$(wc -c <"$TMP/demo.png")" -gt 50000
+
+browser --no-pdf-header-footer --print-to-pdf="$TMP/demo.pdf" "file://$TMP/demo.html" >/dev/null
+check_eq "print: a PDF" "%PDF" "$(head -c 4 "$TMP/demo.pdf")"
+pages=$(grep -a -o '/Type /Page\b' "$TMP/demo.pdf" | wc -l | tr -d ' ')
+check "print: several pages, cards kept whole ($pages)" test "$pages" -ge 2
 
 # --- with --baseline: the gate on the page, and its exit status ---------------------------------
 profile "$TMP/more.bin" -- "$WORKLOADS/demo" 6000 >/dev/null
@@ -95,6 +103,13 @@ browser --dump-dom "file://$TMP/long.html" >"$TMP/long.dom"
 check_eq "series page: no script error" 0 "$(status data-errors "$TMP/long.dom")"
 check_eq "series page: two more charts than the demo's, all drawn" "$((charts + 2)) $((charts + 2))" \
     "$(status data-charts "$TMP/long.dom") $(status data-drawn "$TMP/long.dom")"
+# Several traces, in either order (the report sorts processes): the series is long.bin's.
+for order in "tests/golden/v1.0-synthetic.bin $TMP/long.bin" "$TMP/long.bin tests/golden/v1.0-synthetic.bin"; do
+    # shellcheck disable=SC2086  # two paths
+    "$REPORT" -f html $order >"$TMP/two.html" 2>/dev/null
+    check_eq "series of merged traces ($(basename "${order%% *}") first): long.bin's $points points" "$points" \
+        "$(page_data "$TMP/two.html" | jq '.series.t_ns | length')"
+done
 POOLPROBE_INTERVAL=0.005 profile "$TMP/many.bin" -- "$WORKLOADS/demo" 60000 >/dev/null
 "$REPORT" -f html "$TMP/many.bin" >"$TMP/many.html"
 many=$(page_data "$TMP/many.html" | jq '.series.t_ns | length')
@@ -116,3 +131,18 @@ if [ -x "$TRY" ] && [ -x "$WORKLOADS/trywork" ]; then
 else
     record FAIL "FAIL - t_html needs poolprobe-try and the trywork workload (make check-build)"
 fi
+
+# --- the flame graph's stacks add up to the totals (small stacks summed, never dropped) -------------
+page_data "$TMP/demo.html" >"$TMP/demo.data.json"
+check_eq "flame graph: stacks add up to the trace's allocations" "$(json_get "$TMP/demo.json" .totals.allocs)" \
+    "$(json_get "$TMP/demo.data.json" '[.stacks[].allocs] | add')"
+check_eq "flame graph: and to its bytes" "$(json_get "$TMP/demo.json" .totals.bytes)" \
+    "$(json_get "$TMP/demo.data.json" '[.stacks[].bytes] | add')"
+
+# --- a v1.0 trace (no series) still makes a page, which says why there is no chart over time -------
+rc=0
+"$REPORT" -f html tests/golden/v1.0-synthetic.bin >"$TMP/v10.html" 2>"$TMP/v10.err" || rc=$?
+check_eq "v1.0 trace: html exit 0" 0 "$rc"
+browser --dump-dom "file://$TMP/v10.html" >"$TMP/v10.dom"
+check_eq "v1.0 trace: no script error" 0 "$(status data-errors "$TMP/v10.dom")"
+check "v1.0 trace: says it holds no time series" grep -q 'This trace holds no time series' "$TMP/v10.dom"

@@ -106,3 +106,4 @@ decode build/demo.pb.gz >"$TMP/demo.txt"
 check_eq "make demo: build/demo.pb.gz holds the demo's allocations" \
     "alloc_objects/count=$(total "$TMP/demo.json" .totals.allocs)" \
     "$(pprof_totals "$TMP/demo.txt" | cut -d' ' -f1)"
+check "make demo: build/demo.html is the HTML report" grep -q '^<!DOCTYPE html>' build/demo.html

@@ -88,6 +88,7 @@
       stat(String(data.site_count), 'sites'), stat(String(data.recommended.length), 'recommendations')]);
     if (t.ops) s.appendChild(stat((t.allocs / t.ops).toFixed(2), 'allocations per operation'));
     root.appendChild(s);
+    if (data.runtime_note) root.appendChild(el('div', { cls: 'note', text: data.runtime_note }));
     if (t.sample_every > 1) root.appendChild(el('div', { cls: 'note', text: 'Sampled 1 in ' + t.sample_every + ' allocations: per-site figures are estimates.' }));
     if (t.snapshot) root.appendChild(el('div', { cls: 'note', text: 'A snapshot taken while the process ran.' }));
     if (t.tracking_lost) root.appendChild(el('div', { cls: 'note', text: 'The shim ran out of memory: counts stop early.' }));
@@ -149,11 +150,11 @@
     var saving = el('div', { cls: 'saving' }, [
       el('div', { text: count(site.allocs) + ' allocations, ' + bytes(site.bytes) + 'B' }),
       el('div', { text: 'peak ' + count(site.peak_live) + ' live' })]);
+    var time = ns(site.saving_ns) + ', ' + pct(site.saving_share) + ' of the run';
     if (rank && site.verdict === 'presize')
-      saving.appendChild(el('div', { text: 'Predicted: saves ' + count(site.allocs_saved) + ' reallocs of blocks from ' + count(site.allocs) + ' allocations' }));
+      saving.appendChild(el('div', { text: 'Predicted: saves ' + count(site.allocs_saved) + ' reallocs of ' + count(site.allocs) + ' blocks: ' + time }));
     else if (rank)
-      saving.appendChild(el('div', { text: 'Predicted: saves ' + count(site.allocs_saved) + ' of ' + count(site.allocs) +
-        ' allocations (' + pct(data.totals.allocs ? site.allocs_saved / data.totals.allocs : 0) + ' of all)' }));
+      saving.appendChild(el('div', { text: 'Predicted: saves ' + count(site.allocs_saved) + ' of ' + count(site.allocs) + ' allocations: ' + time }));
     c.appendChild(saving);
     if (rank) c.appendChild(measured(site));
     var checks = el('table', {}, [el('tr', {}, [el('th', { text: '' }), el('th', { text: 'check' }),
@@ -170,7 +171,7 @@
   }
 
   function cards() {
-    root.appendChild(el('h2', { text: 'Recommendations, most allocations saved first' }));
+    root.appendChild(el('h2', { text: 'Recommendations, most time saved first' }));
     if (data.recommended.length === 0) root.appendChild(el('p', { text: 'No site is worth pooling or a simpler fix.' }));
     data.recommended.forEach(function (i, k) { root.appendChild(card(data.sites[i], k + 1)); });
     if (data.busiest.length) {
