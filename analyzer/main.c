@@ -8,18 +8,28 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "baseline.h"
+#include "tried.h"
 #include "checklist.h"
 #include "gate.h"
+#include "numfmt.h"
+#include "progress.h"
 #include "report_explain.h"
 #include "report_gate.h"
+#include "report_folded.h"
+#include "report_html.h"
 #include "report_json.h"
+#include "report_pprof.h"
 #include "report_text.h"
 #include "sites.h"
 #include "suppress.h"
@@ -27,7 +37,6 @@
 #include "trace_format.h"
 #include "trace_reader.h"
 
-#define PP_REPORT_VERSION "0.1.0"
 
 enum pp_exit {
     PP_EXIT_OK = 0,
@@ -35,16 +44,29 @@ enum pp_exit {
     PP_EXIT_TROUBLE = 2,
 };
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
+enum output_format {
+    FORMAT_TEXT,
+    FORMAT_JSON,
+    FORMAT_MARKDOWN,
+    FORMAT_FOLDED,
+    FORMAT_PPROF,
+    FORMAT_HTML,
+};
 
 struct options {
     enum output_format format;
     struct pp_group_options group;
     size_t top;
+    bool top_set;  /* --top given (0 = all) */
+    bool wide;     /* --wide: never cut text lines */
+    bool group_set; /* --group-by given */
+    enum pp_folded_value folded_value; /* --folded-value */
+    bool folded_value_set;
     char **wrappers; /* owned copies of the --wrappers items */
     size_t nwrappers;
     struct pp_thresholds thresholds;
     const char *site_pattern; /* --site: explain the matching sites in full */
+    const char *tried;        /* --try: poolprobe try's result, shown with each site */
     bool help, version, list_thresholds;
     /* the regression gate */
     const char *baseline;       /* --baseline: compare with this trace or JSON report */
@@ -55,6 +77,8 @@ struct options {
     bool gate_threshold_set;    /* some --gate-threshold was given */
     bool has_ops;               /* --ops given */
     uint64_t ops;
+    bool all;                   /* --all: list runtime sites in the table one by one */
+    const char *process;        /* --process: only the traces of matching processes */
 };
 
 static void usage(FILE *out)
@@ -65,10 +89,19 @@ static void usage(FILE *out)
             "e.g. a parent process and its children).\n"
             "\n"
             "  -f, --format=FORMAT       text (default) or json; with --baseline also\n"
-            "                            markdown (for a pull-request comment)\n"
+            "                            markdown (for a pull-request comment); by call\n"
+            "                            stack: folded (flamegraph.pl, inferno, speedscope)\n"
+            "                            or pprof (gzipped profile.proto, for go tool pprof);\n"
+            "                            html: one self-contained page with cards, charts\n"
+            "                            and a flame graph (with --baseline, the gate too)\n"
+            "      --folded-value=WHAT   what folded lines count: allocs (default), bytes,\n"
+            "                            or live-bytes (still live when the trace was written)\n"
             "  -g, --group-by=WHAT       site (default): by allocating function and line;\n"
             "                            stack: by the full call stack\n"
             "  -n, --top=N               show only the N sites with the most allocations\n"
+            "                            (0: all, the default)\n"
+            "      --wide                never cut text lines (default: the terminal's\n"
+            "                            width, or 79 columns when not a terminal)\n"
             "  -s, --site=PATTERN        explain the sites whose key or function matches\n"
             "                            PATTERN ('*' matches any text) in full\n"
             "  -t, --threshold=NAME=VALUE  override a checklist threshold; repeatable\n"
@@ -76,7 +109,14 @@ static void usage(FILE *out)
             "  -w, --wrappers=LIST       comma-separated functions that only wrap malloc, to\n"
             "                            skip like malloc ('*' matches any text); repeatable\n"
             "      --no-default-wrappers do not skip the built-in wrappers (xmalloc, g_malloc,\n"
-            "                            PyMem_Malloc, CRYPTO_malloc, std::allocator...)\n"
+            "                            PyMem_Malloc, CRYPTO_malloc...)\n"
+            "      --no-auto-wrappers    do not skip the wrappers found in the stacks (a frame\n"
+            "                            many callers reach with their own sizes)\n"
+            "      --all                 list the C runtime's own sites in the table one by one\n"
+            "      --process=PATTERN     only the processes whose pid or command matches\n"
+            "                            PATTERN ('*' matches any text)\n"
+            "      --try=FILE            show what `poolprobe try --format json` measured\n"
+            "                            (FILE) next to each recommendation\n"
             "\n"
             "Regression gate (exit 1 when allocations regressed against BASE):\n"
             "  -b, --baseline=BASE       compare with BASE, a trace or a JSON report\n"
@@ -139,6 +179,44 @@ static int parse_count(const char *text, uint64_t *out)
     return 0;
 }
 
+/* Options that would otherwise be silently ignored in this combination: refuse them, saying
+ * why. -1 after printing the error. */
+static int check_combinations(const struct options *o)
+{
+    const char *why = NULL;
+    bool by_stack = o->format == FORMAT_FOLDED || o->format == FORMAT_PPROF;
+    if (o->folded_value_set && o->format != FORMAT_FOLDED)
+        why = "--folded-value is for --format folded";
+    else if (by_stack && o->group_set && o->group.group_by != PP_GROUP_BY_STACK)
+        why = "folded and pprof profiles are by call stack: drop --group-by site";
+    else if (by_stack && (o->baseline || o->write_baseline || o->top_set))
+        why = "folded and pprof profiles hold every stack: --baseline, --write-baseline and "
+              "--top do not apply";
+    else if (o->format == FORMAT_PPROF && isatty(STDOUT_FILENO))
+        why = "a pprof profile is binary (gzip): redirect it to a file, e.g. > profile.pb.gz";
+    else if (o->format == FORMAT_HTML && isatty(STDOUT_FILENO))
+        why = "the HTML report is a page to open in a browser: redirect it to a file, e.g. "
+              "> report.html";
+    else if (o->format == FORMAT_HTML && o->top_set)
+        why = "the HTML report shows every recommendation: --top does not apply";
+    else if (o->site_pattern && o->format != FORMAT_TEXT)
+        why = "--site explains sites as text only (the JSON report already has every site "
+              "in full): drop --format or --site";
+    else if (o->site_pattern && o->write_baseline)
+        why = "--site and --write-baseline do not go together: a baseline holds every site";
+    else if (o->site_pattern && o->top_set)
+        why = "--site shows every site that matches: --top does not apply";
+    else if (o->baseline && o->top_set)
+        why = "--top does not apply to the regression gate: it compares every site";
+    else if (o->wide && (o->baseline || o->format != FORMAT_TEXT))
+        why = "--wide is for the text report only";
+    if (why) {
+        usage_error("%s", why);
+        return -1;
+    }
+    return 0;
+}
+
 /* Fill o from argv; on a usage error print it and return -1. *first_trace is argv's index of
  * the first trace path. */
 static int parse_options(int argc, char **argv, struct options *o, int *first_trace)
@@ -150,6 +228,12 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         OPT_GATE_THRESHOLD,
         OPT_SUPPRESS,
         OPT_OPS,
+        OPT_NO_AUTO_WRAPPERS,
+        OPT_ALL,
+        OPT_PROCESS,
+        OPT_WIDE,
+        OPT_FOLDED_VALUE,
+        OPT_TRY,
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -165,6 +249,12 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         {"gate-threshold", required_argument, NULL, OPT_GATE_THRESHOLD},
         {"suppress", required_argument, NULL, OPT_SUPPRESS},
         {"ops", required_argument, NULL, OPT_OPS},
+        {"no-auto-wrappers", no_argument, NULL, OPT_NO_AUTO_WRAPPERS},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"process", required_argument, NULL, OPT_PROCESS},
+        {"wide", no_argument, NULL, OPT_WIDE},
+        {"folded-value", required_argument, NULL, OPT_FOLDED_VALUE},
+        {"try", required_argument, NULL, OPT_TRY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -180,12 +270,19 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
                 o->format = FORMAT_JSON;
             } else if (strcmp(optarg, "markdown") == 0) {
                 o->format = FORMAT_MARKDOWN;
+            } else if (strcmp(optarg, "folded") == 0) {
+                o->format = FORMAT_FOLDED;
+            } else if (strcmp(optarg, "pprof") == 0) {
+                o->format = FORMAT_PPROF;
+            } else if (strcmp(optarg, "html") == 0) {
+                o->format = FORMAT_HTML;
             } else {
-                usage_error("unknown format '%s' (text, json or markdown)", optarg);
+                usage_error("unknown format '%s' (text, json, markdown, folded, pprof or html)", optarg);
                 return -1;
             }
             break;
         case 'g':
+            o->group_set = true;
             if (strcmp(optarg, "site") == 0) {
                 o->group.group_by = PP_GROUP_BY_SITE;
             } else if (strcmp(optarg, "stack") == 0) {
@@ -204,6 +301,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
                 return -1;
             }
             o->top = n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+            o->top_set = true;
             break;
         }
         case 'w':
@@ -214,6 +312,15 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_NO_DEFAULT_WRAPPERS:
             o->group.default_wrappers = false;
+            break;
+        case OPT_NO_AUTO_WRAPPERS:
+            o->group.no_auto_wrappers = true;
+            break;
+        case OPT_ALL:
+            o->all = true;
+            break;
+        case OPT_PROCESS:
+            o->process = optarg;
             break;
         case 's':
             o->site_pattern = optarg;
@@ -234,6 +341,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
             break;
         case OPT_WRITE_BASELINE:
             o->write_baseline = optarg;
+            break;
+        case OPT_TRY:
+            o->tried = optarg;
             break;
         case OPT_GATE_THRESHOLD: {
             char err[256];
@@ -260,6 +370,22 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
                 return -1;
             }
             o->has_ops = true;
+            break;
+        case OPT_WIDE:
+            o->wide = true;
+            break;
+        case OPT_FOLDED_VALUE:
+            if (strcmp(optarg, "allocs") == 0) {
+                o->folded_value = PP_FOLDED_ALLOCS;
+            } else if (strcmp(optarg, "bytes") == 0) {
+                o->folded_value = PP_FOLDED_BYTES;
+            } else if (strcmp(optarg, "live-bytes") == 0) {
+                o->folded_value = PP_FOLDED_LIVE_BYTES;
+            } else {
+                usage_error("unknown --folded-value '%s' (allocs, bytes or live-bytes)", optarg);
+                return -1;
+            }
+            o->folded_value_set = true;
             break;
         case 'h':
             o->help = true;
@@ -295,13 +421,43 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
         usage_error("--site and --baseline do not go together");
         return -1;
     }
-    return 0;
+    return check_combinations(o);
+}
+
+/* A threshold's value as it is given: exact, never "1e+09", with the unit the reports print
+ * beside it for bytes and nanoseconds (which --threshold accepts too). */
+static char *threshold_text(char *buf, size_t len, const char *unit, double v)
+{
+    char human[16];
+    int n = snprintf(buf, len, "%.15g", v);
+    if (n > 0 && (size_t)n < len && v >= 1000 && v < 1.8e19) {
+        if (strcmp(unit, "bytes") == 0)
+            snprintf(buf + n, len - (size_t)n, " (%s)", pp_human_bytes(human, sizeof human, (uint64_t)v));
+        else if (strcmp(unit, "ns") == 0)
+            snprintf(buf + n, len - (size_t)n, " (%s)", pp_human_ns(human, sizeof human, (uint64_t)v));
+    }
+    return buf;
+}
+
+static void print_threshold_table(FILE *out, const struct pp_threshold_info *table, size_t n,
+                                  const void *values)
+{
+    for (size_t i = 0; i < n; i++) {
+        char value[48], def[48];
+        fprintf(out, "  %-20s %-18s %s (default %s)\n      %s\n", table[i].name,
+                threshold_text(value, sizeof value, table[i].unit,
+                               pp_threshold_value(&table[i], values)),
+                table[i].unit,
+                threshold_text(def, sizeof def, table[i].unit, table[i].default_value),
+                table[i].why);
+    }
 }
 
 static void list_thresholds(FILE *out, const struct pp_thresholds *t)
 {
-    fprintf(out, "Checklist thresholds (override with --threshold NAME=VALUE):\n\n");
-    pp_threshold_print(out, pp_threshold_table, pp_threshold_count, t);
+    fprintf(out, "Checklist thresholds (override with --threshold NAME=VALUE; bytes may be given\n"
+                 "as 4K or 1.5M, nanoseconds as 250ms or 1s, shares as 0.02 or 2%%):\n\n");
+    print_threshold_table(out, pp_threshold_table, pp_threshold_count, t);
 }
 
 static void list_gate_thresholds(FILE *out, const struct pp_gate_thresholds *t)
@@ -309,7 +465,53 @@ static void list_gate_thresholds(FILE *out, const struct pp_gate_thresholds *t)
     fprintf(out, "\nRegression gate thresholds (--baseline; override with --gate-threshold\n"
                  "NAME=VALUE or NAME=off; growth 0.05 = +5%%, share 0.01 = 1%% of all "
                  "allocations):\n\n");
-    pp_threshold_print(out, pp_gate_threshold_table, pp_gate_threshold_count, t);
+    print_threshold_table(out, pp_gate_threshold_table, pp_gate_threshold_count, t);
+}
+
+/* Refuse, before reading anything, what would give a wrong report without a word: an empty file
+ * (which the reader would call "bad magic") and the same trace given twice (every count
+ * doubled). -1 after printing the error. */
+static int check_trace_files(char *const *paths, size_t n)
+{
+    struct stat *seen = calloc(n, sizeof *seen);
+    int rc = seen ? 0 : -1;
+    if (!seen)
+        fputs("poolprobe-report: error: out of memory\n", stderr);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (stat(paths[i], &seen[i]) != 0)
+            continue; /* the reader says why it cannot open it */
+        if (S_ISREG(seen[i].st_mode) && seen[i].st_size == 0) {
+            fprintf(stderr, "poolprobe-report: error: %s: empty file, not a trace yet: the shim "
+                            "writes the trace when the program exits and at each snapshot "
+                            "(POOLPROBE_INTERVAL, 1 s by default); the program is still "
+                            "running, or ended before its first snapshot was written\n",
+                    paths[i]);
+            rc = -1;
+        }
+        for (size_t k = 0; k < i && rc == 0; k++) {
+            if (seen[k].st_ino == seen[i].st_ino && seen[k].st_dev == seen[i].st_dev &&
+                seen[k].st_mode != 0) {
+                fprintf(stderr, "poolprobe-report: error: %s: given twice (as %s too): merging a "
+                                "trace with itself would double every count\n",
+                        paths[i], paths[k]);
+                rc = -1;
+            }
+        }
+    }
+    free(seen);
+    return rc;
+}
+
+/* Columns of the text report: unlimited with --wide, the terminal's width when stdout is one,
+ * else 79 (for a file, a pipe, or an 80-column terminal). */
+static size_t text_width(const struct options *o)
+{
+    struct winsize ws;
+    if (o->wide)
+        return 0;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+        return (size_t)ws.ws_col - 1;
+    return 79;
 }
 
 /* Operations of the current run: --ops, else $POOLPROBE_OPS, else what the programs declared.
@@ -333,7 +535,7 @@ static int current_ops(const struct options *o, const struct pp_report *report, 
 /* The regression gate: compare report with the baseline, print the result in the chosen
  * format (and GitHub annotations on stderr when GITHUB_ACTIONS=true). Returns the exit code. */
 static enum pp_exit run_gate(const struct options *o, const struct pp_report *report,
-                             const char *current_source)
+                             const char *current_source, char **gate_json)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
     struct pp_summary base = {0}, cur = {0};
@@ -356,7 +558,18 @@ static enum pp_exit run_gate(const struct options *o, const struct pp_report *re
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto done;
     }
-    if (o->format == FORMAT_JSON) {
+    if (o->format == FORMAT_HTML) {
+        /* The page shows the gate's JSON document; main writes the page. */
+        size_t len = 0;
+        FILE *mem = open_memstream(gate_json, &len);
+        int failed = !mem || pp_gate_json(mem, &result, &base, &cur, &o->gate);
+        if (mem)
+            fclose(mem);
+        if (failed) {
+            fputs("poolprobe-report: error: out of memory while writing the gate's JSON\n", stderr);
+            goto done;
+        }
+    } else if (o->format == FORMAT_JSON) {
         if (pp_gate_json(stdout, &result, &base, &cur, &o->gate)) {
             fputs("poolprobe-report: error: out of memory while writing JSON\n", stderr);
             goto done;
@@ -382,6 +595,111 @@ done:
     return status;
 }
 
+/* Does the process of trace t match --process PATTERN: its pid, its command line, or the
+ * basename of its executable? */
+static bool process_matches(const struct pp_trace *t, const char *pattern)
+{
+    const struct pp_trace_process *p = &t->process;
+    char pid[16], command[1024] = "";
+    snprintf(pid, sizeof pid, "%" PRIu32, p->pid);
+    size_t used = 0;
+    for (uint32_t i = 0; i < p->argc && used + 1 < sizeof command; i++)
+        used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", i ? " " : "",
+                                 p->argv[i]);
+    return strcmp(pattern, pid) == 0 || pp_glob_match(pattern, command) ||
+           (p->exe && (pp_glob_match(pattern, p->exe) ||
+                       pp_glob_match(pattern, pp_basename(p->exe)))) ||
+           (p->argc && pp_glob_match(pattern, pp_basename(p->argv[0])));
+}
+
+/* Keep the traces whose process matches pattern; returns how many are left. */
+static size_t select_processes(const struct pp_trace **traces, size_t n, const char *pattern)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (process_matches(traces[i], pattern))
+            traces[kept++] = traces[i];
+        else
+            pp_trace_free((struct pp_trace *)traces[i]);
+    }
+    return kept;
+}
+
+/* The process the user started first (not a descendant or forked child), then by start time:
+ * a shell glob puts trace.<pid>.bin before trace.bin. */
+static int cmp_process(const void *a, const void *b)
+{
+    const struct pp_trace_process *x = &(*(const struct pp_trace *const *)a)->process;
+    const struct pp_trace_process *y = &(*(const struct pp_trace *const *)b)->process;
+    const uint32_t started = PP_PROC_F_DESCENDANT | PP_PROC_F_FORKED_CHILD;
+    int xs = (x->flags & started) != 0, ys = (y->flags & started) != 0;
+    if (xs != ys)
+        return xs - ys;
+    return (x->start_realtime_ns > y->start_realtime_ns) -
+           (x->start_realtime_ns < y->start_realtime_ns);
+}
+
+/* A --wrappers pattern that skipped nothing is most likely a typo or a name the report does
+ * not print: say so instead of silently changing nothing. */
+static void warn_unmatched_wrappers(const struct options *o, const struct pp_report *report)
+{
+    for (size_t i = 0; i < o->nwrappers; i++)
+        if (!report->pattern_matched[i])
+            fprintf(stderr, "poolprobe-report: warning: --wrappers '%s' matched no frame\n",
+                    o->wrappers[i]);
+}
+
+/* The HTML page: the report by site, and the same traces by call stack for the flame graph.
+ * Returns PP_EXIT_OK or PP_EXIT_TROUBLE (after printing the error). */
+static enum pp_exit write_html(const struct options *o, const struct pp_report *report,
+                               const struct pp_trace **traces, size_t ntraces,
+                               struct pp_symbolizer *sym, const char *gate_json,
+                               char *const *paths)
+{
+    struct pp_report stacks = {0};
+    struct pp_series series = {0};
+    struct pp_group_options by_stack = o->group;
+    char err[512], title[512];
+    enum pp_exit status = PP_EXIT_TROUBLE;
+
+    by_stack.group_by = PP_GROUP_BY_STACK;
+    if (pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s\n", err);
+        goto done;
+    }
+    const struct pp_trace_process *p = &traces[0]->process;
+    const char *program = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : paths[0];
+    if (ntraces > 1)
+        snprintf(title, sizeof title, "%s and %zu more traces", program, ntraces - 1);
+    else
+        snprintf(title, sizeof title, "%s", program);
+    /* Over time: the trace with the longest series (a parent, usually). */
+    for (size_t i = 0; i < ntraces; i++) {
+        struct pp_series s;
+        if (pp_series_load(&s, paths[i], traces[i], sym, &o->group, err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s: %s\n", paths[i], err);
+            goto done;
+        }
+        if (s.npoints > series.npoints) {
+            pp_series_free(&series);
+            series = s;
+        } else {
+            pp_series_free(&s);
+        }
+    }
+    struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
+                               .title = title, .series = &series};
+    if (pp_report_html(stdout, &in, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s\n", err);
+        goto done;
+    }
+    status = PP_EXIT_OK;
+done:
+    pp_series_free(&series);
+    pp_report_free(&stacks);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
@@ -389,8 +707,11 @@ int main(int argc, char **argv)
                           .group = {.group_by = PP_GROUP_BY_SITE, .default_wrappers = true}};
     const struct pp_trace **traces = NULL;
     size_t ntraces = 0;
+    char **trace_paths = NULL; /* the file of each of traces[] */
+    size_t npaths = 0;
     struct pp_symbolizer *sym = NULL;
     struct pp_report report = {0};
+    char *gate_json = NULL; /* --format html --baseline: the gate's JSON for the page */
     char err[512];
     int first;
 
@@ -398,6 +719,8 @@ int main(int argc, char **argv)
     pp_gate_thresholds_default(&opt.gate);
     if (parse_options(argc, argv, &opt, &first))
         goto cleanup;
+    if (opt.format == FORMAT_FOLDED || opt.format == FORMAT_PPROF)
+        opt.group.group_by = PP_GROUP_BY_STACK; /* a flame graph needs each stack whole */
     if (opt.list_thresholds) {
         list_thresholds(stdout, &opt.thresholds);
         list_gate_thresholds(stdout, &opt.gate);
@@ -410,34 +733,64 @@ int main(int argc, char **argv)
         else
             printf("poolprobe-report %s (reads trace format %d.x, up to %d.%d; writes report "
                    "format %d)\n",
-                   PP_REPORT_VERSION, PP_TRACE_MAJOR, PP_TRACE_MAJOR, PP_TRACE_MINOR,
+                   PP_VERSION, PP_TRACE_MAJOR, PP_TRACE_MAJOR, PP_TRACE_MINOR,
                    PP_REPORT_JSON_VERSION);
         status = PP_EXIT_OK;
         goto cleanup;
     }
 
     traces = calloc((size_t)(argc - first), sizeof *traces);
-    if (!traces) {
+    trace_paths = calloc((size_t)(argc - first), sizeof *trace_paths);
+    if (!traces || !trace_paths) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
+    if (check_trace_files(argv + first, (size_t)(argc - first)))
+        goto cleanup;
+    pp_progress_start();
     for (int i = first; i < argc; i++) {
+        pp_progress_phase("reading trace %d of %d (%s)", i - first + 1, argc - first, argv[i]);
         struct pp_trace *t = pp_trace_read_file(argv[i], err, sizeof err);
         if (!t) {
+            pp_progress_stop();
             fprintf(stderr, "poolprobe-report: error: %s: %s\n", argv[i], err);
             goto cleanup;
         }
         traces[ntraces++] = t;
     }
+    /* The file of each trace kept (the HTML report reads its time series again). */
+    for (size_t i = 0; i < ntraces; i++)
+        if (!opt.process || process_matches(traces[i], opt.process))
+            trace_paths[npaths++] = argv[first + (int)i];
+    if (opt.process && (ntraces = select_processes(traces, ntraces, opt.process)) == 0) {
+        pp_progress_stop();
+        fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
+        goto cleanup;
+    }
+    qsort(traces, ntraces, sizeof *traces, cmp_process);
+    pp_progress_phase("symbolizing and grouping the stacks of %zu trace%s", ntraces,
+                      ntraces == 1 ? "" : "s");
+    if (opt.tried && pp_tried_load(opt.tried, err, sizeof err)) {
+        pp_progress_stop();
+        fprintf(stderr, "poolprobe-report: error: %s: %s\n", opt.tried, err);
+        goto cleanup;
+    }
     sym = pp_symbolizer_new(stderr);
     if (!sym || pp_report_build(&report, traces, ntraces, sym, &opt.group, err, sizeof err)) {
+        pp_progress_stop();
         fprintf(stderr, "poolprobe-report: error: %s\n", sym ? err : "out of memory");
         goto cleanup;
     }
-    if (pp_report_judge(&report, &opt.thresholds)) {
+    pp_progress_phase("judging %zu sites", report.nsites);
+    report.list_runtime = opt.all;
+    int judged = pp_report_judge(&report, &opt.thresholds);
+    pp_progress_stop();
+    warn_unmatched_wrappers(&opt, &report);
+    if (judged) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
+    pp_report_text_set_width(text_width(&opt));
     if (current_ops(&opt, &report, &report.ops))
         goto cleanup;
     if (opt.baseline) {
@@ -446,7 +799,7 @@ int main(int argc, char **argv)
             snprintf(source, sizeof source, "%s and %zu more", argv[first], ntraces - 1);
         else
             snprintf(source, sizeof source, "%s", argv[first]);
-        status = run_gate(&opt, &report, source);
+        status = run_gate(&opt, &report, source, &gate_json);
         if (status == PP_EXIT_TROUBLE)
             goto cleanup;
     }
@@ -456,9 +809,17 @@ int main(int argc, char **argv)
         status = PP_EXIT_TROUBLE;
         goto cleanup;
     }
-    if (opt.baseline)
+    if (opt.baseline && opt.format != FORMAT_HTML)
         goto cleanup;
-    if (opt.write_baseline) {
+    if (opt.format == FORMAT_HTML) {
+        enum pp_exit html = write_html(&opt, &report, traces, ntraces, sym, gate_json,
+                                       trace_paths);
+        if (html != PP_EXIT_OK)
+            status = html;
+        else if (!opt.baseline)
+            status = PP_EXIT_OK;
+        goto cleanup;
+    } else if (opt.write_baseline) {
         printf("wrote baseline %s: %zu sites, %llu allocations, %llu ops\n", opt.write_baseline,
                report.nsites, (unsigned long long)report.allocs,
                (unsigned long long)report.ops);
@@ -466,6 +827,13 @@ int main(int argc, char **argv)
         size_t matched = pp_report_explain(stdout, &report, opt.site_pattern);
         if (matched == 0) {
             fprintf(stderr, "poolprobe-report: error: no site matches '%s'\n", opt.site_pattern);
+            goto cleanup;
+        }
+    } else if (opt.format == FORMAT_FOLDED) {
+        pp_report_folded(stdout, &report, opt.folded_value);
+    } else if (opt.format == FORMAT_PPROF) {
+        if (pp_report_pprof(stdout, &report, err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s\n", err);
             goto cleanup;
         }
     } else if (opt.format == FORMAT_JSON) {
@@ -486,11 +854,14 @@ cleanup:
                     strerror(errno));
         status = PP_EXIT_TROUBLE;
     }
+    free(gate_json);
     pp_report_free(&report);
+    pp_tried_free();
     pp_symbolizer_free(sym);
     for (size_t i = 0; i < ntraces; i++)
         pp_trace_free((struct pp_trace *)traces[i]);
     free(traces);
+    free(trace_paths);
     for (size_t i = 0; i < opt.nwrappers; i++)
         free(opt.wrappers[i]);
     free(opt.wrappers);

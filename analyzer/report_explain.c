@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "numfmt.h"
 #include "report_text.h"
 
 #define BAR_WIDTH 30
@@ -20,6 +21,23 @@ typedef char *(*human_fn)(char *buf, size_t len, uint64_t v);
 static char *human_plain(char *buf, size_t len, uint64_t v)
 {
     return pp_human_count(buf, len, (double)v);
+}
+
+size_t pp_spans_merge_octaves(struct pp_hist_span *spans, size_t n)
+{
+    size_t out_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned octave = spans[i].lo ? 63u - (unsigned)__builtin_clzll(spans[i].lo) : 0;
+        struct pp_hist_span *last = out_n ? &spans[out_n - 1] : NULL;
+        unsigned last_octave = last && last->lo ? 63u - (unsigned)__builtin_clzll(last->lo) : 0;
+        if (last && octave == last_octave) {
+            last->hi = spans[i].hi;
+            last->count += spans[i].count;
+        } else {
+            spans[out_n++] = spans[i];
+        }
+    }
+    return out_n;
 }
 
 /* Rows of [lo, hi] -> count; merged per power of two when there are too many spans. */
@@ -34,22 +52,8 @@ static void draw_hist(FILE *out, const char *title, const struct pp_hist *h, uin
         free(spans);
         return;
     }
-    if (n > MAX_ROWS) {
-        size_t out_n = 0;
-        for (size_t i = 0; i < n; i++) {
-            unsigned octave = spans[i].lo ? 63u - (unsigned)__builtin_clzll(spans[i].lo) : 0;
-            struct pp_hist_span *last = out_n ? &spans[out_n - 1] : NULL;
-            unsigned last_octave =
-                last && last->lo ? 63u - (unsigned)__builtin_clzll(last->lo) : 0;
-            if (last && octave == last_octave) {
-                last->hi = spans[i].hi;
-                last->count += spans[i].count;
-            } else {
-                spans[out_n++] = spans[i];
-            }
-        }
-        n = out_n;
-    }
+    if (n > MAX_ROWS)
+        n = pp_spans_merge_octaves(spans, n);
     uint64_t total = 0, most = 0;
     for (size_t i = 0; i < n; i++) {
         total += spans[i].count;
@@ -120,6 +124,7 @@ static void explain_one(FILE *out, const struct pp_report *r, size_t i)
                   0, UINT64_MAX, pp_human_bytes);
 
     fprintf(out, "\n  checklist:\n");
+    pp_print_checks_legend(out, "  ");
     pp_print_checks(out, v);
     fprintf(out, "\n  what-if free list (this run's own allocations and frees replayed):\n");
     fprintf(out, "    %8s %10s %9s %10s\n", "capacity", "hits", "hit rate", "retains");

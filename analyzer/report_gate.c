@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "report_text.h"
+#include "numfmt.h"
 #include "symbolize.h"
 
 #define LINE_WIDTH 79

@@ -6,6 +6,11 @@
  * site live_bytes_at_exit, peak_live_bytes, cross_thread_frees, realloc_*, lifetime sum,
  * lifetime_allocs percentiles, free_callers, pool_sim and the stack count; at the top, "ops"
  * (operations declared by the run, which the gate's JSON baselines rely on).
+ * Site placement (sites.h): per site "runtime" (the C runtime's own allocation) and, for a
+ * libstdc++ growth path, "container" {kind, type, element, advice, reserve}; at the top,
+ * "wrappers" (frames skipped as wrappers: name, origin, call_sites, allocs), "runtime" {sites,
+ * allocs}, "pooling_runtime" ({name, how} of a runtime pooling below malloc, or null) and
+ * "nameless_modules" (modules holding unnamed sites: module, debug_package or null).
  */
 #include "report_json.h"
 
@@ -16,6 +21,7 @@
 #include <string.h>
 
 #include "checklist.h"
+#include "tried.h"
 #include "trace_format.h"
 
 static json_t *integer(uint64_t v)
@@ -136,6 +142,32 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
     }
     set(o, "checks", checks, failed);
     set(o, "allocs_saved", integer(v->allocs_saved), failed);
+    /* Contract 1.1: the time the fix saves and, for pools, which pool and how much it holds. */
+    set(o, "saving_ns", json_real(v->saving_ns), failed);
+    set(o, "saving_share", json_real(v->saving_share), failed);
+    const char *kind = pp_pool_kind_name(v->pool_kind);
+    set(o, "pool_kind", string_or_null(kind), failed);
+    set(o, "threads", integer(v->threads), failed);
+    if (kind) {
+        set(o, "capacity_per_thread", integer(v->capacity_per_thread), failed);
+        set(o, "pool_bytes", integer(v->pool_bytes), failed);
+        set(o, "pool_bytes_large", json_boolean(v->pool_bytes_large), failed);
+        set(o, "drop_above_bytes", v->drop_above_bytes ? integer(v->drop_above_bytes) : json_null(),
+            failed);
+    }
+    if (v->kind == PP_VERDICT_PRESIZE && v->then.kind != PP_VERDICT_NO_POOL) {
+        json_t *then = json_object();
+        set(then, "verdict", json_string(pp_verdict_name(v->then.kind)), failed);
+        set(then, "pool_kind", string_or_null(pp_pool_kind_name(v->then.pool_kind)), failed);
+        set(then, "capacity_per_thread", integer(v->then.capacity_per_thread), failed);
+        set(then, "object_bytes", integer(v->then.object_bytes), failed);
+        set(then, "threads", integer(v->then.threads), failed);
+        set(then, "saving_ns", json_real(v->then.saving_ns), failed);
+        set(then, "saving_share", json_real(v->then.saving_share), failed);
+        set(o, "then", then, failed);
+    } else {
+        set(o, "then", json_null(), failed);
+    }
     switch (v->kind) {
     case PP_VERDICT_POOL_CAPPED:
         set(o, "cap_bytes", integer(v->cap_bytes), failed);
@@ -153,6 +185,7 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
         for (size_t i = 0; i < v->ntiers; i++) {
             json_t *tier = json_object();
             set(tier, "upper_bytes", integer(v->tiers[i].upper_bytes), failed);
+            set(tier, "block_bytes", integer(v->tiers[i].block_bytes), failed);
             set(tier, "share", json_real(v->tiers[i].share), failed);
             append(tiers, tier, failed);
         }
@@ -164,10 +197,48 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
         set(o, "presize_bytes", integer(v->presize_bytes), failed);
         set(o, "realloc_calls_saved", integer(v->reallocs_saved), failed);
         break;
+    case PP_VERDICT_ARENA:
+        set(o, "arena_bytes", integer(v->arena_bytes), failed);
+        break;
     case PP_VERDICT_STACK:
     case PP_VERDICT_NO_POOL:
         break;
     }
+}
+
+/* Which cost table the savings come from (contract 1.1). */
+static json_t *cost_model_json(int *failed)
+{
+    const struct pp_cost_model *m = pp_report_cost_model();
+    if (!m)
+        return json_null();
+    json_t *o = json_object();
+    set(o, "allocator", json_string(m->allocator), failed);
+    set(o, "source", json_string(m->source), failed);
+    set(o, "note", m->note[0] ? json_string(m->note) : json_null(), failed);
+    return o;
+}
+
+/* poolprobe try's measurement of the site (--try FILE). */
+static json_t *measured_json(const struct pp_tried_site *t, int *failed)
+{
+    json_t *o = json_object();
+    set(o, "verdict", json_string(t->verdict), failed);
+    const struct pp_ratio *ratios[2] = {&t->cpu, &t->wall};
+    for (int i = 0; i < 2; i++) {
+        json_t *r = json_object();
+        set(r, "median", json_real(ratios[i]->median), failed);
+        set(r, "min", json_real(ratios[i]->min), failed);
+        set(r, "max", json_real(ratios[i]->max), failed);
+        set(o, i ? "wall_ratio" : "cpu_ratio", r, failed);
+    }
+    set(o, "matched", integer(t->matched), failed);
+    set(o, "hits", integer(t->hits), failed);
+    set(o, "misses", integer(t->misses), failed);
+    set(o, "drops", integer(t->drops), failed);
+    set(o, "confirmed", json_boolean(t->confirmed), failed);
+    set(o, "alone", json_boolean(t->alone), failed);
+    return o;
 }
 
 static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, int *failed)
@@ -228,9 +299,63 @@ static json_t *site_json(const struct pp_site *s, const struct pp_verdict *v, in
         append(pools, p, failed);
     }
     set(o, "pool_sim", pools, failed);
+    set(o, "runtime", json_boolean(s->runtime), failed);
+    if (s->cxx.kind != PP_CXX_NONE) {
+        char advice[512];
+        uint64_t n = pp_cxx_advice(&s->cxx, pp_site_element_bytes(s), s->max_size, advice,
+                                   sizeof advice);
+        json_t *c = json_object();
+        set(c, "kind", json_string(pp_cxx_kind_name(s->cxx.kind)), failed);
+        set(c, "type", s->cxx.container[0] ? json_string(s->cxx.container) : json_null(), failed);
+        set(c, "element", s->cxx.element[0] ? json_string(s->cxx.element) : json_null(), failed);
+        set(c, "advice", json_string(advice), failed);
+        set(c, "reserve", n ? integer(n) : json_null(), failed);
+        set(o, "container", c, failed);
+    }
     if (v)
         verdict_json(o, v, failed);
+    const struct pp_tried_site *tried = pp_tried_find(s->key);
+    if (tried)
+        set(o, "measured", measured_json(tried, failed), failed);
     return o;
+}
+
+/* Where the sites were placed: the wrappers skipped, the runtime's share, a pooling runtime. */
+static void placement_json(json_t *root, const struct pp_report *r, int *failed)
+{
+    json_t *wrappers = json_array();
+    for (size_t i = 0; i < r->wrappers.n; i++) {
+        const struct pp_wrapper *w = &r->wrappers.items[i];
+        json_t *o = json_object();
+        set(o, "name", json_string(w->name), failed);
+        set(o, "origin", json_string(pp_wrapper_origin_name(w->origin)), failed);
+        set(o, "call_sites", integer(w->callers), failed);
+        set(o, "allocs", integer(w->allocs), failed);
+        append(wrappers, o, failed);
+    }
+    set(root, "wrappers", wrappers, failed);
+    json_t *runtime = json_object();
+    set(runtime, "sites", integer(r->runtime_sites), failed);
+    set(runtime, "allocs", integer(r->runtime_allocs), failed);
+    set(root, "runtime", runtime, failed);
+    json_t *pooling = json_null();
+    if (r->pooling_runtime) {
+        pooling = json_object();
+        set(pooling, "name", json_string(r->pooling_runtime->name), failed);
+        set(pooling, "how", json_string(r->pooling_runtime->how), failed);
+    }
+    set(root, "pooling_runtime", pooling, failed);
+    json_t *nameless = json_array();
+    for (size_t i = 0; i < r->nnameless; i++) {
+        char pkg[256];
+        json_t *o = json_object();
+        set(o, "module", json_string(r->nameless[i]), failed);
+        set(o, "debug_package",
+            pp_debug_package(r->nameless[i], pkg, sizeof pkg) ? json_string(pkg) : json_null(),
+            failed);
+        append(nameless, o, failed);
+    }
+    set(root, "nameless_modules", nameless, failed);
 }
 
 int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
@@ -239,6 +364,7 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
     json_t *root = json_object();
     set(root, "format", json_string("poolprobe-report"), &failed);
     set(root, "version", json_integer(PP_REPORT_JSON_VERSION), &failed);
+    set(root, "minor_version", json_integer(PP_REPORT_JSON_MINOR), &failed);
     json_t *procs = json_array();
     for (size_t i = 0; i < r->ntraces; i++)
         append(procs, process_json(r->traces[i], &failed), &failed);
@@ -262,6 +388,8 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
         append(sites, site_json(&r->sites[i], r->verdicts ? &r->verdicts[i] : NULL, &failed),
                &failed);
     set(root, "sites", sites, &failed);
+    set(root, "cost_model", cost_model_json(&failed), &failed);
+    placement_json(root, r, &failed);
     if (!failed) {
         json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', out);

@@ -14,14 +14,18 @@
 void pp_report_text(FILE *out, const struct pp_report *report, size_t top);
 
 struct pp_verdict;
+/* Cut lines to this many columns (0: never; the default is 79). */
+void pp_report_text_set_width(size_t columns);
+
+/* What ok/NO/yes/no mean in the checklist rows: two lines, each after indent, to print once
+ * above them. */
+void pp_print_checks_legend(FILE *out, const char *indent);
+
+/* The action a verdict recommends, with its numbers ("    free list of 4 x 4.0K B; ..."), one or
+ * two indented lines; nothing for no-pool. Shared with the HTML report's cards. */
+void pp_print_action(FILE *out, const struct pp_site *site, const struct pp_verdict *v);
+
 /* The checklist rows of a verdict, one per line, indented for a report. */
 void pp_print_checks(FILE *out, const struct pp_verdict *v);
-
-/* Human units, written into buf (at least 16 bytes), returned for convenience. At most 5
- * characters for values the report shows: 1023, 4.0K, 12K, 1.2M (bytes, powers of 1024);
- * 999, 1.2K, 12M (counts and rates, powers of 1000); 350ns, 12us, 3.4ms, 1.5s, 12m, 2.1h. */
-char *pp_human_bytes(char *buf, size_t len, uint64_t bytes);
-char *pp_human_count(char *buf, size_t len, double count);
-char *pp_human_ns(char *buf, size_t len, uint64_t ns);
 
 #endif

@@ -174,3 +174,21 @@ uint64_t pp_site_lifetime_percentile(const struct pp_site *site, double pct)
 {
     return pp_hist_percentile(&site->hists[PP_STATS_HIST_LIFETIME_NS], pct, 0, UINT64_MAX);
 }
+
+uint64_t pp_site_element_bytes(const struct pp_site *site)
+{
+    const struct pp_hist *h = &site->hists[PP_STATS_HIST_SIZE];
+    if (!h->exact || h->nvalues == 0)
+        return site->min_size;
+    uint64_t g = 0;
+    for (size_t i = 0; i < h->nvalues; i++) {
+        uint64_t a = h->values[i].value, b = g;
+        while (b) {
+            uint64_t t = a % b;
+            a = b;
+            b = t;
+        }
+        g = a;
+    }
+    return g;
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cxx.h"
 #include "hist.h"
 #include "symbolize.h"
 #include "trace_reader.h"
@@ -50,6 +51,8 @@ struct pp_site {
     size_t npools;             /* sorted by capacity */
     struct pp_site_pool *pools;
     struct pp_hist hists[PP_STATS_HIST_COUNT]; /* indexed by enum pp_stats_hist */
+    bool runtime;              /* the allocating code is the C runtime's (runtime.h) */
+    struct pp_cxx_container cxx; /* the libstdc++ growth path of its busiest stack, if any */
 };
 
 /* An empty site with each histogram in the v1 shim's layout. No allocation. */
@@ -68,6 +71,10 @@ uint64_t pp_site_live_at_exit(const struct pp_site *site);
 
 /* Requested size at percentile pct, clamped to the exact [min, max] of the site. */
 uint64_t pp_site_size_percentile(const struct pp_site *site, double pct);
+
+/* The size of one element as the sizes show it: the greatest common divisor of the exact
+ * sizes (a vector's capacities are multiples of its element size), else the smallest size. */
+uint64_t pp_site_element_bytes(const struct pp_site *site);
 
 /* Lifetime (ns) of freed blocks at percentile pct; 0 when none were freed. */
 uint64_t pp_site_lifetime_percentile(const struct pp_site *site, double pct);

@@ -4,11 +4,14 @@
  *   - the shim's own module (libpoolprobe*), should the shim leave any of its frames;
  *   - libc's allocation entry points and their internal aliases (malloc, __libc_malloc, ...);
  *   - libc's strdup family (strdup, strndup, wcsdup): pure "allocate and copy" wrappers, whose
- *     caller is the site a user means. Functions that allocate as a side effect of other work
- *     (fopen, asprintf, getline, qsort) are NOT skipped: "fopen" is a useful answer, and the
- *     callers are one --group-by stack or --wrappers away;
+ *     caller is the site a user means. Functions that allocate for their own state (fopen,
+ *     setlocale, qsort) are not skipped: their sites are marked runtime (runtime.h);
  *   - every operator new / new[] (mangled _Znw* / _Zna*, or DWARF's "operator new...");
- *   - wrapper functions: the defaults below (unless --no-default-wrappers) plus --wrappers.
+ *   - C++ standard library code (std::, __gnu_cxx::): the container's owner is the site, and
+ *     the skipped frames say which container grew (cxx.h);
+ *   - wrapper functions: the defaults below (unless --no-default-wrappers) plus --wrappers;
+ *   - then a C runtime function that allocates for its caller (getline, asprintf: runtime.h);
+ *   - then the wrappers the stacks themselves reveal (wrappers.h; unless --no-auto-wrappers).
  * Only a leading run of such frames is skipped; if a whole stack is allocator, its outermost
  * frame is the site.
  *
@@ -20,7 +23,7 @@
  * they are ordered by file and line (then module) and all but the first get an ordinal: "render",
  * "render#2", "render#3". So adding an allocation below an existing one leaves the existing key
  * alone, and line numbers moving does not change any key. Sites in a function with no line
- * information (symbol table only) cannot be told apart, and form one site.
+ * information (symbol table only) are told apart by code address, in address order.
  */
 #include "sites.h"
 
@@ -62,9 +65,6 @@ static const char *const default_wrappers[] = {
     /* OpenSSL */
     "CRYPTO_malloc", "CRYPTO_zalloc", "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup",
     "CRYPTO_strndup",
-    /* libstdc++ allocator plumbing between containers and operator new */
-    "std::__new_allocator<*>::allocate", "__gnu_cxx::new_allocator<*>::allocate",
-    "std::allocator<*>::allocate", "std::allocator_traits<*>::allocate",
     NULL,
 };
 
@@ -148,7 +148,36 @@ static bool in_list(const char *const *list, const char *name)
     return false;
 }
 
-bool pp_is_allocator_frame(const struct pp_frame *f, const struct pp_group_options *opt)
+static bool frame_matches(const char *pattern, const struct pp_frame *f)
+{
+    if (name_matches(pattern, f->function) || name_matches(pattern, f->symbol))
+        return true;
+    if (f->function)
+        return false;
+    char name[512];
+    pp_frame_address(f, name, sizeof name);
+    return pp_glob_match(pattern, name);
+}
+
+/* Which wrapper list matches the frame: -1 none, -2 the built-in list, i >= 0 wrappers[i]. */
+static long wrapper_match(const struct pp_frame *f, const struct pp_group_options *opt)
+{
+    if (!opt)
+        return -1;
+    if (opt->default_wrappers)
+        for (size_t i = 0; default_wrappers[i]; i++)
+            if (name_matches(default_wrappers[i], f->function) ||
+                name_matches(default_wrappers[i], f->symbol))
+                return -2;
+    for (size_t i = 0; i < opt->nwrappers; i++)
+        if (frame_matches(opt->wrappers[i], f))
+            return (long)i;
+    return -1;
+}
+
+/* The allocator proper: the shim, libc's allocation functions, operator new, and the C++
+ * standard library between a container and operator new. */
+static bool allocator_proper(const struct pp_frame *f)
 {
     if (f->module && strncmp(pp_basename(f->module), "libpoolprobe", 12) == 0)
         return true;
@@ -158,18 +187,12 @@ bool pp_is_allocator_frame(const struct pp_frame *f, const struct pp_group_optio
         return true;
     if (f->function && strncmp(f->function, "operator new", 12) == 0)
         return true;
-    if (!opt)
-        return false;
-    if (opt->default_wrappers)
-        for (size_t i = 0; default_wrappers[i]; i++)
-            if (name_matches(default_wrappers[i], f->function) ||
-                name_matches(default_wrappers[i], f->symbol))
-                return true;
-    for (size_t i = 0; i < opt->nwrappers; i++)
-        if (name_matches(opt->wrappers[i], f->function) ||
-            name_matches(opt->wrappers[i], f->symbol))
-            return true;
-    return false;
+    return pp_cxx_library_frame(f);
+}
+
+bool pp_is_allocator_frame(const struct pp_frame *f, const struct pp_group_options *opt)
+{
+    return allocator_proper(f) || wrapper_match(f, opt) != -1;
 }
 
 /* A growing string. */
@@ -216,54 +239,81 @@ struct group {
 };
 
 /* Identity of one frame: name, file, zero-padded line (so identities sort in line order), and
- * module basename. Separators are control characters no symbol contains. */
+ * module basename; with no line, the code address (zero-padded: address order), so that a
+ * function known only from the symbol table still has one site per call to malloc. Separators
+ * are control characters no symbol contains. */
 static void add_frame_ident(struct text *t, struct pp_symbolizer *sym, const struct pp_frame *f)
 {
-    text_add(t, "%s\x1f%s\x1f%010u\x1f%s\x1e", pp_frame_name(sym, f), f->file ? f->file : "",
-             f->line, f->module ? pp_basename(f->module) : "");
+    text_add(t, "%s\x1f%s\x1f%010u\x1f%s\x1f%016" PRIx64 "\x1e", pp_frame_name(sym, f),
+             f->file ? f->file : "", f->line, f->module ? pp_basename(f->module) : "",
+             f->line ? 0 : f->offset);
 }
-
-struct expanded {
-    struct pp_frame *frames;
-    size_t n, cap;
-};
 
 static const struct pp_frame no_stack_frame = {.function = "[no stack]"};
 
-static int expand_push(struct expanded *e, const struct pp_frame *f)
+static int push_frame(struct pp_stack_view *v, size_t *cap, const struct pp_frame *f)
 {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 32;
-        struct pp_frame *frames = realloc(e->frames, cap * sizeof *frames);
+    if (v->nframes == *cap) {
+        size_t grown = *cap ? *cap * 2 : 16;
+        struct pp_frame *frames = realloc(v->frames, grown * sizeof *frames);
         if (!frames)
             return -1;
-        e->frames = frames;
-        e->cap = cap;
+        v->frames = frames;
+        *cap = grown;
     }
-    e->frames[e->n++] = *f;
+    v->frames[v->nframes++] = *f;
     return 0;
 }
 
-/* Symbolize a stack into e (inline frames expanded) and return the index of its site frame. */
-static int expand_stack(struct expanded *e, struct pp_symbolizer *sym, int space,
-                        const struct pp_trace_stack *stack, const struct pp_group_options *opt,
-                        size_t *site_frame)
+/* Symbolize a stack into v (inline frames expanded). */
+static int expand_stack(struct pp_stack_view *v, struct pp_symbolizer *sym,
+                        const struct pp_trace_stack *stack)
 {
-    e->n = 0;
+    size_t cap = 0;
     for (unsigned d = 0; d < stack->depth; d++) {
         const struct pp_frame *frames;
-        size_t n = pp_symbolize(sym, space, stack->ips[d], &frames);
+        size_t n = pp_symbolize(sym, v->space, stack->ips[d], &frames);
         for (size_t i = 0; i < n; i++)
-            if (expand_push(e, &frames[i]))
+            if (push_frame(v, &cap, &frames[i]))
                 return -1;
     }
-    if (e->n == 0 && expand_push(e, &no_stack_frame))
+    if (v->nframes == 0 && push_frame(v, &cap, &no_stack_frame))
         return -1;
-    size_t k = 0;
-    while (k + 1 < e->n && pp_is_allocator_frame(&e->frames[k], opt))
-        k++;
-    *site_frame = k;
     return 0;
+}
+
+/* The site by the fixed rules: from frame k, skip the leading allocator and wrapper frames
+ * (noting which wrappers matched), then a runtime function that returns its memory to the
+ * caller. Returns 1 when the site moved, 0 when not, -1 on out of memory. */
+static int find_fixed_site(struct pp_report *r, struct pp_symbolizer *sym,
+                           struct pp_stack_view *v, const struct pp_group_options *opt, size_t k)
+{
+    size_t from = k;
+    const char *last_noted = NULL; /* interned: equal names are equal pointers */
+    for (; k + 1 < v->nframes; k++) {
+        const struct pp_frame *f = &v->frames[k];
+        if (allocator_proper(f))
+            continue;
+        long w = wrapper_match(f, opt);
+        if (w == -1)
+            break;
+        if (w >= 0)
+            r->pattern_matched[w] = true;
+        /* An inlined frame and its container may carry one name: count the stack once. */
+        const char *name = pp_frame_name(sym, f);
+        if (name == last_noted)
+            continue;
+        last_noted = name;
+        if (pp_wrapper_note(&r->wrappers, name, w == -2 ? PP_WRAPPER_BUILTIN : PP_WRAPPER_GIVEN,
+                            0, v->allocs) < 0)
+            return -1;
+    }
+    /* getline, asprintf, __cxa_allocate_exception...: the runtime allocates for its caller. */
+    for (size_t j = k; j + 1 < v->nframes && pp_runtime_module(&v->frames[j]); j++)
+        if (pp_runtime_returns_to_caller(&v->frames[j]))
+            k = j + 1;
+    v->site = k;
+    return k != from;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -312,18 +362,20 @@ static int assign_keys(struct group *groups, struct pp_site *sites, size_t nsite
 }
 
 static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbolizer *sym,
-                     int space, const struct pp_trace *t, const struct pp_trace_stats *s,
-                     struct expanded *e, const struct pp_group_options *opt)
+                     const struct pp_stack_view *v, const struct pp_group_options *opt)
 {
-    size_t k;
-    if (expand_stack(e, sym, space, &t->stacks[s->stack_id], opt, &k))
-        return -1;
-    size_t last = opt->group_by == PP_GROUP_BY_STACK ? e->n : k + 1;
+    size_t k = v->site;
+    size_t last = opt->group_by == PP_GROUP_BY_STACK ? v->nframes : k + 1;
     struct text ident = {0}, name = {0};
     for (size_t i = k; i < last; i++) {
-        add_frame_ident(&ident, sym, &e->frames[i]);
-        text_add(&name, "%s%s", i > k ? "<" : "", pp_frame_name(sym, &e->frames[i]));
+        add_frame_ident(&ident, sym, &v->frames[i]);
+        text_add(&name, "%s%s", i > k ? "<" : "", pp_frame_name(sym, &v->frames[i]));
     }
+    /* One line of C++ can allocate a map's nodes and its buckets: two sites, two fixes. */
+    struct pp_cxx_container cxx;
+    pp_cxx_recognise(v->frames, k, &cxx);
+    if (cxx.kind != PP_CXX_NONE)
+        text_add(&ident, "%s", pp_cxx_kind_name(cxx.kind));
     if (ident.failed || name.failed) {
         free(ident.s);
         free(name.s);
@@ -346,32 +398,56 @@ static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbo
             return -1;
         }
         pp_site_init(&sites[r->nsites]);
+        sites[r->nsites].runtime = pp_runtime_module(&v->frames[k]);
         g->ident = ident.s;
         g->name = name.s;
         g->site = r->nsites++;
         HASH_ADD_KEYPTR(hh, *groups, g->ident, strlen(g->ident), g);
     }
     struct pp_site *site = &r->sites[g->site];
-    /* Show the callers of the busiest stack in the site. */
+    const struct pp_trace_stats *s = v->stats;
+    /* Show the callers of the busiest stack in the site, and its container. */
     if (!site->frames || s->allocs > site->best_stack_allocs) {
-        struct pp_frame *frames = malloc((e->n - k) * sizeof *frames);
+        struct pp_frame *frames = malloc((v->nframes - k) * sizeof *frames);
         if (!frames)
             return -1;
-        memcpy(frames, e->frames + k, (e->n - k) * sizeof *frames);
+        memcpy(frames, v->frames + k, (v->nframes - k) * sizeof *frames);
         free(site->frames);
         site->frames = frames;
-        site->nframes = e->n - k;
+        site->nframes = v->nframes - k;
         site->best_stack_allocs = s->allocs;
+        site->cxx = cxx;
     }
     const char *names[256];
     for (unsigned i = 0; i < s->nfree_callers; i++) {
         const struct pp_frame *ff;
-        pp_symbolize(sym, space, s->free_callers[i].addr, &ff);
+        pp_symbolize(sym, v->space, s->free_callers[i].addr, &ff);
         names[i] = pp_frame_name(sym, &ff[0]);
     }
-    /* A sampled trace recorded one call in sample_every: scale back to unbiased estimates. */
-    uint64_t scale = t->process.sample_every > 1 ? t->process.sample_every : 1;
-    return pp_site_add_stats(site, s, names, scale);
+    return pp_site_add_stats(site, s, names, v->scale);
+}
+
+/* A module whose code allocates at a site with no name: busiest sites first. */
+static void note_nameless(struct pp_report *r, const char *module)
+{
+    for (size_t i = 0; i < r->nnameless; i++)
+        if (r->nameless[i] == module)
+            return;
+    if (r->nnameless < PP_NAMELESS_MAX)
+        r->nameless[r->nnameless++] = module;
+}
+
+/* The first runtime seen that pools objects below malloc (its frames are in some stack). */
+static const struct pp_pooling_runtime *find_pooling_runtime(const struct pp_stack_view *views,
+                                                             size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < views[i].nframes; j++) {
+            const struct pp_pooling_runtime *p = pp_pooling_runtime_of(&views[i].frames[j]);
+            if (p)
+                return p;
+        }
+    return NULL;
 }
 
 int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, size_t n,
@@ -383,8 +459,12 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
     r->ntraces = n;
     r->sample_every = 1;
     struct group *groups = NULL;
-    struct expanded e = {0};
+    struct pp_stack_view *views = NULL;
+    size_t nviews = 0, cap = 0;
     int rc = 0;
+    r->pattern_matched = calloc(opt->nwrappers ? opt->nwrappers : 1, sizeof *r->pattern_matched);
+    if (!r->pattern_matched)
+        rc = -1;
     for (size_t ti = 0; ti < n && rc == 0; ti++) {
         const struct pp_trace *t = traces[ti];
         r->allocs += t->totals.allocs;
@@ -406,11 +486,49 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
             rc = -1;
             break;
         }
-        for (uint32_t i = 0; i < t->nstats && rc == 0; i++)
-            rc = add_stats(r, &groups, sym, space, t, &t->stats[i], &e, opt);
+        /* A sampled trace recorded one call in sample_every: scale back to unbiased estimates. */
+        uint64_t scale = t->process.sample_every > 1 ? t->process.sample_every : 1;
+        for (uint32_t i = 0; i < t->nstats && rc == 0; i++) {
+            if (nviews == cap) {
+                size_t grown = cap ? cap * 2 : 64;
+                struct pp_stack_view *more = realloc(views, grown * sizeof *more);
+                if (!more) {
+                    rc = -1;
+                    break;
+                }
+                views = more;
+                cap = grown;
+            }
+            const struct pp_trace_stats *s = &t->stats[i];
+            struct pp_stack_view *v = &views[nviews++];
+            *v = (struct pp_stack_view){.space = space, .stats = s, .scale = scale};
+            if (__builtin_mul_overflow(s->allocs, scale, &v->allocs))
+                v->allocs = UINT64_MAX;
+            if (__builtin_mul_overflow(s->frees, scale, &v->frees))
+                v->frees = UINT64_MAX;
+            rc = expand_stack(v, sym, &t->stacks[s->stack_id]);
+            if (rc == 0)
+                rc = find_fixed_site(r, sym, v, opt, 0) < 0 ? -1 : 0;
+        }
     }
+    /* The user names wrappers as the report prints sites, and a site may be where the auto
+     * wrappers led: apply the lists again above them, and look for wrappers above those. */
+    for (int pass = 0; pass < 4 && rc == 0 && !opt->no_auto_wrappers; pass++) {
+        rc = pp_wrappers_detect(views, nviews, sym, &r->wrappers);
+        bool moved = false;
+        for (size_t i = 0; i < nviews && rc == 0; i++) {
+            int m = find_fixed_site(r, sym, &views[i], opt, views[i].site);
+            rc = m < 0 ? -1 : 0;
+            moved |= m > 0;
+        }
+        if (!moved)
+            break;
+    }
+    for (size_t i = 0; i < nviews && rc == 0; i++)
+        rc = add_stats(r, &groups, sym, &views[i], opt);
     if (rc == 0)
         rc = assign_keys(groups, r->sites, r->nsites);
+    r->pooling_runtime = find_pooling_runtime(views, nviews);
     struct group *g, *tmp;
     HASH_ITER(hh, groups, g, tmp) {
         HASH_DEL(groups, g);
@@ -418,7 +536,9 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         free(g->name);
         free(g);
     }
-    free(e.frames);
+    for (size_t i = 0; i < nviews; i++)
+        free(views[i].frames);
+    free(views);
     if (rc) {
         snprintf(err, errlen, "out of memory while grouping sites");
         pp_report_free(r);
@@ -426,6 +546,17 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
     }
     if (r->nsites > 1)
         qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
+    /* Sites without a name in a module that was read: debug symbols would name them. */
+    for (size_t i = 0; i < r->nsites; i++) {
+        const struct pp_site *site = &r->sites[i];
+        if (site->runtime) {
+            r->runtime_sites++;
+            r->runtime_allocs += site->allocs;
+        } else if (site->nframes && !site->frames[0].function && site->frames[0].module &&
+                   pp_symbolizer_module_read(sym, site->frames[0].module)) {
+            note_nameless(r, site->frames[0].module);
+        }
+    }
     return 0;
 }
 
@@ -435,5 +566,7 @@ void pp_report_free(struct pp_report *r)
         pp_site_free(&r->sites[i]);
     free(r->sites);
     free(r->verdicts);
+    pp_wrapper_list_free(&r->wrappers);
+    free(r->pattern_matched);
     memset(r, 0, sizeof *r);
 }

@@ -4,17 +4,26 @@
  * heavy program (perf). When the CPU has an invariant TSC we read it instead (~7 ns) and convert
  * with a ratio calibrated against CLOCK_MONOTONIC at start, over a 100 us spin: the ratio is
  * then within ~0.02%, far finer than the lifetime histogram's buckets (two per power of two).
- * Without an invariant TSC we use clock_gettime. Reading this clock is async-signal-safe.
+ * Without an invariant TSC we use clock_gettime, and so on every CPU but x86 (aarch64 and
+ * others build the same file with the TSC part left out). Reading this clock is
+ * async-signal-safe.
  */
-#include <cpuid.h>
 #include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#define PP_HAVE_TSC 1
+#include <cpuid.h>
 #include <x86intrin.h>
+#else
+#define PP_HAVE_TSC 0
+#endif
 
 #include "shim.h"
 
+#if PP_HAVE_TSC
 static int use_tsc;
 static uint64_t tsc0, mono0;
 static uint64_t ns_per_tick_q32; /* nanoseconds per tick, fixed point 32.32 */
+#endif
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -33,6 +42,7 @@ uint64_t pp_realtime_ns(void)
     return clock_ns(CLOCK_REALTIME);
 }
 
+#if PP_HAVE_TSC
 void pp_clock_init(void)
 {
     unsigned a, b, c, d;
@@ -50,14 +60,21 @@ void pp_clock_init(void)
     mono0 = m1;
     use_tsc = ns_per_tick_q32 != 0;
 }
+#else
+void pp_clock_init(void)
+{
+}
+#endif
 
 uint64_t pp_now_ns(void)
 {
+#if PP_HAVE_TSC
     if (PP_LIKELY(use_tsc)) {
         uint64_t t = __rdtsc();
         /* A thread that migrated may see a TSC a hair behind tsc0; never go back in time. */
         uint64_t ticks = t > tsc0 ? t - tsc0 : 0;
         return mono0 + (uint64_t)(((unsigned __int128)ticks * ns_per_tick_q32) >> 32);
     }
+#endif
     return mono_ns();
 }

@@ -5,6 +5,10 @@
  * before the real free (the address may be reused the moment it returns); a realloc takes its
  * block out of the side table before the real realloc for the same reason. Calls nested inside
  * the shim (pp_thread_enter returns NULL) are forwarded untracked.
+ *
+ * Follow a malloc: pp_ensure_started (one load once started), pp_thread_enter (TLS flags),
+ * the real malloc, pp_record_alloc (record.c says why it never blocks, does I/O or allocates
+ * through the hooks), pp_maybe_snapshot (one load and compare, except once per interval).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "try.h"
 
 #define PP_EXPORT __attribute__((visibility("default")))
 /* The hook's return address and its caller's stack pointer before the call (the CFA): the
@@ -29,7 +34,7 @@ static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_ca
         return;
     int saved = errno;
     if (p)
-        pp_record_alloc(t, p, size, call, ret, cfa);
+        pp_maybe_snapshot(t, pp_record_alloc(t, p, size, call, ret, cfa));
     pp_thread_leave(t);
     errno = saved;
 }
@@ -38,6 +43,8 @@ PP_EXPORT void *malloc(size_t size)
 {
     if (PP_UNLIKELY(!pp_ensure_started()))
         return pp_bootstrap_alloc(size, 16);
+    if (PP_UNLIKELY(pp_try_on))
+        return pp_try_malloc(size, CALLER());
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.malloc(size);
     created(t, p, size, PP_CALL_MALLOC, CALLER(), CALLER_CFA());
@@ -50,10 +57,12 @@ PP_EXPORT void free(void *p)
         return;
     if (PP_UNLIKELY(!pp_ensure_started()))
         return; /* only bootstrap blocks exist before the real free is known */
+    if (PP_UNLIKELY(pp_try_on) && pp_try_free(p))
+        return;
     struct pp_thread *t = pp_thread_enter();
     if (t) {
         int saved = errno;
-        pp_record_free(t, p, CALLER());
+        pp_maybe_snapshot(t, pp_record_free(t, p, CALLER()));
         pp_thread_leave(t);
         errno = saved;
     }
@@ -70,6 +79,8 @@ PP_EXPORT void *calloc(size_t n, size_t size)
         }
         return pp_bootstrap_alloc(total, 16);
     }
+    if (PP_UNLIKELY(pp_try_on))
+        return pp_try_calloc(n, size, CALLER());
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.calloc(n, size);
     created(t, p, n * size, PP_CALL_CALLOC, CALLER(), CALLER_CFA()); /* no overflow */
@@ -91,6 +102,13 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
     }
     if (PP_UNLIKELY(!pp_ensure_started()))
         return p ? NULL : pp_bootstrap_alloc(size, 16);
+    if (PP_UNLIKELY(pp_try_on)) {
+        if (!size && n && m) { /* reallocarray overflowed: fail, p untouched */
+            errno = ENOMEM;
+            return NULL;
+        }
+        return pp_try_realloc(p, size, caller);
+    }
     struct pp_thread *t = pp_thread_enter();
     if (!p) {
         void *q = real_call(NULL, n, m);
@@ -102,7 +120,7 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
     void *q = real_call(p, n, m);
     if (t) {
         int saved = errno;
-        pp_record_realloc_end(t, p, &old, tracked, q, size, caller);
+        pp_maybe_snapshot(t, pp_record_realloc_end(t, p, &old, tracked, q, size, caller));
         pp_thread_leave(t);
         errno = saved;
     }
@@ -176,3 +194,15 @@ ALIGNED_HOOK(aligned_alloc, PP_CALL_ALIGNED_ALLOC, (size_t align, size_t size), 
 ALIGNED_HOOK(memalign, PP_CALL_MEMALIGN, (size_t align, size_t size), (align, size), size)
 ALIGNED_HOOK(valloc, PP_CALL_VALLOC, (size_t size), (size), size)
 ALIGNED_HOOK(pvalloc, PP_CALL_PVALLOC, (size_t size), (size), size)
+
+/* Only try mode (try.c) hands out blocks the real allocator does not know. */
+PP_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (PP_UNLIKELY(pp_bootstrap_owns(p)))
+        return pp_bootstrap_size(p);
+    if (PP_UNLIKELY(!pp_ensure_started()))
+        return 0;
+    return pp_try_usable_size(p);
+}

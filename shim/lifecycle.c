@@ -1,22 +1,24 @@
-/* lifecycle.c — the shim's life inside the host: start, fork, exit, and giving up gracefully.
+/* lifecycle.c — the shim's life inside the host: start, fork, thread exit, process exit.
  *
- * Start happens at the first allocation or in our constructor, whichever comes first. The trace
- * is written by our destructor (exit() and return from main; the preloaded library's destructor
- * runs after the program's own), and by a forked child at its own exit. If the shim runs out of
- * memory it says so once and every hook forwards untracked from then on: the host never dies
- * because of us.
+ * Together with hooks.c this is the top of the shim: every callback the C library makes into
+ * us (constructor, destructor, atfork handlers, the thread-exit key destructor) lands here, and
+ * from here calls go down only: to the writer, to the tables' fork and reset functions, to
+ * state.c. Start happens at the first allocation or in our constructor, whichever comes first.
+ * The trace is written by our destructor (exit() and return from main; the preloaded library's
+ * destructor runs after the program's own), by a forked child at its own exit, and as a
+ * snapshot once per POOLPROBE_INTERVAL by the hook that notices the interval is over.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../include/poolprobe.h"
 #include "shim.h"
+#include "try.h"
 
-atomic_int pp_state = PP_STATE_OFF;
-struct pp_process pp_process;
 static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
 static atomic_ullong last_snapshot_ns;
 
@@ -80,6 +82,44 @@ static int parent_is_traced(void)
     return found;
 }
 
+/* The thread-exit key destructor (thread.c registers it): gives the thread's caches back. */
+static void on_thread_exit(struct pp_thread *t)
+{
+    /* Later destructors of this thread may still allocate: they are recorded, but must not
+     * rebuild the caches we free here (nothing would free them again). */
+    t->exiting = 1;
+    pp_stack_cache_clear(t);
+    pp_framecache_release(t);
+    pp_altstack_release(t);
+}
+
+/* When the kernel started this process, as CLOCK_REALTIME: field 22 of /proc/self/stat (clock
+ * ticks since boot), which an exec leaves as it was. 0 when unknown. */
+static uint64_t process_start_realtime(void)
+{
+    char *stat;
+    size_t len = slurp("/proc/self/stat", &stat);
+    if (!len)
+        return 0;
+    const char *p = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (stat[i] == ')')
+            p = stat + i; /* the command name may itself hold ')': the last one ends it */
+    uint64_t ticks = 0;
+    for (int field = 2; p && p < stat + len && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    for (; p && p < stat + len && *p >= '0' && *p <= '9'; p++)
+        ticks = ticks * 10 + (uint64_t)(*p - '0');
+    pp_arena_free(stat, 4096);
+    struct timespec boot;
+    if (!p || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+        return 0;
+    uint64_t boot_ns = (uint64_t)boot.tv_sec * 1000000000ull + (uint64_t)boot.tv_nsec;
+    uint64_t start_ns = ticks * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+    return pp_realtime_ns() - (boot_ns > start_ns ? boot_ns - start_ns : 0);
+}
+
 static void on_fork_prepare(void)
 {
     pp_arena_lock_for_fork();
@@ -99,17 +139,20 @@ static void on_fork_child(void)
     pp_live_reset_after_fork();
     pp_stack_unlock_after_fork();
     pp_arena_unlock_after_fork();
-    pp_stack_reset_after_fork();
+    pp_stats_reset_after_fork();
     pp_thread_reset_after_fork();
-    pp_record_reset_after_fork();
+    atomic_store(&pp_process.live_bytes, 0);
+    atomic_store(&pp_process.peak_live_bytes, 0);
     pp_process.ppid = pp_process.pid;
     pp_process.pid = (uint32_t)getpid();
     pp_process.flags |= PP_PROC_F_FORKED_CHILD;
     pp_process.start_realtime_ns = pp_realtime_ns();
+    pp_process.process_start_realtime_ns = pp_process.start_realtime_ns;
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     atomic_store(&pp_process.untracked_frees, 0);
     atomic_store(&pp_process.ops, 0);
+    pp_writer_choose_path();
 }
 
 void pp_start(void)
@@ -122,13 +165,17 @@ void pp_start(void)
     }
     pp_log_init();
     pp_config_load();
+    if (pp_try_init()) { /* try mode: serve the targets, record nothing (try.c) */
+        atomic_store(&start_state, 2);
+        return;
+    }
     pp_clock_init();
     pp_process.pid = (uint32_t)getpid();
     pp_process.ppid = (uint32_t)getppid();
     pp_process.start_realtime_ns = pp_realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
-    pp_thread_init();
+    pp_thread_init(on_thread_exit);
     if (pp_config.sample_every > 1)
         pp_live_filter_init();
     char *exe = pp_arena_alloc(4096);
@@ -140,22 +187,14 @@ void pp_start(void)
     pp_process.cmdline_len = slurp("/proc/self/cmdline", &pp_process.cmdline);
     if (parent_is_traced())
         pp_process.flags |= PP_PROC_F_DESCENDANT;
+    pp_process.process_start_realtime_ns = process_start_realtime();
+    pp_writer_choose_path();
+    pp_exits_init();
     pp_modules_init();
     pp_unwind_init();
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
     atomic_store(&start_state, 2);
     atomic_store(&pp_state, PP_STATE_TRACKING);
-}
-
-void pp_tracking_lost(const char *why)
-{
-    int expected = PP_STATE_TRACKING;
-    if (atomic_compare_exchange_strong(&pp_state, &expected, PP_STATE_STOPPED)) {
-        pp_process.flags |= PP_PROC_F_TRACKING_LOST;
-        pp_log("%s (limit POOLPROBE_MAX_MEMORY_MB=%llu); tracking stops here, the program "
-               "runs on and the trace covers what came before",
-               why, (unsigned long long)(pp_config.max_memory >> 20));
-    }
 }
 
 __attribute__((constructor)) static void on_load(void)
@@ -172,7 +211,47 @@ __attribute__((destructor)) static void on_unload(void)
     /* Stop tracking first: what the writer and later destructors allocate is not the
      * program's. */
     atomic_store(&pp_state, PP_STATE_OFF);
-    pp_write_trace(0);
+    pp_write_trace(0, 1);
+}
+
+static void write_final(void *unused)
+{
+    (void)unused;
+    pp_write_trace(0, 0);
+}
+
+static int recorded_nothing(void)
+{
+    uint32_t n = pp_thread_count();
+    for (uint32_t i = 0; i < n && i < PP_MAX_THREADS; i++) {
+        struct pp_thread *t = pp_thread_at(i);
+        if (t && (t->allocs || t->frees))
+            return 0;
+    }
+    return 1;
+}
+
+void pp_image_ends(int stops)
+{
+    if (atomic_load(&pp_state) == PP_STATE_OFF)
+        return; /* never started, or the final trace is written already */
+    if ((uint32_t)getpid() != pp_process.pid)
+        return; /* a vfork child: this memory is its parent's, live */
+    if (!pp_thread_try_busy())
+        return; /* a handler that interrupted the shim on this thread */
+    /* Nothing recorded: an exec'd image's own file follows; a forked child (a daemon's double
+     * fork, a shell's fork-then-exec) leaves no empty file beside its parent's. */
+    int empty = recorded_nothing();
+    if (!empty || (stops && !(pp_process.flags & PP_PROC_F_FORKED_CHILD))) {
+        if (stops)
+            atomic_store(&pp_state, PP_STATE_OFF);
+        struct pp_thread *t = pp_thread_self();
+        if (t)
+            pp_altstack_run(t, write_final, NULL);
+        else
+            pp_write_trace(0, 0);
+    }
+    pp_thread_unbusy();
 }
 
 /* Public API (include/poolprobe.h): the program says how many operations it ran, so reports
@@ -182,8 +261,16 @@ __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
     atomic_fetch_add(&pp_process.ops, n);
 }
 
-void pp_maybe_snapshot(uint64_t now_ns)
+static void write_snapshot(void *unused)
 {
+    (void)unused;
+    pp_write_trace(1, 1);
+}
+
+void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
+{
+    if (!now_ns)
+        return; /* nothing was recorded */
     uint64_t last = atomic_load_explicit(&last_snapshot_ns, memory_order_relaxed);
     if (PP_LIKELY(!pp_config.interval_ns || now_ns - last < pp_config.interval_ns))
         return;
@@ -192,7 +279,7 @@ void pp_maybe_snapshot(uint64_t now_ns)
      * that the final write would then have to wait for. */
     if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
         atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
-        pp_write_trace(1);
+        pp_altstack_run(t, write_snapshot, NULL); /* the writer needs ~12 KiB of stack */
 }
 
 int pp_ensure_started(void)

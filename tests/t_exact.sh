@@ -165,15 +165,16 @@ check "timed_block: lifetime p50 $p50 ns within [5/6 x 0.99 x $inner_min, 5/4 x 
     test "$p50" -ge $((inner_min * 5 / 6 * 99 / 100)) -a "$p50" -le $((outer_max * 5 / 4 * 101 / 100))
 check "timed_block: every lifetime >= 2 ms (the spin)" test "$inner_min" -ge 2000000
 
-# Recommendations come most allocations saved first: the text report's order must be the JSON
-# sites that have a recommendation, sorted by allocs_saved (ties keep the site order). The rate
+# Recommendations come most time saved first: the text report's order must be the JSON sites
+# that have a recommendation, sorted by saving_ns (ties keep the site order). The rate
 # threshold is off so that a slow run cannot change which sites qualify.
 "$REPORT" --threshold min_rate=0 "$TMP/single.bin" >"$TMP/rec.txt"
 "$REPORT" --threshold min_rate=0 --format json "$TMP/single.bin" >"$TMP/rec.json"
 want=$(jq -r '[.sites | to_entries[] | select(.value.verdict != "no-pool")
-        | {i: .key, s: .value.allocs_saved}] | sort_by(-.s, .i) | map(.s) | join(" ")' "$TMP/rec.json")
+        | {i: .key, s: .value.allocs_saved, t: .value.saving_ns}] | sort_by(-.t, .i) | map(.s)
+        | join(" ")' "$TMP/rec.json")
 got=$(sed -n 's/^    saves \([0-9]*\) .*/\1/p' "$TMP/rec.txt" | tr '\n' ' ' | sed 's/ $//')
-check_eq "recommendations in order of allocations saved" "$want" "$got"
+check_eq "recommendations in order of time saved" "$want" "$got"
 check "the order is tested: at least two different savings ($want)" \
     test "$(printf '%s\n' $want | sort -u | wc -l)" -ge 2
 

@@ -149,7 +149,7 @@ static void test_truncations(void)
     CHECK(bad == 0, "all %zu truncations fail with \"truncated...\" (first bad length %zu)", t.len,
           first_bad);
     struct pp_trace *tr = read_buf(t.buf, t.len - 1);
-    printf("    e.g. one byte short: %s\n", err);
+    printf("#   e.g. one byte short: %s\n", err);
     pp_trace_free(tr);
     free(t.buf);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "numfmt.h"
 #include "report_text.h"
 #include "sites.h"
 #include "symbolize.h"
@@ -62,6 +63,49 @@ NOINLINE static uint64_t uses_xmalloc_ip(void)
     return 0;
 }
 
+/* Wrappers found from the stacks: my_alloc (three callers, sizes their own: a wrapper),
+ * node_new (three callers, always 48 bytes: a constructor, a site), scratch (three callers with
+ * their own sizes, but it frees its blocks itself: a site). Each records [ip inside it, return
+ * address in its caller]. */
+static uint64_t wrap_ips[9][2];
+
+#define RECORDING_HELPER(name, slot0)                                                            \
+    NOINLINE void name(int which);                                                               \
+    NOINLINE void name(int which)                                                                \
+    {                                                                                            \
+        wrap_ips[(slot0) + which][0] = here();                                                   \
+        wrap_ips[(slot0) + which][1] = (uint64_t)__builtin_return_address(0);                    \
+        __asm__ volatile("" ::: "memory");                                                       \
+    }
+RECORDING_HELPER(my_alloc, 0)
+RECORDING_HELPER(node_new, 3)
+RECORDING_HELPER(scratch, 6)
+
+NOINLINE void caller_a(void);
+NOINLINE void caller_a(void)
+{
+    my_alloc(0);
+    node_new(0);
+    scratch(0);
+    __asm__ volatile("" ::: "memory");
+}
+NOINLINE void caller_b(void);
+NOINLINE void caller_b(void)
+{
+    my_alloc(1);
+    node_new(1);
+    scratch(1);
+    __asm__ volatile("" ::: "memory");
+}
+NOINLINE void caller_c(void);
+NOINLINE void caller_c(void)
+{
+    my_alloc(2);
+    node_new(2);
+    scratch(2);
+    __asm__ volatile("" ::: "memory");
+}
+
 struct self {
     uint64_t bias, lo, hi;
 };
@@ -91,8 +135,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 struct fake {
     struct pp_trace trace;
     struct pp_trace_module module;
-    struct pp_trace_stack stacks[4];
-    struct pp_trace_stats stats[4];
+    struct pp_trace_stack stacks[16];
+    struct pp_trace_stats stats[16];
     char path[4096];
     char *argv[1];
 };
@@ -203,6 +247,73 @@ static void test_grouping(void)
     pp_symbolizer_free(sym);
 }
 
+static const struct pp_wrapper *find_wrapper(const struct pp_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->wrappers.n; i++)
+        if (strcmp(r->wrappers.items[i].name, name) == 0)
+            return &r->wrappers.items[i];
+    return NULL;
+}
+
+static void test_auto_wrappers(void)
+{
+    caller_a();
+    caller_b();
+    caller_c();
+    struct fake f;
+    fake_init(&f);
+    static const uint64_t sizes[3] = {16, 200, 4096};
+    static struct pp_trace_free_caller self_free[3];
+    for (int i = 0; i < 9; i++) {
+        fake_add(&f, wrap_ips[i], 2, 10 + (uint64_t)i, i < 3 || i >= 6 ? sizes[i % 3] : 48);
+        if (i >= 6) { /* scratch frees its own blocks */
+            self_free[i - 6] = (struct pp_trace_free_caller){wrap_ips[i][0], 10 + (uint64_t)i};
+            f.stats[i].nfree_callers = 1;
+            f.stats[i].free_callers = &self_free[i - 6];
+        }
+    }
+    struct pp_symbolizer *sym = pp_symbolizer_new(stderr);
+    struct pp_group_options opt = {.group_by = PP_GROUP_BY_SITE, .default_wrappers = true};
+    struct pp_report r;
+    const struct pp_trace *traces[1] = {&f.trace};
+    char err[256];
+    CHECK(pp_report_build(&r, traces, 1, sym, &opt, err, sizeof err) == 0, "report builds");
+    CHECK(find_site(&r, "my_alloc") == NULL, "my_alloc (3 callers, their own sizes) is no site");
+    const struct pp_wrapper *w = find_wrapper(&r, "my_alloc");
+    CHECK(w && w->origin == PP_WRAPPER_AUTO && w->callers == 3 && w->allocs == 10 + 11 + 12,
+          "my_alloc listed as an auto wrapper: 3 call sites, 33 allocations");
+    /* caller_a's site holds my_alloc's 10 allocations; its node_new and scratch are elsewhere */
+    const struct pp_site *a = find_site(&r, "caller_a");
+    CHECK(a && a->allocs == 10 && a->min_size == 16, "caller_a is the site of its my_alloc call");
+    const struct pp_site *c = find_site(&r, "caller_c");
+    CHECK(c && c->allocs == 12 && c->max_size == 4096, "caller_c likewise (12 x 4096 B)");
+    const struct pp_site *node = find_site(&r, "node_new");
+    CHECK(node && node->allocs == 13 + 14 + 15, "node_new (always 48 B) stays one site of 42");
+    const struct pp_site *scr = find_site(&r, "scratch");
+    CHECK(scr && scr->allocs == 16 + 17 + 18, "scratch (frees its own blocks) stays a site");
+    CHECK(r.wrappers.n == 1, "one wrapper found (%zu)", r.wrappers.n);
+    pp_report_free(&r);
+
+    opt.no_auto_wrappers = true;
+    pp_report_build(&r, traces, 1, sym, &opt, err, sizeof err);
+    CHECK(find_site(&r, "my_alloc") && r.wrappers.n == 0,
+          "--no-auto-wrappers: my_alloc is a site and no wrapper is listed");
+    pp_report_free(&r);
+
+    const char *given[] = {"node_*", "no_such_function"};
+    opt.wrappers = given;
+    opt.nwrappers = 2;
+    pp_report_build(&r, traces, 1, sym, &opt, err, sizeof err);
+    CHECK(find_site(&r, "node_new") == NULL && find_site(&r, "caller_b"),
+          "-w node_*: node_new's callers are the sites");
+    CHECK(r.pattern_matched[0] && !r.pattern_matched[1],
+          "the pattern that matched is told from the one that did not");
+    w = find_wrapper(&r, "node_new");
+    CHECK(w && w->origin == PP_WRAPPER_GIVEN && w->allocs == 42, "node_new listed as given");
+    pp_report_free(&r);
+    pp_symbolizer_free(sym);
+}
+
 static void test_missing_module(void)
 {
     struct fake f;
@@ -254,6 +365,27 @@ static void test_pieces(void)
     CHECK(!pp_is_allocator_frame(&f, &opt), "fopen is a site (documented judgment)");
     f = (struct pp_frame){.module = "/usr/lib/libpoolprobe.so", .function = "anything"};
     CHECK(pp_is_allocator_frame(&f, &opt), "the shim's own frames are skipped");
+    f = (struct pp_frame){.function = "void std::vector<int, std::allocator<int> >::"
+                                      "_M_realloc_insert<int const&>(int const&)"};
+    CHECK(pp_is_allocator_frame(&f, &opt), "std:: code (behind a return type) is skipped");
+    const char *stripped[] = {"libsqlite3.so.0+0xa7503"};
+    opt.wrappers = stripped;
+    opt.nwrappers = 1;
+    f = (struct pp_frame){.module = "/usr/lib/libsqlite3.so.0", .offset = 0xa7503};
+    CHECK(pp_is_allocator_frame(&f, &opt), "-w takes module+0xoffset as the report prints it");
+    f.offset = 0xa7504;
+    CHECK(!pp_is_allocator_frame(&f, &opt), "... and only that address");
+    opt.nwrappers = 0;
+
+    f = (struct pp_frame){.module = "/lib/x86_64-linux-gnu/libc.so.6", .function = "_IO_file_doallocate"};
+    CHECK(pp_runtime_module(&f) && !pp_runtime_returns_to_caller(&f), "stdio's buffer: runtime");
+    f.function = "getdelim";
+    CHECK(pp_runtime_returns_to_caller(&f), "getdelim allocates for its caller");
+    f = (struct pp_frame){.module = "/usr/bin/jq", .function = "main"};
+    CHECK(!pp_runtime_module(&f), "a program's own module is not runtime");
+    f = (struct pp_frame){.module = "/usr/bin/python3.11", .function = "_PyObject_Malloc"};
+    CHECK(pp_pooling_runtime_of(&f) && strstr(pp_pooling_runtime_of(&f)->how, "PYTHONMALLOC=malloc"),
+          "pymalloc recognised, with the variable that routes objects to malloc");
 
     char b[16];
     CHECK(strcmp(pp_human_bytes(b, sizeof b, 4096), "4.0K") == 0, "4096 bytes: 4.0K");
@@ -266,9 +398,46 @@ static void test_pieces(void)
     CHECK(strcmp(pp_human_count(b, sizeof b, 1234), "1.2K") == 0, "1234/s: 1.2K");
 }
 
+static void test_cxx(void)
+{
+    struct pp_frame frames[3] = {
+        {.function = "std::__new_allocator<Point>::allocate(unsigned long, void const*)"},
+        {.function = "void std::vector<Point, std::allocator<Point> >::_M_realloc_insert<Point>("
+                     "__gnu_cxx::__normal_iterator<Point*, std::vector<Point, "
+                     "std::allocator<Point> > >, Point&&)"},
+        {.function = "fill_points(unsigned int)"},
+    };
+    struct pp_cxx_container c;
+    pp_cxx_recognise(frames, 2, &c);
+    CHECK(c.kind == PP_CXX_VECTOR && strcmp(c.container, "std::vector<Point>") == 0 &&
+              strcmp(c.element, "Point") == 0,
+          "vector growth: %s of %s", c.container, c.element);
+    char advice[512];
+    CHECK(pp_cxx_advice(&c, 16, 16384, advice, sizeof advice) == 1024 &&
+              strstr(advice, "reserve(1024)"),
+          "reserve(N) with N = largest block / element size: %s", advice);
+    frames[1].function = "std::__detail::_Hashtable_alloc<std::allocator<std::__detail::_Hash_node<"
+                         "std::pair<int const, long>, false> > >::_M_allocate_node<>()";
+    frames[2].function = "std::__detail::_Map_base<int, std::pair<int const, long>, "
+                         "std::allocator<std::pair<int const, long> > >::operator[](int&&)";
+    pp_cxx_recognise(frames, 3, &c);
+    CHECK(c.kind == PP_CXX_NODE && strcmp(c.container, "std::unordered_map<int, long>") == 0,
+          "unordered_map node, named from an outer frame: %s", c.container);
+    frames[1].function = "std::__cxx11::basic_string<char, std::char_traits<char>, "
+                         "std::allocator<char> >::_M_mutate(unsigned long, unsigned long, char "
+                         "const*, unsigned long)";
+    pp_cxx_recognise(frames, 2, &c);
+    CHECK(c.kind == PP_CXX_STRING && strcmp(c.container, "std::string") == 0, "string growth");
+    frames[1].function = "operator new(unsigned long)";
+    pp_cxx_recognise(frames, 2, &c);
+    CHECK(c.kind == PP_CXX_NONE, "plain new: no container");
+}
+
 int main(void)
 {
     test_grouping();
+    test_auto_wrappers();
+    test_cxx();
     test_missing_module();
     test_pieces();
     return check_summary();
