@@ -7,7 +7,7 @@
 A mutant is a single small change a real bug could be: a comparison flipped (< to <=, == to
 !=, ...), && and || swapped, + and - swapped, a decimal constant moved by one, the operands of
 a binary minus swapped, or a whole expression statement removed (an assignment, increment or
-call on a line of its own). Comments, strings, character literals and preprocessor lines other
+call on a line of its own). "return -1" is never made "return -2" (see below). Comments, strings, character literals and preprocessor lines other
 than #define are never touched, so almost every mutant compiles. No mutant is applied to the
 working tree by this script: apply prints to stdout and mutate.sh writes it into a scratch copy.
 """
@@ -103,7 +103,10 @@ def mutants(path):
             suffix = value[len(digits):]
             n = int(digits)
             # array bounds in declarations mostly just fail to build; shifts are kept
-            add(off, value, f"{n + 1}{suffix}")
+            # "return -1" -> "return -2" is left out: the code's convention is -1 on failure
+            # with callers testing for nonzero, so it cannot change behaviour (-1 -> 0 stays).
+            if not (n == 1 and i >= 2 and toks[i - 1][1] == "-" and toks[i - 2][1] == "return"):
+                add(off, value, f"{n + 1}{suffix}")
             if n > 0:
                 add(off, value, f"{n - 1}{suffix}")
     # Whole statements, line by line (outside comments: the line must hold a token).

@@ -34,9 +34,26 @@ pools() {
 }
 
 # --- one thread ------------------------------------------------------------------------------
+before=$(date +%s%N)
 profiled single "$TMP/single.bin" -- "$W" single
+after=$(date +%s%N)
 report_to "$TMP/single.json" "$TMP/single.bin"
 J=$TMP/single.json
+read -r _ pid <"$TMP/single.out"
+read -r _ inner_min outer_max inner_sum outer_sum < <(sed -n 2p "$TMP/single.out")
+
+# The process: its pid and command; it started (CLOCK_REALTIME) while the test's clock says it
+# ran; it lasted at least its timed spins and at most the test's measurement (1% allowance: the
+# duration comes from the TSC clock, see timed_block below).
+check_eq "process pid" "$pid" "$(json_get "$J" '.processes[0].pid')"
+check_eq "process argv" "$W single" "$(json_get "$J" '.processes[0].argv | join(" ")')"
+check_eq "process depth_limit (default)" 64 "$(json_get "$J" '.processes[0].depth_limit')"
+start=$(json_get "$J" '.processes[0].start_realtime_ns')
+check "process start $start within the run [$before, $after]" \
+    test "$start" -ge "$before" -a "$start" -le "$after"
+duration=$(json_get "$J" '.processes[0].duration_ns')
+check "process duration $duration ns within [0.99 x $inner_sum, 1.01 x $((after - before))]" \
+    test "$duration" -ge $((inner_sum * 99 / 100)) -a "$duration" -le $(((after - before) * 101 / 100))
 
 # Process totals: nothing else in the program allocates (it writes with write(2)), so they are
 # the sums of the sites: allocs 3+1+100+50+100+90+40+3+4+3+15 = 409; frees the same less the 4
@@ -138,7 +155,6 @@ check_eq "peak_site: one round, no reuse" "$(pools 0 0 0 0 0)" "$(pool_of "$J" p
 # shim's lifetime lies between the two. Allowance 1% either way: the shim reads the TSC scaled
 # by a ratio calibrated over 100 us at start (good to ~0.05%), not CLOCK_MONOTONIC itself.
 expect "$J" timed_block allocs=3 frees=3 bytes=768 lifetime_ns.count=3 lifetime_allocs.p50=0
-read -r _ inner_min outer_max inner_sum outer_sum <"$TMP/single.out"
 sum=$(site_field "$J" timed_block lifetime_ns.sum)
 check "timed_block: lifetime sum $sum ns within [0.99 x $inner_sum, 1.01 x $outer_sum]" \
     test "$sum" -ge $((inner_sum * 99 / 100)) -a "$sum" -le $((outer_sum * 101 / 100))

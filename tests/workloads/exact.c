@@ -19,7 +19,7 @@
  *   peak_site        3 x malloc(10000) live together, then all freed
  *   many_freers      15 x malloc(24), each freed at once by one of free_a .. free_e, in the
  *                    order a b c d e, a b c d, a b c, a b, a (5, 4, 3, 2, 1 frees)
- *   and prints "timed INNER_MIN OUTER_MAX INNER_SUM OUTER_SUM": nanoseconds measured around
+ *   and prints "pid PID", then "timed INNER_MIN OUTER_MAX INNER_SUM OUTER_SUM": ns measured around
  *   each timed block, inner from malloc's return to the free call (the shim's lifetime
  *   contains it), outer from before malloc to after free (it contains the shim's lifetime).
  * exact threads      a second thread (started first, waiting on a pipe) frees the 5 blocks of
@@ -271,6 +271,8 @@ int main(int argc, char **argv)
         grow_chain();
         peak_site();
         many_freers();
+        uint64_t pid = (uint64_t)getpid();
+        say("pid", &pid, 1);
         say("timed", timed, 4);
         return 0;
     }
