@@ -15,6 +15,9 @@ DESTDIR  ?=
 LIBDIR   ?= $(PREFIX)/lib
 BINDIR   ?= $(PREFIX)/bin
 INCDIR   ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+PCDIR    ?= $(LIBDIR)/pkgconfig
+COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 B        := build
 
 # The version, from one place: the report's and the launcher's --version.
@@ -48,9 +51,13 @@ WORKLOAD_CXX   := $(wildcard tests/workloads/*.cc)
 # pprof's message format (analyzer/profile.proto), compiled to C by protoc-c at build time.
 PROTO_GEN      := $(B)/gen/profile.pb-c.c
 
+# The HTML report's script and style (web/: our report.js and report.css, and the libraries
+# npm ci put in web/node_modules), bundled and linked in as data: the report needs no network.
+WEB_ASSETS     := $(B)/web/assets.o
+
 SHIM_OBJS      := $(SHIM_SRCS:%.c=$(B)/obj/%.o)
-ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o
-ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o) $(B)/asan/gen/profile.pb-c.o
+ANALYZER_OBJS  := $(ANALYZER_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/profile.pb-c.o $(WEB_ASSETS)
+ASAN_CORE_OBJS := $(ANALYZER_CORE:%.c=$(B)/asan/%.o) $(B)/asan/gen/profile.pb-c.o $(WEB_ASSETS)
 UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_BINS  := $(WORKLOAD_C:tests/workloads/%.c=$(B)/workloads/%) \
                   $(WORKLOAD_CXX:tests/workloads/%.cc=$(B)/workloads/%)
@@ -62,10 +69,11 @@ TRY       := $(B)/poolprobe-try
 TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
              $(filter-out $(B)/obj/analyzer/main.o,$(ANALYZER_OBJS))
 REPORT_ASAN := $(B)/asan/poolprobe-report
+COSTMODEL := $(B)/poolprobe-costmodel
 
-.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz
+.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate
 
-all: $(SHIM) $(REPORT) $(TRY)
+all: $(SHIM) $(REPORT) $(TRY) $(COSTMODEL)
 
 deps:
 	@scripts/install-deps.sh
@@ -90,6 +98,15 @@ $(B)/asan/analyzer/%.o: analyzer/%.c
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(B)/obj/analyzer/main.o $(B)/asan/analyzer/main.o: VERSION
+$(B)/obj/analyzer/report_html.o $(B)/asan/analyzer/report_html.o: VERSION
+
+$(B)/web/report.js $(B)/web/report.css &: web/report.js web/report.css web/package-lock.json \
+		scripts/web-bundle.sh
+	scripts/web-bundle.sh $(B)/web
+
+# Symbols _binary_report_js_start/_end and _binary_report_css_start/_end (report_html.c).
+$(WEB_ASSETS): $(B)/web/report.js $(B)/web/report.css
+	cd $(B)/web && $(LD) -r -b binary -z noexecstack -o assets.o report.js report.css
 
 $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h &: analyzer/profile.proto
 	@mkdir -p $(B)/gen
@@ -110,6 +127,11 @@ $(SHIM): $(SHIM_OBJS) shim/exports.map
 
 $(REPORT): $(ANALYZER_OBJS)
 	$(CC) $(ANALYZER_CFLAGS) $(ANALYZER_OBJS) -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
+
+# The cost model's measuring program (analyzer/costmodel.h): an ordinary program, on the
+# allocator it runs on.
+$(COSTMODEL): tests/bench/costmodel.c
+	$(CC) $(BASEFLAGS) -pthread $< -o $@ $(LDFLAGS)
 
 $(REPORT_ASAN): $(ASAN_CORE_OBJS) $(B)/asan/analyzer/main.o
 	$(CC) $(ANALYZER_CFLAGS) $(ASAN_FLAGS) $^ -o $@ $(LDFLAGS) $(ANALYZER_LIBS)
@@ -141,6 +163,12 @@ soak: deps
 	@$(MAKE) --no-print-directory check-build
 	@scripts/soak.sh
 
+# One-token mutants of shim/ and analyzer/, each built and tested in a scratch copy of the
+# tree; prints survivors and the kill rate per directory. Slow, so not part of `make test`.
+# Settings: make mutate FILES="shim/stack.c" N=40 SEED=1 TESTS="t_exact" (scripts/mutate.sh).
+mutate: deps
+	@scripts/mutate.sh
+
 bench:
 	@scripts/install-deps.sh --bench
 	@$(MAKE) --no-print-directory all
@@ -150,23 +178,39 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(B)/workloads/demo
 	@scripts/demo.sh
 
+# What install substitutes in the launcher, the man pages and the pkg-config file.
+SUBST := sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+             -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCDIR@|$(INCDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PCDIR) $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libpoolprobe.so
 	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/poolprobe-report
 	install -m 0755 $(TRY) $(DESTDIR)$(BINDIR)/poolprobe-try
-	sed 's|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
+	install -m 0755 $(COSTMODEL) $(DESTDIR)$(BINDIR)/poolprobe-costmodel
+	$(SUBST) scripts/poolprobe > $(DESTDIR)$(BINDIR)/poolprobe
 	chmod 0755 $(DESTDIR)$(BINDIR)/poolprobe
 	install -m 0644 include/poolprobe.h $(DESTDIR)$(INCDIR)/poolprobe.h
+	for page in poolprobe-report.1 poolprobe.1 libpoolprobe.3; do \
+	    $(SUBST) man/$$page > $(DESTDIR)$(MANDIR)/man$${page##*.}/$$page || exit 1; \
+	done
+	$(SUBST) scripts/poolprobe.pc.in > $(DESTDIR)$(PCDIR)/poolprobe.pc
+	install -m 0644 scripts/poolprobe-completion.bash $(DESTDIR)$(COMPDIR)/poolprobe
+	install -m 0644 scripts/poolprobe-completion.bash $(DESTDIR)$(COMPDIR)/poolprobe-report
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report $(DESTDIR)$(BINDIR)/poolprobe-try \
-	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h
+	rm -f $(DESTDIR)$(LIBDIR)/libpoolprobe.so $(DESTDIR)$(BINDIR)/poolprobe-report \
+	      $(DESTDIR)$(BINDIR)/poolprobe-try $(DESTDIR)$(BINDIR)/poolprobe-costmodel \
+	      $(DESTDIR)$(BINDIR)/poolprobe $(DESTDIR)$(INCDIR)/poolprobe.h \
+	      $(DESTDIR)$(MANDIR)/man1/poolprobe-report.1 $(DESTDIR)$(MANDIR)/man1/poolprobe.1 \
+	      $(DESTDIR)$(MANDIR)/man3/libpoolprobe.3 $(DESTDIR)$(PCDIR)/poolprobe.pc \
+	      $(DESTDIR)$(COMPDIR)/poolprobe $(DESTDIR)$(COMPDIR)/poolprobe-report
 
 # Fuzzing needs clang's libFuzzer (scripts/install-deps.sh --fuzz); not part of `make test`,
 # whose tests replay the crashes fuzzing found (tests/fuzz/crashes/).
-$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE) $(PROTO_GEN)
+$(B)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(ANALYZER_CORE) $(PROTO_GEN) $(WEB_ASSETS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ianalyzer -Itests/unit -I$(B)/gen \
 	    $^ -o $@ $(ANALYZER_LIBS)

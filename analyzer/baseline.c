@@ -358,12 +358,48 @@ int pp_summary_load(struct pp_summary *s, const char *path,
         snprintf(err, errlen, "empty file (neither a trace nor a JSON report)");
         return -1;
     }
-    json_error_t jerr;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    rewind(f);
-    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size > PP_BASELINE_JSON_MAX_BYTES) {
+        fclose(f);
+        snprintf(err, errlen,
+                 "%llu MiB, over the %llu MiB limit for a JSON baseline (a trace as the "
+                 "baseline is smaller)",
+                 (unsigned long long)st.st_size >> 20, PP_BASELINE_JSON_MAX_BYTES >> 20);
+        return -1;
+    }
+    /* Read at most the limit and one byte more: a bigger document is refused before jansson
+     * builds it (a 190 MB one took 20 s and 1.46 GB to be told it was no baseline). */
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap || len > PP_BASELINE_JSON_MAX_BYTES)
+            break;
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger)
+            free(buf);
+        buf = bigger;
+        cap *= 2;
+    }
+    int read_error = ferror(f);
     fclose(f);
-    return load_json(s, path, root, &jerr, size < 0 ? SIZE_MAX : (size_t)size, err, errlen);
+    if (!buf || read_error || len > PP_BASELINE_JSON_MAX_BYTES) {
+        if (!buf)
+            snprintf(err, errlen, "out of memory while reading the baseline");
+        else if (read_error)
+            snprintf(err, errlen, "cannot read: %s", strerror(errno));
+        else
+            snprintf(err, errlen,
+                     "over the %llu MiB limit for a JSON baseline (a trace as the baseline "
+                     "is smaller)",
+                     PP_BASELINE_JSON_MAX_BYTES >> 20);
+        free(buf);
+        return -1;
+    }
+    int rc = pp_summary_load_json_buffer(s, path, buf, len, err, errlen);
+    free(buf);
+    return rc;
 }
 
 int pp_baseline_write(const char *path, const struct pp_report *report, char *err,

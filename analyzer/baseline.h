@@ -50,6 +50,11 @@ int pp_summary_from_report(struct pp_summary *summary, const struct pp_report *r
  * poolprobe-report JSON document of version 1 listing all of its sites. Never prints an error:
  * returns -1 with one line in err saying what is wrong, without the file name (the caller adds
  * it). Allocates. */
+/* The largest JSON baseline pp_summary_load reads (README, Limits): jansson takes about eight
+ * times a document's size in memory. A report's JSON is about 9 KB a site, so this holds some
+ * 14,000 sites; a trace used as the baseline is smaller and has its own limit. */
+#define PP_BASELINE_JSON_MAX_BYTES (128ull << 20)
+
 int pp_summary_load(struct pp_summary *summary, const char *path,
                     const struct pp_group_options *options, FILE *warnings, char *err,
                     size_t errlen);

@@ -1,15 +1,24 @@
 /* checklist.c — the thresholds, the checks, and the verdict for one site (see checklist.h).
  *
- * Order, as in the seeds: is the site in the top of the profile at all (frequency)? Then the
- * simpler fixes: a block grown by realloc wants its final size up front (presize); a small block
- * freed in the function that allocated it wants automatic storage or one buffer reused across
- * iterations (stack). Only then the pool checks: not retained and short-lived, sizes consistent
- * and not spread, big enough, and a simulated free list that actually gets reused. When the sizes
- * fail only because of rare outliers, a pool that drops them (pool-capped) is proposed; when they
- * fall into a few distinct classes, one pool per class (tiered).
+ * Order, as in the seeds: is the site in the top of the profile at all (frequency: its rate,
+ * and its share of allocations or of the run time a fix saves)? Then the simpler fixes: a block
+ * grown by realloc wants its final size up front (presize), and the presized block may still
+ * deserve a pool (chained advice); a small block freed in the function that allocated it wants
+ * automatic storage or one buffer reused across iterations (stack); many small blocks kept to the
+ * end or freed together want an arena. Only then the pool checks: not retained and short-lived,
+ * the sizes, big enough, and a simulated free list that actually gets reused.
+ *
+ * The sizes make the pool's shape (size_classes): a rare tail far above the bulk is dropped
+ * (pool-capped); the bulk splits into classes at gaps in the sizes and on a grid max_tier_width
+ * wide, never below min_tier_bytes; one class is a pool, two to four are tiered. "Big enough" is
+ * the time that shape saves (the cost model at the site's sizes and blocks in flight, times the
+ * simulated hits), as a share of the run. The pool is per-thread (sync.Pool's per-P list: no
+ * lock, and it beats glibc at every size) unless a real share of the blocks are freed by another
+ * thread, when it must be one shared list, whose lock the cost model charges.
  */
 #include "checklist.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +29,28 @@
 
 #define T(field) offsetof(struct pp_thresholds, field)
 
-/* Each default, and why. The cost figures behind big_enough_bytes come from tests/bench/costmodel
- * (README, "The checklist"). */
+/* Each default, and why. The costs behind the savings are the cost model's (costmodel.h). */
 const struct pp_threshold_info pp_threshold_table[] = {
     {"min_share", T(min_share), 0.02, "share",
-     "seeds: the site must be in the top of the allocation profile, not in the long tail"},
+     "seeds: in the top of the profile; a smaller site still counts when it saves min_saving_share"},
     {"min_rate", T(min_rate), 1000, "/s",
      "seeds: allocated and discarded many times per second"},
     {"consistency_share", T(consistency_share), 0.95, "share",
      "seeds: pool when 95% of allocations are within 2x of each other (of the median here)"},
     {"max_spread", T(max_spread), 100, "x",
      "seeds: with a 100x spread, pool sizing becomes its own bug source"},
-    {"big_enough_bytes", T(big_enough_bytes), 1025, "bytes",
-     "below, glibc's per-thread cache is as fast as a locked free list (README: cost model)"},
+    {"min_saving_share", T(min_saving_share), 0.01, "share",
+     "a fix worth its code saves 1% of the run; paired benchmark runs resolve about that much"},
+    {"big_enough_bytes", T(big_enough_bytes), 0, "bytes",
+     "optional floor on the median size; 0: the saving alone decides (a thread-local list wins at any size)"},
+    {"shared_free_share", T(shared_free_share), 0.10, "share",
+     "a thread-local list loses each block another thread frees: past 10% it misses > min_hit_rate allows"},
+    {"max_pool_bytes", T(max_pool_bytes), 64.0 * 1024 * 1024, "bytes",
+     "seeds, exercise 2: cap pool memory at ~64 MB in all (exercise 6: per-P copies add up)"},
+    {"max_tier_width", T(max_tier_width), 16, "x",
+     "seeds, exercise 11: the size classes <4K, 4K-64K, 64K-1M are each 16x wide"},
+    {"min_tier_bytes", T(min_tier_bytes), 1024, "bytes",
+     "seeds, case 3: under 1 KiB one pool of 1 KiB blocks serves every size; no class below"},
     {"max_retained_share", T(max_retained_share), 0.01, "share",
      "seeds: not retained outside the get/put scope; blocks kept to the end are a cache"},
     {"max_lifetime_ns", T(max_lifetime_ns), 1e9, "ns",
@@ -49,6 +67,10 @@ const struct pp_threshold_info pp_threshold_table[] = {
      "seeds: 'does not escape' - freed in the allocating function, it can live on the stack"},
     {"stack_max_bytes", T(stack_max_bytes), 16384, "bytes",
      "a local buffer up to 16 KiB is safe on default 8 MiB thread stacks, even nested"},
+    {"arena_min_blocks", T(arena_min_blocks), 64, "blocks",
+     "an arena pays for itself over many blocks (one free of a chunk instead of one each)"},
+    {"arena_max_bytes", T(arena_max_bytes), 4096, "bytes",
+     "arena blocks are small: a page or less each, where malloc's per-block cost dominates"},
 };
 const size_t pp_threshold_count = sizeof pp_threshold_table / sizeof pp_threshold_table[0];
 
@@ -73,9 +95,20 @@ const char *pp_verdict_name(enum pp_verdict_kind kind)
     case PP_VERDICT_TIERED: return "tiered";
     case PP_VERDICT_PRESIZE: return "presize";
     case PP_VERDICT_STACK: return "stack";
+    case PP_VERDICT_ARENA: return "arena";
     case PP_VERDICT_NO_POOL: break;
     }
     return "no-pool";
+}
+
+const char *pp_pool_kind_name(enum pp_pool_kind kind)
+{
+    switch (kind) {
+    case PP_POOL_PER_THREAD: return "per-thread";
+    case PP_POOL_SHARED: return "shared";
+    case PP_POOL_NONE: break;
+    }
+    return NULL;
 }
 
 /* ---- measurements ---- */
@@ -181,96 +214,216 @@ static double same_function_share(const struct pp_site *site)
     return (double)same / (double)site->frees;
 }
 
-/* pool-capped: the smallest power-of-two cap below which the sizes pass the pool checks and
- * above which at most max_outlier_share of the allocations lie. */
-static bool find_cap(const struct pp_hist_span *spans, size_t n, double total,
-                     const struct pp_thresholds *t, uint64_t *cap, double *above)
-{
-    for (size_t k = 0; k < n; k++) {
-        /* Candidate: everything up to span k is the bulk. */
-        double bulk = 0;
-        for (size_t i = 0; i <= k; i++)
-            bulk += (double)spans[i].count;
-        double out = (total - bulk) / total;
-        if (out > t->max_outlier_share)
-            continue;
-        if (out == 0)
-            return false; /* no outliers: not a capping question */
-        struct size_shape s = shape_of(spans, k + 1);
-        if (s.consistent >= t->consistency_share &&
-            (double)s.max <= t->max_spread * (double)(s.min ? s.min : 1) &&
-            (double)s.median >= t->big_enough_bytes) {
-            *cap = pow2_at_least(s.max);
-            *above = (total - pp_span_count_between(spans, n, 0, *cap)) / total;
-            return true;
-        }
-        return false; /* a bigger bulk only adds more outliers' worth of spread */
-    }
-    return false;
-}
 
-/* tiered: sizes fall into 2..PP_MAX_TIERS classes, each within 2x of its smallest size, each
- * holding at least min_tier_share, the rest (outliers) at most max_outlier_share, and the
- * classes big enough to pool (middle size >= big_enough_bytes) holding at least half of the
- * allocations. */
-static bool find_tiers(const struct pp_hist_span *spans, size_t n, double total,
-                       const struct pp_thresholds *t, struct pp_verdict *v)
+/* ---- the pool's shape: a bulk, maybe a dropped tail, one to four classes ---- */
+
+struct size_class {
+    uint64_t upper;  /* sizes up to this go here (2^k) */
+    uint64_t block;  /* the block its pool holds: upper, or the exact size of a consistent site */
+    double count;
+};
+
+struct pool_shape {
+    size_t nclasses;
+    struct size_class classes[PP_MAX_TIERS];
+    uint64_t cap;      /* 0: no tail; else blocks above it are dropped */
+    double tail_share; /* allocations above cap */
+};
+
+/* Split the sizes into a bulk and a tail, and the bulk into classes (see the top of the file).
+ * Returns false when the bulk needs more than PP_MAX_TIERS classes even after merging the small
+ * ones, which cannot happen with four merges, or when there are no sizes. */
+static bool size_classes(const struct pp_hist_span *spans, size_t n, double total,
+                         const struct pp_thresholds *t, struct pool_shape *out)
 {
-    struct {
-        uint64_t lo, hi;
-        double count;
-    } groups[64];
-    size_t ngroups = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ngroups && spans[i].hi <= 2 * groups[ngroups - 1].lo) {
-            groups[ngroups - 1].hi = spans[i].hi;
-            groups[ngroups - 1].count += (double)spans[i].count;
-            continue;
-        }
-        if (ngroups == sizeof groups / sizeof groups[0])
-            return false;
-        groups[ngroups].lo = spans[i].lo ? spans[i].lo : 1;
-        groups[ngroups].hi = spans[i].hi;
-        groups[ngroups].count = (double)spans[i].count;
-        ngroups++;
-    }
-    double outliers = 0, big = 0;
-    size_t ntiers = 0;
-    for (size_t g = 0; g < ngroups; g++) {
-        double share = groups[g].count / total;
-        if (share < t->min_tier_share) {
-            outliers += share;
-            continue;
-        }
-        if (ntiers == PP_MAX_TIERS)
-            return false;
-        v->tiers[ntiers++] = (struct pp_tier){pow2_at_least(groups[g].hi), share};
-        /* The class's middle size stands for it, as the median does for a whole site. */
-        if ((double)groups[g].lo / 2 + (double)groups[g].hi / 2 >= t->big_enough_bytes)
-            big += share;
-    }
-    if (ntiers < 2 || outliers > t->max_outlier_share || big < 0.5)
+    memset(out, 0, sizeof *out);
+    if (n == 0 || total <= 0)
         return false;
-    v->ntiers = ntiers;
+    /* The tail: what lies past the first gap in the sizes (a size more than twice the one
+     * below it) above which at most max_outlier_share of the allocations lie. The top percent
+     * of a smooth distribution is not a tail: without a gap there is nothing to drop. */
+    size_t bulk_n = n;
+    double above = total;
+    for (size_t i = 0; i < n; i++) {
+        above -= (double)spans[i].count;
+        if (i + 1 < n && spans[i + 1].lo > 2 * spans[i].hi && above / total <= t->max_outlier_share) {
+            out->cap = pow2_at_least(spans[i].hi);
+            out->tail_share = above / total;
+            bulk_n = i + 1;
+            break;
+        }
+    }
+    /* Natural groups: a new one where the next size is more than twice the last. */
+    struct size_class found[64];
+    size_t nfound = 0;
+    size_t g0 = 0;
+    for (size_t i = 1; i <= bulk_n; i++) {
+        if (i < bulk_n && spans[i].lo <= 2 * spans[i - 1].hi)
+            continue;
+        /* Group spans [g0, i): split on the grid from its top down. */
+        uint64_t gmin = spans[g0].lo ? spans[g0].lo : 1, gmax = spans[i - 1].hi;
+        uint64_t upper = pow2_at_least(gmax);
+        size_t first = nfound;
+        while (nfound < sizeof found / sizeof *found) {
+            uint64_t lower = (uint64_t)((double)upper / t->max_tier_width);
+            bool last = t->max_tier_width <= 1 || (double)lower < t->min_tier_bytes ||
+                        lower < gmin || lower == 0;
+            uint64_t from = last ? 0 : lower + 1;
+            found[nfound].upper = upper;
+            found[nfound].block = upper;
+            found[nfound].count = pp_span_count_between(&spans[g0], i - g0, from, upper);
+            nfound++;
+            if (last)
+                break;
+            upper = lower;
+        }
+        /* Built top-down: put this group's classes in ascending order. */
+        for (size_t a = first, b = nfound - 1; a < b; a++, b--) {
+            struct size_class tmp = found[a];
+            found[a] = found[b];
+            found[b] = tmp;
+        }
+        g0 = i;
+    }
+    /* Drop empty classes; classes under min_tier_bytes are one (a block of the largest serves
+     * them all); a class too small for its own pool goes into the next one up (its sizes fit
+     * that block). More than PP_MAX_TIERS classes left: the sizes are too spread to pool. */
+    size_t m = 0;
+    for (size_t i = 0; i < nfound; i++)
+        if (found[i].count > 0)
+            found[m++] = found[i];
+    for (size_t i = 0; i + 1 < m;) {
+        bool small = (double)found[i + 1].upper <= t->min_tier_bytes;
+        bool rare = found[i].count / total < t->min_tier_share;
+        if (!small && !rare) {
+            i++;
+            continue;
+        }
+        found[i + 1].count += found[i].count;
+        memmove(&found[i], &found[i + 1], (m - i - 1) * sizeof *found);
+        m--;
+    }
+    if (m == 0 || m > PP_MAX_TIERS)
+        return false;
+    out->nclasses = m;
+    memcpy(out->classes, found, m * sizeof *found);
     return true;
 }
 
-void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t duration_ns,
+/* ---- what a fix saves ---- */
+
+/* The cost-model way of a pool kind on this many threads. */
+static enum pp_cost_way pool_way(enum pp_pool_kind kind, uint32_t threads)
+{
+    if (kind == PP_POOL_SHARED)
+        return threads > 1 ? PP_COST_SHARED2 : PP_COST_SHARED1;
+    return PP_COST_TLS;
+}
+
+/* ns saved per block served by a pool instead of malloc+free. */
+static double saved_per_block(const struct pp_cost_model *m, enum pp_cost_way way, uint64_t size,
+                              double in_flight)
+{
+    return pp_cost_ns(m, PP_COST_MALLOC, size, in_flight) - pp_cost_ns(m, way, size, in_flight);
+}
+
+static double shape_saving(const struct pp_cost_model *m, const struct pool_shape *shape,
+                           double total, double hits, enum pp_cost_way way, double in_flight)
+{
+    double saved = 0;
+    for (size_t i = 0; i < shape->nclasses; i++)
+        saved += hits * (shape->classes[i].count / total) *
+                 saved_per_block(m, way, shape->classes[i].block, in_flight);
+    return saved;
+}
+
+/* The presize fix: each growing realloc goes away. A realloc that grows costs a malloc and a
+ * free of its new size (the copy is not counted: the estimate is a floor); a doubling chain's
+ * steps average half the final size. */
+static double presize_saving(const struct pp_cost_model *m, uint64_t reallocs, uint64_t final)
+{
+    return (double)reallocs * pp_cost_ns(m, PP_COST_MALLOC, final / 2 ? final / 2 : 1, 1);
+}
+
+/* ---- the verdict ---- */
+
+/* "saves 12ms, 3.4% of run", or "costs 2.0ms more" when the pool loses to malloc. */
+static void set_shares(char *buf, size_t len, double saving_ns, double share)
+{
+    char a[32], b[32];
+    if (saving_ns < 0)
+        snprintf(buf, len, "costs %s more", pp_human_ns(a, sizeof a, (uint64_t)-saving_ns));
+    else
+        snprintf(buf, len, "saves %s, %s of run", pp_human_ns(a, sizeof a, (uint64_t)saving_ns),
+                 pct(b, sizeof b, share));
+}
+
+void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
               const struct pp_thresholds *t, struct pp_verdict *v)
 {
     memset(v, 0, sizeof *v);
     v->failed_check = -1;
     char a[32], b[32], c[32];
     struct pp_check *row;
+    const struct pp_cost_model *cm = ctx->cost;
     double allocs = (double)site->allocs;
+    double run_ns = (double)ctx->duration_ns;
+    uint32_t threads = ctx->threads ? ctx->threads : 1;
+    /* Savings are shares of the threads' time: several threads allocating at once can save
+     * more than the wall time between them. */
+    double share_ns = run_ns * threads;
+
+    /* What the trace says per thread. Without per-thread figures the site's peak is the
+     * capacity of each thread's pool: an upper bound. */
+    v->threads = threads;
+    v->capacity_per_thread = site->peak_live ? site->peak_live : 1;
+    double in_flight = (double)v->capacity_per_thread;
+    double cross = site->frees ? (double)site->cross_thread_frees / (double)site->frees : 0;
+    enum pp_pool_kind kind = cross >= t->shared_free_share ? PP_POOL_SHARED : PP_POOL_PER_THREAD;
+    enum pp_cost_way way = pool_way(kind, threads);
+
+    /* The sizes and the pool's shape. */
+    struct pp_hist_span *spans = NULL;
+    size_t n = pp_hist_spans(&site->hists[PP_STATS_HIST_SIZE], site->min_size, site->max_size,
+                             &spans);
+    if (n == (size_t)-1)
+        n = 0;
+    struct size_shape s = shape_of(spans, n);
+    bool consistent = s.count > 0 && s.consistent >= t->consistency_share;
+    double spread = (double)site->max_size / (double)(site->min_size ? site->min_size : 1);
+    bool narrow = s.count > 0 && spread <= t->max_spread;
+    struct pool_shape shape = {0};
+    bool shaped;
+    if (consistent && narrow) {
+        /* The seeds' pool: one block of the largest size serves every allocation. */
+        shape.nclasses = 1;
+        shape.classes[0] = (struct size_class){pow2_at_least(site->max_size), site->max_size,
+                                               s.count};
+        shaped = true;
+    } else {
+        shaped = size_classes(spans, n, s.count, t, &shape);
+    }
+
+    /* Reuse: a free list holding the peak number live, replayed on this run. */
+    uint32_t sim_cap;
+    double hits = hit_rate_at(site, site->peak_live, &sim_cap);
+    double pool_saving = shaped ? shape_saving(cm, &shape, s.count, hits * allocs, way, in_flight)
+                                : 0;
+    double pool_share = share_ns > 0 ? pool_saving / share_ns : 0;
 
     /* Frequency. */
-    double share = total_allocs ? allocs / (double)total_allocs : 0;
-    double rate = duration_ns ? allocs / ((double)duration_ns / 1e9) : 0;
-    bool frequent = share >= t->min_share && rate >= t->min_rate;
+    double share = ctx->total_allocs ? allocs / (double)ctx->total_allocs : 0;
+    double rate = run_ns > 0 ? allocs / (run_ns / 1e9) : 0;
+    bool frequent = rate >= t->min_rate && (share >= t->min_share || pool_share >= t->min_saving_share);
     row = add_row(v, "frequency", frequent, "too rare", "min_share", share, t->min_share);
-    snprintf(row->value_text, sizeof row->value_text, "%s of allocs, %s/s", pct(a, sizeof a, share),
-             pp_human_count(b, sizeof b, rate));
+    /* Under min_share, the saving carries the row: then the value says so. */
+    if (share < t->min_share && pool_share >= t->min_saving_share)
+        snprintf(row->value_text, sizeof row->value_text, "%.8s of allocs, saves %.8s, %.8s/s",
+                 pct(a, sizeof a, share), pct(c, sizeof c, pool_share),
+                 pp_human_count(b, sizeof b, rate));
+    else
+        snprintf(row->value_text, sizeof row->value_text, "%s of allocs, %s/s",
+                 pct(a, sizeof a, share), pp_human_count(b, sizeof b, rate));
     snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s, >= %s/s",
              pct(c, sizeof c, t->min_share), pp_human_count(a, sizeof a, t->min_rate));
 
@@ -295,8 +448,28 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
              pct(c, sizeof c, t->same_fn_share),
              pp_human_bytes(a, sizeof a, (uint64_t)t->stack_max_bytes));
 
-    /* Not retained, short-lived. */
+    /* Simpler fix 3: many small blocks kept to the end, or freed together (the lifetimes, in
+     * the allocating thread's allocations, spread from 0 to the batch: the last block of a batch
+     * dies at once, the first after the whole batch). */
     double retained = allocs ? (double)pp_site_live_at_exit(site) / allocs : 0;
+    const struct pp_hist *lives = &site->hists[PP_STATS_HIST_LIFETIME_ALLOCS];
+    uint64_t l5 = lives->total ? pp_hist_percentile(lives, 5, 0, UINT64_MAX) : 0;
+    uint64_t l95 = lives->total ? pp_hist_percentile(lives, 95, 0, UINT64_MAX) : 0;
+    bool kept_to_end = retained >= 1 - t->max_retained_share;
+    bool batch_freed = site->frees > 0 && retained <= t->max_retained_share &&
+                       cross < t->shared_free_share && /* an arena belongs to one thread */
+                       (double)l95 >= (double)site->peak_live / 2 && l5 * 8 <= l95;
+    bool arena = (kept_to_end || batch_freed) && (double)site->peak_live >= t->arena_min_blocks &&
+                 (double)s.median <= t->arena_max_bytes;
+    row = add_row(v, "die together", arena, NULL, "arena_min_blocks", (double)site->peak_live,
+                  t->arena_min_blocks);
+    snprintf(row->value_text, sizeof row->value_text, "%s, peak %" PRIu64 " x %s B",
+             kept_to_end ? "kept to end" : batch_freed ? "batch freed" : "apart", site->peak_live,
+             pp_human_bytes(a, sizeof a, s.median));
+    snprintf(row->threshold_text, sizeof row->threshold_text, ">= %.0f x <= %s B",
+             t->arena_min_blocks, pp_human_bytes(b, sizeof b, (uint64_t)t->arena_max_bytes));
+
+    /* Not retained, short-lived. */
     bool kept = retained > t->max_retained_share;
     row = add_row(v, "not retained", !kept, "retained", "max_retained_share", retained,
                   t->max_retained_share);
@@ -316,14 +489,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     snprintf(row->threshold_text, sizeof row->threshold_text, "<= %s",
              pp_human_ns(b, sizeof b, (uint64_t)t->max_lifetime_ns));
 
-    /* Sizes. */
-    struct pp_hist_span *spans = NULL;
-    size_t n = pp_hist_spans(&site->hists[PP_STATS_HIST_SIZE], site->min_size, site->max_size,
-                             &spans);
-    if (n == (size_t)-1)
-        n = 0;
-    struct size_shape s = shape_of(spans, n);
-    bool consistent = s.count > 0 && s.consistent >= t->consistency_share;
+    /* Sizes: the seeds' two rows (the shape they leave was found above). */
     row = add_row(v, "size consistency", consistent, "sizes too spread", "consistency_share", s.consistent,
                   t->consistency_share);
     snprintf(row->value_text, sizeof row->value_text, "%s within 2x of %s B",
@@ -331,24 +497,27 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s",
              pct(c, sizeof c, t->consistency_share));
 
-    double spread = (double)site->max_size / (double)(site->min_size ? site->min_size : 1);
-    bool narrow = s.count > 0 && spread <= t->max_spread;
     row = add_row(v, "size spread", narrow, "sizes too spread", "max_spread", spread, t->max_spread);
     snprintf(row->value_text, sizeof row->value_text, "%.0fx (%s..%s B)", spread,
              pp_human_bytes(a, sizeof a, site->min_size),
              pp_human_bytes(b, sizeof b, site->max_size));
     snprintf(row->threshold_text, sizeof row->threshold_text, "<= %.0fx", t->max_spread);
 
-    bool big = (double)s.median >= t->big_enough_bytes;
-    row = add_row(v, "big enough", big, "too small", "big_enough_bytes", (double)s.median,
-                  t->big_enough_bytes);
-    snprintf(row->value_text, sizeof row->value_text, "p50 %s B", pp_human_bytes(a, sizeof a, s.median));
-    snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s B",
-             pp_human_bytes(b, sizeof b, (uint64_t)t->big_enough_bytes));
+    /* Big enough: the time the pool of that shape saves (and, when the user sets one, a
+     * median size at least big_enough_bytes). */
+    bool big = shaped && pool_share >= t->min_saving_share &&
+               (double)s.median >= t->big_enough_bytes;
+    row = add_row(v, "big enough", big, pool_saving < 0 ? "slower than malloc" : "too small",
+                  "min_saving_share", pool_share, t->min_saving_share);
+    set_shares(row->value_text, sizeof row->value_text, pool_saving, pool_share);
+    if (t->big_enough_bytes > 0)
+        snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s, p50 %s >= %s B",
+                 pct(a, sizeof a, t->min_saving_share), pp_human_bytes(c, sizeof c, s.median),
+                 pp_human_bytes(b, sizeof b, (uint64_t)t->big_enough_bytes));
+    else
+        snprintf(row->threshold_text, sizeof row->threshold_text, ">= %s of run",
+                 pct(a, sizeof a, t->min_saving_share));
 
-    /* Reuse: a free list holding the peak number live, replayed on this run. */
-    uint32_t sim_cap;
-    double hits = hit_rate_at(site, site->peak_live, &sim_cap);
     bool reused = hits >= t->min_hit_rate;
     row = add_row(v, "reuse", reused, "low reuse", "min_hit_rate", hits, t->min_hit_rate);
     snprintf(row->value_text, sizeof row->value_text, "%.2f%% hits at capacity %u",
@@ -361,6 +530,7 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
     v->hit_rate = hits;
     v->sim_capacity = sim_cap;
     v->object_bytes = site->max_size;
+    double stack_saving = allocs * saved_per_block(cm, PP_COST_TLS, s.median, in_flight);
     if (!frequent) {
         v->kind = PP_VERDICT_NO_POOL;
     } else if (presize) {
@@ -379,34 +549,92 @@ void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t durati
         }
         v->reallocs_saved = site->realloc_grows;
         v->allocs_saved = site->realloc_grows;
+        v->saving_ns = presize_saving(cm, site->realloc_grows, v->presize_bytes);
+        /* Then: the presized block is allocated once per block instead, and may still be worth
+         * a pool of its own. */
+        double then_saving = hits * allocs *
+                             saved_per_block(cm, way, v->presize_bytes, in_flight);
+        if (!kept && short_lived && reused && share_ns > 0 &&
+            then_saving / share_ns >= t->min_saving_share) {
+            v->then = (struct pp_verdict_then){PP_VERDICT_POOL, kind, v->capacity_per_thread,
+                                               v->presize_bytes, threads, then_saving,
+                                               then_saving / share_ns};
+        }
     } else if (stack) {
         v->kind = PP_VERDICT_STACK;
         v->allocs_saved = site->allocs;
-    } else if (kept || !short_lived) {
+        v->saving_ns = stack_saving;
+    } else if (arena) {
+        v->kind = PP_VERDICT_ARENA;
+        v->allocs_saved = site->allocs;
+        v->arena_bytes = site->peak_live_bytes;
+        v->saving_ns = stack_saving;
+    } else if (kept) {
         v->kind = PP_VERDICT_NO_POOL;
-    } else if (consistent && narrow) {
-        v->kind = big && reused ? PP_VERDICT_POOL : PP_VERDICT_NO_POOL;
-    } else if (reused && find_cap(spans, n, s.count, t, &v->cap_bytes, &v->above_cap_share)) {
-        v->kind = PP_VERDICT_POOL_CAPPED;
-        v->object_bytes = v->cap_bytes;
-        /* Oversized blocks are allocated fresh and dropped: they never hit. */
-        v->hit_rate = hits * (1 - v->above_cap_share);
-    } else if (reused && find_tiers(spans, n, s.count, t, v)) {
-        v->kind = PP_VERDICT_TIERED;
+        v->reason = "retained";
+    } else if (!short_lived) {
+        v->kind = PP_VERDICT_NO_POOL;
+        v->reason = "long-lived";
+    } else if (!shaped) {
+        v->kind = PP_VERDICT_NO_POOL;
+        v->reason = "sizes too spread";
+    } else if (!reused) {
+        v->kind = PP_VERDICT_NO_POOL;
+        v->reason = "low reuse";
+    } else if (!big) {
+        v->kind = PP_VERDICT_NO_POOL;
+        v->reason = pool_saving < 0 ? "slower than malloc" : "too small";
     } else {
-        v->kind = PP_VERDICT_NO_POOL;
+        v->kind = shape.nclasses > 1 ? PP_VERDICT_TIERED
+                  : shape.cap        ? PP_VERDICT_POOL_CAPPED
+                                     : PP_VERDICT_POOL;
+        v->pool_kind = kind;
+        v->saving_ns = pool_saving;
+        v->object_bytes = shape.classes[shape.nclasses - 1].block;
+        v->drop_above_bytes = shape.cap;
+        if (shape.cap) {
+            v->cap_bytes = shape.cap;
+            v->above_cap_share = shape.tail_share;
+            /* Oversized blocks are allocated fresh and dropped: they never hit. */
+            v->hit_rate = hits * (1 - shape.tail_share);
+        }
+        uint64_t per_thread_bytes = 0;
+        for (size_t i = 0; i < shape.nclasses; i++)
+            per_thread_bytes += v->capacity_per_thread * shape.classes[i].block;
+        if (v->kind == PP_VERDICT_TIERED) {
+            v->ntiers = shape.nclasses;
+            for (size_t i = 0; i < shape.nclasses; i++)
+                v->tiers[i] = (struct pp_tier){shape.classes[i].upper, shape.classes[i].block,
+                                               shape.classes[i].count / s.count};
+            if (!shape.cap)
+                v->drop_above_bytes = shape.classes[shape.nclasses - 1].upper;
+        }
+        v->pool_bytes = per_thread_bytes * (kind == PP_POOL_PER_THREAD ? threads : 1);
+        v->pool_bytes_large = (double)v->pool_bytes > t->max_pool_bytes;
+        v->allocs_saved = (uint64_t)llround(v->hit_rate * allocs);
+        v->retained_bytes = v->pool_bytes;
     }
     free(spans);
+    if (v->kind == PP_VERDICT_NO_POOL && !v->reason)
+        v->reason = v->failed_check >= 0 ? v->checks[v->failed_check].fails_as : "too rare";
+    /* The row shown with a no-pool reason is the failed row that gives it (the sizes rows can
+     * fail and still leave a pool of classes, which then fails on its saving). */
+    for (size_t i = 0; v->kind == PP_VERDICT_NO_POOL && i < v->nchecks; i++)
+        if (v->checks[i].pooling && !v->checks[i].pass && strcmp(v->checks[i].fails_as, v->reason) == 0) {
+            v->failed_check = (int)i;
+            break;
+        }
+    v->saving_share = share_ns > 0 ? v->saving_ns / share_ns : 0;
+}
 
-    if (v->kind == PP_VERDICT_POOL || v->kind == PP_VERDICT_POOL_CAPPED ||
-        v->kind == PP_VERDICT_TIERED)
-        v->allocs_saved = (uint64_t)llround(v->hit_rate * allocs);
-    if (v->kind == PP_VERDICT_POOL || v->kind == PP_VERDICT_POOL_CAPPED)
-        v->retained_bytes = v->capacity * v->object_bytes;
-    if (v->kind == PP_VERDICT_NO_POOL)
-        /* All rows can pass and still fit neither a cap nor tiers: the sizes are the problem. */
-        v->reason = v->failed_check >= 0 ? v->checks[v->failed_check].fails_as
-                                         : "sizes too spread";
+/* ---- the report ---- */
+
+static struct pp_cost_model judged_with; /* one report is judged per run of the analyzer */
+static bool judged;
+
+const struct pp_cost_model *pp_report_cost_model(void)
+{
+    return judged ? &judged_with : NULL;
 }
 
 int pp_report_judge(struct pp_report *r, const struct pp_thresholds *t)
@@ -415,8 +643,20 @@ int pp_report_judge(struct pp_report *r, const struct pp_thresholds *t)
     r->verdicts = r->nsites ? calloc(r->nsites, sizeof *r->verdicts) : NULL;
     if (r->nsites && !r->verdicts)
         return -1;
+    /* The allocator: the first trace's (merged traces come from one program). */
+    const char *allocator = pp_cost_allocator_of(r->ntraces ? r->traces[0] : NULL);
+    char err[512];
+    if (pp_cost_model_find(&judged_with, allocator, err, sizeof err) != 0) {
+        fprintf(stderr, "poolprobe-report: warning: %s; the built-in table is used\n", err);
+        pp_cost_model_builtin(&judged_with, allocator);
+    }
+    judged = true;
+    struct pp_judge_context ctx = {r->allocs, r->duration_ns, 1, &judged_with};
+    for (size_t i = 0; i < r->ntraces; i++)
+        if (r->traces[i]->process.threads_seen > ctx.threads)
+            ctx.threads = r->traces[i]->process.threads_seen;
     for (size_t i = 0; i < r->nsites; i++)
-        pp_judge(&r->sites[i], r->allocs, r->duration_ns, t, &r->verdicts[i]);
+        pp_judge(&r->sites[i], &ctx, t, &r->verdicts[i]);
     return 0;
 }
 
@@ -425,7 +665,7 @@ static const struct pp_report *sort_report; /* qsort has no context argument */
 static int by_saving(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    uint64_t sx = sort_report->verdicts[x].allocs_saved, sy = sort_report->verdicts[y].allocs_saved;
+    double sx = sort_report->verdicts[x].saving_ns, sy = sort_report->verdicts[y].saving_ns;
     if (sx != sy)
         return sx < sy ? 1 : -1;
     return (x > y) - (x < y);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "costmodel.h"
 #include "site.h"
 #include "threshold.h"
 
@@ -28,18 +29,36 @@ enum pp_verdict_kind {
     PP_VERDICT_TIERED,  /* one free list per size class */
     PP_VERDICT_PRESIZE, /* allocate the final size up front instead of growing by realloc */
     PP_VERDICT_STACK,   /* small and freed where allocated: automatic storage or a reused buffer */
+    PP_VERDICT_ARENA,   /* many small blocks kept to the end or freed together: a bump allocator */
 };
 
-/* "pool", "pool-capped", "tiered", "presize", "stack", "no-pool". */
+/* "pool", "pool-capped", "tiered", "presize", "stack", "arena", "no-pool". */
 const char *pp_verdict_name(enum pp_verdict_kind kind);
+
+/* Which pool a pooling verdict proposes. */
+enum pp_pool_kind {
+    PP_POOL_NONE,       /* not a pooling verdict */
+    PP_POOL_PER_THREAD, /* a thread-local free list per thread: sync.Pool's per-P, no lock */
+    PP_POOL_SHARED,     /* one list behind a lock: blocks are freed by other threads */
+};
+
+/* "per-thread", "shared", or NULL for PP_POOL_NONE. */
+const char *pp_pool_kind_name(enum pp_pool_kind kind);
 
 /* The thresholds. Defaults and the reason for each are in checklist.c's table. */
 struct pp_thresholds {
-    double min_share;          /* frequency: share of all allocations */
+    double min_share;          /* frequency: share of all allocations (or the saving below) */
     double min_rate;           /* frequency: allocations per second */
     double consistency_share;  /* share within 2x of the median */
     double max_spread;         /* max size / min size */
-    double big_enough_bytes;   /* median size at which a free list beats malloc+free */
+    double min_saving_share;   /* big enough: the fix saves this share of the run time */
+    double big_enough_bytes;   /* big enough: optional floor on the median size (0: none) */
+    double shared_free_share;  /* pool kind: frees by another thread that make a pool shared */
+    double max_pool_bytes;     /* warn when the pools hold more memory than this in all */
+    double max_tier_width;     /* tiered: widest class, largest block / smallest size */
+    double min_tier_bytes;     /* tiered: no class boundary below this size */
+    double arena_min_blocks;   /* arena: blocks live at once */
+    double arena_max_bytes;    /* arena: median block size */
     double max_retained_share; /* blocks live at exit / blocks allocated */
     double max_lifetime_ns;    /* p95 lifetime */
     double min_hit_rate;       /* simulated free list at capacity = peak live */
@@ -72,20 +91,44 @@ struct pp_check {
 };
 
 struct pp_tier {
-    uint64_t upper_bytes; /* class upper bound: the tier's largest size rounded up to 2^k */
+    uint64_t upper_bytes; /* class upper bound: sizes up to this go to this tier (2^k) */
+    uint64_t block_bytes; /* the block the tier's pool holds: its largest size seen */
     double share;         /* of the site's allocations */
+};
+
+/* The second step of a chained advice ("presize 64K, then pool (per-thread, 1 x 64K)"). */
+struct pp_verdict_then {
+    enum pp_verdict_kind kind;   /* PP_VERDICT_NO_POOL: there is no second step */
+    enum pp_pool_kind pool_kind;
+    uint64_t capacity_per_thread;
+    uint64_t object_bytes;
+    uint32_t threads;
+    double saving_ns, saving_share;
 };
 
 #define PP_MAX_TIERS 4
 
 struct pp_verdict {
     enum pp_verdict_kind kind;
-    const char *reason;        /* no-pool: the first failed check, in words ("too rare",
-                                  "retained", "long-lived", "sizes too spread", "too small",
+    const char *reason;        /* no-pool: why, in words ("too rare", "retained", "long-lived",
+                                  "sizes too spread", "too small", "slower than malloc",
                                   "low reuse"); NULL for the other verdicts */
     size_t nchecks;
     struct pp_check checks[12];
     int failed_check;          /* index of the first failed pooling row, -1 when none */
+    /* the time the fix saves, from the cost model (costmodel.h): ns over the run, and as a
+       share of the run's duration. For pooling verdicts, at the simulated hit rate. */
+    double saving_ns, saving_share;
+    /* pool, pool-capped and tiered */
+    enum pp_pool_kind pool_kind;
+    uint64_t capacity_per_thread; /* objects each thread's pool holds: the peak live of one
+                                     thread (the site's peak when the trace has no per-thread
+                                     figure) */
+    uint32_t threads;          /* threads with a pool: that allocate here (or the process's) */
+    uint64_t pool_bytes;       /* memory all the pools hold when full */
+    bool pool_bytes_large;     /* pool_bytes > max_pool_bytes */
+    uint64_t drop_above_bytes; /* pool-capped and tiered: give blocks larger than this back to
+                                  malloc (0: nothing to drop) */
     /* pool and pool-capped */
     uint64_t capacity;         /* objects the pool holds: the peak number live */
     uint64_t object_bytes;     /* size of each pooled object */
@@ -102,22 +145,37 @@ struct pp_verdict {
     /* presize */
     uint64_t presize_bytes;    /* covers at least 95% of the final sizes */
     uint64_t reallocs_saved;
+    struct pp_verdict_then then; /* presize: the pool the presized block still deserves */
+    /* arena */
+    uint64_t arena_bytes;      /* the peak bytes live: what the arena must hold */
     /* all: what acting on the verdict saves, for ranking recommendations */
     uint64_t allocs_saved;     /* allocations (or realloc calls) that go away */
 };
 
-/* Judge site within report context: total allocations of the report and its duration. */
-void pp_judge(const struct pp_site *site, uint64_t total_allocs, uint64_t duration_ns,
+/* What a site is judged against: the report's totals and the costs of the allocator. */
+struct pp_judge_context {
+    uint64_t total_allocs;     /* of the whole report */
+    uint64_t duration_ns;      /* of the run: the denominator of rates and saving shares */
+    uint32_t threads;          /* threads that allocated in the process (at least 1) */
+    const struct pp_cost_model *cost;
+};
+
+void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
               const struct pp_thresholds *t, struct pp_verdict *out);
 
 struct pp_report;
 
-/* Judge every site of a report into report->verdicts (allocated; freed by pp_report_free).
- * -1 on out of memory. */
+/* Judge every site of a report into report->verdicts (allocated; freed by pp_report_free),
+ * with the cost table for the traces' allocator (pp_cost_model_find; a cache file that does not
+ * parse is reported on stderr once and the built-in table used). -1 on out of memory. */
 int pp_report_judge(struct pp_report *report, const struct pp_thresholds *t);
 
-/* Indexes of the report's sites with a verdict other than no-pool, most allocations saved
- * first, into *order (malloc'd); returns how many, (size_t)-1 on out of memory. */
+/* The cost table the last pp_report_judge used (the analyzer judges one report per run), NULL
+ * before any. */
+const struct pp_cost_model *pp_report_cost_model(void);
+
+/* Indexes of the report's sites with a verdict other than no-pool, most time saved first,
+ * into *order (malloc'd); returns how many, (size_t)-1 on out of memory. */
 size_t pp_report_recommendations(const struct pp_report *report, size_t **order);
 
 #endif

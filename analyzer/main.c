@@ -27,6 +27,7 @@
 #include "report_explain.h"
 #include "report_gate.h"
 #include "report_folded.h"
+#include "report_html.h"
 #include "report_json.h"
 #include "report_pprof.h"
 #include "report_text.h"
@@ -43,7 +44,14 @@ enum pp_exit {
     PP_EXIT_TROUBLE = 2,
 };
 
-enum output_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN, FORMAT_FOLDED, FORMAT_PPROF };
+enum output_format {
+    FORMAT_TEXT,
+    FORMAT_JSON,
+    FORMAT_MARKDOWN,
+    FORMAT_FOLDED,
+    FORMAT_PPROF,
+    FORMAT_HTML,
+};
 
 struct options {
     enum output_format format;
@@ -83,7 +91,9 @@ static void usage(FILE *out)
             "  -f, --format=FORMAT       text (default) or json; with --baseline also\n"
             "                            markdown (for a pull-request comment); by call\n"
             "                            stack: folded (flamegraph.pl, inferno, speedscope)\n"
-            "                            or pprof (gzipped profile.proto, for go tool pprof)\n"
+            "                            or pprof (gzipped profile.proto, for go tool pprof);\n"
+            "                            html: one self-contained page with cards, charts\n"
+            "                            and a flame graph (with --baseline, the gate too)\n"
             "      --folded-value=WHAT   what folded lines count: allocs (default), bytes,\n"
             "                            or live-bytes (still live when the trace was written)\n"
             "  -g, --group-by=WHAT       site (default): by allocating function and line;\n"
@@ -184,6 +194,11 @@ static int check_combinations(const struct options *o)
               "--top do not apply";
     else if (o->format == FORMAT_PPROF && isatty(STDOUT_FILENO))
         why = "a pprof profile is binary (gzip): redirect it to a file, e.g. > profile.pb.gz";
+    else if (o->format == FORMAT_HTML && isatty(STDOUT_FILENO))
+        why = "the HTML report is a page to open in a browser: redirect it to a file, e.g. "
+              "> report.html";
+    else if (o->format == FORMAT_HTML && o->top_set)
+        why = "the HTML report shows every recommendation: --top does not apply";
     else if (o->site_pattern && o->format != FORMAT_TEXT)
         why = "--site explains sites as text only (the JSON report already has every site "
               "in full): drop --format or --site";
@@ -259,8 +274,10 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_tr
                 o->format = FORMAT_FOLDED;
             } else if (strcmp(optarg, "pprof") == 0) {
                 o->format = FORMAT_PPROF;
+            } else if (strcmp(optarg, "html") == 0) {
+                o->format = FORMAT_HTML;
             } else {
-                usage_error("unknown format '%s' (text, json, markdown, folded or pprof)", optarg);
+                usage_error("unknown format '%s' (text, json, markdown, folded, pprof or html)", optarg);
                 return -1;
             }
             break;
@@ -518,7 +535,7 @@ static int current_ops(const struct options *o, const struct pp_report *report, 
 /* The regression gate: compare report with the baseline, print the result in the chosen
  * format (and GitHub annotations on stderr when GITHUB_ACTIONS=true). Returns the exit code. */
 static enum pp_exit run_gate(const struct options *o, const struct pp_report *report,
-                             const char *current_source)
+                             const char *current_source, char **gate_json)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
     struct pp_summary base = {0}, cur = {0};
@@ -541,7 +558,18 @@ static enum pp_exit run_gate(const struct options *o, const struct pp_report *re
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto done;
     }
-    if (o->format == FORMAT_JSON) {
+    if (o->format == FORMAT_HTML) {
+        /* The page shows the gate's JSON document; main writes the page. */
+        size_t len = 0;
+        FILE *mem = open_memstream(gate_json, &len);
+        int failed = !mem || pp_gate_json(mem, &result, &base, &cur, &o->gate);
+        if (mem)
+            fclose(mem);
+        if (failed) {
+            fputs("poolprobe-report: error: out of memory while writing the gate's JSON\n", stderr);
+            goto done;
+        }
+    } else if (o->format == FORMAT_JSON) {
         if (pp_gate_json(stdout, &result, &base, &cur, &o->gate)) {
             fputs("poolprobe-report: error: out of memory while writing JSON\n", stderr);
             goto done;
@@ -597,6 +625,60 @@ static size_t select_processes(const struct pp_trace **traces, size_t n, const c
     return kept;
 }
 
+/* 1 when the user started p: no traced process started it (not a descendant or forked child),
+ * or it is a later image of such a process (same pid: a wrapper that ended in exec "$@"). */
+static int user_started(const struct pp_trace **traces, size_t n,
+                        const struct pp_trace_process *p)
+{
+    const uint32_t started = PP_PROC_F_DESCENDANT | PP_PROC_F_FORKED_CHILD;
+    if (!(p->flags & started))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (traces[i]->process.pid == p->pid && !(traces[i]->process.flags & started))
+            return 1;
+    return 0;
+}
+
+/* x before y in the report: what the user started first, and of its images the last (the
+ * program a wrapper stood for); then the others by start time (a shell glob puts
+ * trace.<pid>.bin before trace.bin). */
+static int process_before(const struct pp_trace_process *x, int x_user,
+                          const struct pp_trace_process *y, int y_user)
+{
+    if (x_user != y_user)
+        return x_user;
+    if (x_user && x->pid == y->pid)
+        return x->start_realtime_ns > y->start_realtime_ns;
+    return x->start_realtime_ns < y->start_realtime_ns;
+}
+
+/* Sorts traces in report order (an insertion sort: a run has a few processes, not millions,
+ * and whether the user started one depends on the others, so that is decided first). Returns
+ * 0, or -1 when out of memory. */
+static int order_processes(const struct pp_trace **traces, size_t n)
+{
+    int *user = malloc(n * sizeof *user + 1);
+    if (!user)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        user[i] = user_started(traces, n, &traces[i]->process);
+    for (size_t i = 1; i < n; i++) {
+        const struct pp_trace *t = traces[i];
+        int t_user = user[i];
+        size_t j = i;
+        while (j > 0 && process_before(&t->process, t_user, &traces[j - 1]->process,
+                                       user[j - 1])) {
+            traces[j] = traces[j - 1];
+            user[j] = user[j - 1];
+            j--;
+        }
+        traces[j] = t;
+        user[j] = t_user;
+    }
+    free(user);
+    return 0;
+}
+
 /* A --wrappers pattern that skipped nothing is most likely a typo or a name the report does
  * not print: say so instead of silently changing nothing. */
 static void warn_unmatched_wrappers(const struct options *o, const struct pp_report *report)
@@ -607,6 +689,57 @@ static void warn_unmatched_wrappers(const struct options *o, const struct pp_rep
                     o->wrappers[i]);
 }
 
+/* The HTML page: the report by site, and the same traces by call stack for the flame graph.
+ * Returns PP_EXIT_OK or PP_EXIT_TROUBLE (after printing the error). */
+static enum pp_exit write_html(const struct options *o, const struct pp_report *report,
+                               const struct pp_trace **traces, size_t ntraces,
+                               struct pp_symbolizer *sym, const char *gate_json,
+                               char *const *paths)
+{
+    struct pp_report stacks = {0};
+    struct pp_series series = {0};
+    struct pp_group_options by_stack = o->group;
+    char err[512], title[512];
+    enum pp_exit status = PP_EXIT_TROUBLE;
+
+    by_stack.group_by = PP_GROUP_BY_STACK;
+    if (pp_report_build(&stacks, traces, ntraces, sym, &by_stack, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s\n", err);
+        goto done;
+    }
+    const struct pp_trace_process *p = &traces[0]->process;
+    const char *program = p->argc ? pp_basename(p->argv[0]) : p->exe ? pp_basename(p->exe) : paths[0];
+    if (ntraces > 1)
+        snprintf(title, sizeof title, "%s and %zu more traces", program, ntraces - 1);
+    else
+        snprintf(title, sizeof title, "%s", program);
+    /* Over time: the trace with the longest series (a parent, usually). */
+    for (size_t i = 0; i < ntraces; i++) {
+        struct pp_series s;
+        if (pp_series_load(&s, paths[i], traces[i], sym, &o->group, err, sizeof err)) {
+            fprintf(stderr, "poolprobe-report: error: %s: %s\n", paths[i], err);
+            goto done;
+        }
+        if (s.npoints > series.npoints) {
+            pp_series_free(&series);
+            series = s;
+        } else {
+            pp_series_free(&s);
+        }
+    }
+    struct pp_html_input in = {.report = report, .stacks = &stacks, .gate_json = gate_json,
+                               .title = title, .series = &series};
+    if (pp_report_html(stdout, &in, err, sizeof err)) {
+        fprintf(stderr, "poolprobe-report: error: %s\n", err);
+        goto done;
+    }
+    status = PP_EXIT_OK;
+done:
+    pp_series_free(&series);
+    pp_report_free(&stacks);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     enum pp_exit status = PP_EXIT_TROUBLE;
@@ -614,8 +747,11 @@ int main(int argc, char **argv)
                           .group = {.group_by = PP_GROUP_BY_SITE, .default_wrappers = true}};
     const struct pp_trace **traces = NULL;
     size_t ntraces = 0;
+    char **trace_paths = NULL; /* the file of each of traces[] */
+    size_t npaths = 0;
     struct pp_symbolizer *sym = NULL;
     struct pp_report report = {0};
+    char *gate_json = NULL; /* --format html --baseline: the gate's JSON for the page */
     char err[512];
     int first;
 
@@ -644,7 +780,8 @@ int main(int argc, char **argv)
     }
 
     traces = calloc((size_t)(argc - first), sizeof *traces);
-    if (!traces) {
+    trace_paths = calloc((size_t)(argc - first), sizeof *trace_paths);
+    if (!traces || !trace_paths) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
@@ -661,13 +798,24 @@ int main(int argc, char **argv)
         }
         traces[ntraces++] = t;
     }
+    /* The file of each trace kept (the HTML report reads its time series again). */
+    for (size_t i = 0; i < ntraces; i++)
+        if (!opt.process || process_matches(traces[i], opt.process))
+            trace_paths[npaths++] = argv[first + (int)i];
     if (opt.process && (ntraces = select_processes(traces, ntraces, opt.process)) == 0) {
+        pp_progress_stop();
         fprintf(stderr, "poolprobe-report: error: no process matches '%s'\n", opt.process);
+        goto cleanup;
+    }
+    if (order_processes(traces, ntraces)) {
+        pp_progress_stop();
+        fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
     }
     pp_progress_phase("symbolizing and grouping the stacks of %zu trace%s", ntraces,
                       ntraces == 1 ? "" : "s");
     if (opt.tried && pp_tried_load(opt.tried, err, sizeof err)) {
+        pp_progress_stop();
         fprintf(stderr, "poolprobe-report: error: %s: %s\n", opt.tried, err);
         goto cleanup;
     }
@@ -677,11 +825,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "poolprobe-report: error: %s\n", sym ? err : "out of memory");
         goto cleanup;
     }
-    warn_unmatched_wrappers(&opt, &report);
-    report.list_runtime = opt.all;
     pp_progress_phase("judging %zu sites", report.nsites);
+    report.list_runtime = opt.all;
     int judged = pp_report_judge(&report, &opt.thresholds);
     pp_progress_stop();
+    warn_unmatched_wrappers(&opt, &report);
     if (judged) {
         fputs("poolprobe-report: error: out of memory\n", stderr);
         goto cleanup;
@@ -695,7 +843,7 @@ int main(int argc, char **argv)
             snprintf(source, sizeof source, "%s and %zu more", argv[first], ntraces - 1);
         else
             snprintf(source, sizeof source, "%s", argv[first]);
-        status = run_gate(&opt, &report, source);
+        status = run_gate(&opt, &report, source, &gate_json);
         if (status == PP_EXIT_TROUBLE)
             goto cleanup;
     }
@@ -705,9 +853,17 @@ int main(int argc, char **argv)
         status = PP_EXIT_TROUBLE;
         goto cleanup;
     }
-    if (opt.baseline)
+    if (opt.baseline && opt.format != FORMAT_HTML)
         goto cleanup;
-    if (opt.write_baseline) {
+    if (opt.format == FORMAT_HTML) {
+        enum pp_exit html = write_html(&opt, &report, traces, ntraces, sym, gate_json,
+                                       trace_paths);
+        if (html != PP_EXIT_OK)
+            status = html;
+        else if (!opt.baseline)
+            status = PP_EXIT_OK;
+        goto cleanup;
+    } else if (opt.write_baseline) {
         printf("wrote baseline %s: %zu sites, %llu allocations, %llu ops\n", opt.write_baseline,
                report.nsites, (unsigned long long)report.allocs,
                (unsigned long long)report.ops);
@@ -742,12 +898,14 @@ cleanup:
                     strerror(errno));
         status = PP_EXIT_TROUBLE;
     }
+    free(gate_json);
     pp_report_free(&report);
     pp_tried_free();
     pp_symbolizer_free(sym);
     for (size_t i = 0; i < ntraces; i++)
         pp_trace_free((struct pp_trace *)traces[i]);
     free(traces);
+    free(trace_paths);
     for (size_t i = 0; i < opt.nwrappers; i++)
         free(opt.wrappers[i]);
     free(opt.wrappers);

@@ -23,6 +23,23 @@ static char *human_plain(char *buf, size_t len, uint64_t v)
     return pp_human_count(buf, len, (double)v);
 }
 
+size_t pp_spans_merge_octaves(struct pp_hist_span *spans, size_t n)
+{
+    size_t out_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned octave = spans[i].lo ? 63u - (unsigned)__builtin_clzll(spans[i].lo) : 0;
+        struct pp_hist_span *last = out_n ? &spans[out_n - 1] : NULL;
+        unsigned last_octave = last && last->lo ? 63u - (unsigned)__builtin_clzll(last->lo) : 0;
+        if (last && octave == last_octave) {
+            last->hi = spans[i].hi;
+            last->count += spans[i].count;
+        } else {
+            spans[out_n++] = spans[i];
+        }
+    }
+    return out_n;
+}
+
 /* Rows of [lo, hi] -> count; merged per power of two when there are too many spans. */
 static void draw_hist(FILE *out, const char *title, const struct pp_hist *h, uint64_t lo_clamp,
                       uint64_t hi_clamp, human_fn human)
@@ -35,22 +52,8 @@ static void draw_hist(FILE *out, const char *title, const struct pp_hist *h, uin
         free(spans);
         return;
     }
-    if (n > MAX_ROWS) {
-        size_t out_n = 0;
-        for (size_t i = 0; i < n; i++) {
-            unsigned octave = spans[i].lo ? 63u - (unsigned)__builtin_clzll(spans[i].lo) : 0;
-            struct pp_hist_span *last = out_n ? &spans[out_n - 1] : NULL;
-            unsigned last_octave =
-                last && last->lo ? 63u - (unsigned)__builtin_clzll(last->lo) : 0;
-            if (last && octave == last_octave) {
-                last->hi = spans[i].hi;
-                last->count += spans[i].count;
-            } else {
-                spans[out_n++] = spans[i];
-            }
-        }
-        n = out_n;
-    }
+    if (n > MAX_ROWS)
+        n = pp_spans_merge_octaves(spans, n);
     uint64_t total = 0, most = 0;
     for (size_t i = 0; i < n; i++) {
         total += spans[i].count;

@@ -13,4 +13,9 @@
  * text). Returns how many matched. */
 size_t pp_report_explain(FILE *out, const struct pp_report *report, const char *pattern);
 
+struct pp_hist_span;
+/* Merge adjacent spans that start in the same power of two, in place, for a histogram drawn
+ * with fewer bars; returns how many are left. Shared with the HTML report. No allocation. */
+size_t pp_spans_merge_octaves(struct pp_hist_span *spans, size_t n);
+
 #endif

@@ -9,7 +9,8 @@
  * Site placement (sites.h): per site "runtime" (the C runtime's own allocation) and, for a
  * libstdc++ growth path, "container" {kind, type, element, advice, reserve}; at the top,
  * "wrappers" (frames skipped as wrappers: name, origin, call_sites, allocs), "runtime" {sites,
- * allocs} and "pooling_runtime" ({name, how} of a runtime pooling below malloc, or null).
+ * allocs}, "pooling_runtime" ({name, how} of a runtime pooling below malloc, or null) and
+ * "nameless_modules" (modules holding unnamed sites: module, debug_package or null).
  */
 #include "report_json.h"
 
@@ -141,6 +142,32 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
     }
     set(o, "checks", checks, failed);
     set(o, "allocs_saved", integer(v->allocs_saved), failed);
+    /* Contract 1.1: the time the fix saves and, for pools, which pool and how much it holds. */
+    set(o, "saving_ns", json_real(v->saving_ns), failed);
+    set(o, "saving_share", json_real(v->saving_share), failed);
+    const char *kind = pp_pool_kind_name(v->pool_kind);
+    set(o, "pool_kind", string_or_null(kind), failed);
+    set(o, "threads", integer(v->threads), failed);
+    if (kind) {
+        set(o, "capacity_per_thread", integer(v->capacity_per_thread), failed);
+        set(o, "pool_bytes", integer(v->pool_bytes), failed);
+        set(o, "pool_bytes_large", json_boolean(v->pool_bytes_large), failed);
+        set(o, "drop_above_bytes", v->drop_above_bytes ? integer(v->drop_above_bytes) : json_null(),
+            failed);
+    }
+    if (v->kind == PP_VERDICT_PRESIZE && v->then.kind != PP_VERDICT_NO_POOL) {
+        json_t *then = json_object();
+        set(then, "verdict", json_string(pp_verdict_name(v->then.kind)), failed);
+        set(then, "pool_kind", string_or_null(pp_pool_kind_name(v->then.pool_kind)), failed);
+        set(then, "capacity_per_thread", integer(v->then.capacity_per_thread), failed);
+        set(then, "object_bytes", integer(v->then.object_bytes), failed);
+        set(then, "threads", integer(v->then.threads), failed);
+        set(then, "saving_ns", json_real(v->then.saving_ns), failed);
+        set(then, "saving_share", json_real(v->then.saving_share), failed);
+        set(o, "then", then, failed);
+    } else {
+        set(o, "then", json_null(), failed);
+    }
     switch (v->kind) {
     case PP_VERDICT_POOL_CAPPED:
         set(o, "cap_bytes", integer(v->cap_bytes), failed);
@@ -158,6 +185,7 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
         for (size_t i = 0; i < v->ntiers; i++) {
             json_t *tier = json_object();
             set(tier, "upper_bytes", integer(v->tiers[i].upper_bytes), failed);
+            set(tier, "block_bytes", integer(v->tiers[i].block_bytes), failed);
             set(tier, "share", json_real(v->tiers[i].share), failed);
             append(tiers, tier, failed);
         }
@@ -169,10 +197,26 @@ static void verdict_json(json_t *o, const struct pp_verdict *v, int *failed)
         set(o, "presize_bytes", integer(v->presize_bytes), failed);
         set(o, "realloc_calls_saved", integer(v->reallocs_saved), failed);
         break;
+    case PP_VERDICT_ARENA:
+        set(o, "arena_bytes", integer(v->arena_bytes), failed);
+        break;
     case PP_VERDICT_STACK:
     case PP_VERDICT_NO_POOL:
         break;
     }
+}
+
+/* Which cost table the savings come from (contract 1.1). */
+static json_t *cost_model_json(int *failed)
+{
+    const struct pp_cost_model *m = pp_report_cost_model();
+    if (!m)
+        return json_null();
+    json_t *o = json_object();
+    set(o, "allocator", json_string(m->allocator), failed);
+    set(o, "source", json_string(m->source), failed);
+    set(o, "note", m->note[0] ? json_string(m->note) : json_null(), failed);
+    return o;
 }
 
 /* poolprobe try's measurement of the site (--try FILE). */
@@ -301,6 +345,17 @@ static void placement_json(json_t *root, const struct pp_report *r, int *failed)
         set(pooling, "how", json_string(r->pooling_runtime->how), failed);
     }
     set(root, "pooling_runtime", pooling, failed);
+    json_t *nameless = json_array();
+    for (size_t i = 0; i < r->nnameless; i++) {
+        char pkg[256];
+        json_t *o = json_object();
+        set(o, "module", json_string(r->nameless[i]), failed);
+        set(o, "debug_package",
+            pp_debug_package(r->nameless[i], pkg, sizeof pkg) ? json_string(pkg) : json_null(),
+            failed);
+        append(nameless, o, failed);
+    }
+    set(root, "nameless_modules", nameless, failed);
 }
 
 int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
@@ -309,6 +364,7 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
     json_t *root = json_object();
     set(root, "format", json_string("poolprobe-report"), &failed);
     set(root, "version", json_integer(PP_REPORT_JSON_VERSION), &failed);
+    set(root, "minor_version", json_integer(PP_REPORT_JSON_MINOR), &failed);
     json_t *procs = json_array();
     for (size_t i = 0; i < r->ntraces; i++)
         append(procs, process_json(r->traces[i], &failed), &failed);
@@ -332,6 +388,7 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
         append(sites, site_json(&r->sites[i], r->verdicts ? &r->verdicts[i] : NULL, &failed),
                &failed);
     set(root, "sites", sites, &failed);
+    set(root, "cost_model", cost_model_json(&failed), &failed);
     placement_json(root, r, &failed);
     if (!failed) {
         json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -11,6 +11,10 @@
 #include "sites.h"
 
 #define PP_REPORT_JSON_VERSION 1
+/* Minor versions add fields only. 1: saving_ns, saving_share, pool_kind, capacity_per_thread,
+ * threads, pool_bytes, drop_above_bytes, then, tiers[].block_bytes, arena_bytes, cost_model,
+ * pools. */
+#define PP_REPORT_JSON_MINOR 1
 
 /* Write report as JSON to out, at most top sites (0 = all). Returns -1 on out of memory
  * (nothing or a partial document written); write errors are left for the caller to detect. */

@@ -112,6 +112,33 @@ static void print_pooling_runtime(FILE *out, const struct pp_report *r)
     print_wrapped(out, 2, note);
 }
 
+/* Sites shown as module+0xoffset: say once how to get their names. */
+static void print_nameless(FILE *out, const struct pp_report *r)
+{
+    if (r->nnameless == 0)
+        return;
+    char text[1024];
+    size_t used = (size_t)snprintf(text, sizeof text, "note: no names for some code in");
+    for (size_t i = 0; i < r->nnameless && used < sizeof text; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s %s",
+                                 i ? (i + 1 == r->nnameless ? " and" : ",") : "",
+                                 pp_basename(r->nameless[i]));
+    if (used < sizeof text)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 ": install the debug symbols (");
+    size_t packages = 0;
+    for (size_t i = 0; i < r->nnameless && used < sizeof text; i++) {
+        char pkg[256];
+        if (pp_debug_package(r->nameless[i], pkg, sizeof pkg))
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s",
+                                     packages++ ? ", " : "", pkg);
+    }
+    if (used < sizeof text)
+        snprintf(text + used, sizeof text - used, "%sor set DEBUGINFOD_URLS)",
+                 packages ? "; " : "the package's -dbgsym or -dbg, ");
+    print_wrapped(out, 2, text);
+}
+
 /* How many wrappers the header names before pointing at the JSON report for the rest. */
 #define WRAPPERS_SHOWN 4
 
@@ -186,6 +213,7 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
     print_busiest_process(out, r);
     print_pooling_runtime(out, r);
     print_wrappers(out, r);
+    print_nameless(out, r);
     fprintf(out, "\n");
 }
 
@@ -243,15 +271,10 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
         /* Up to four callers, and never the C runtime's frames below main. */
         size_t i = 1;
         for (; i < s->nframes && i <= 4 && used < sizeof line; i++) {
-            char unnamed[64];
+            char unnamed[256];
             const char *fn = s->frames[i].function;
             if (!fn) {
-                const struct pp_frame *u = &s->frames[i];
-                if (u->module)
-                    snprintf(unnamed, sizeof unnamed, "%s+0x%" PRIx64, pp_basename(u->module),
-                             u->offset);
-                else
-                    snprintf(unnamed, sizeof unnamed, "0x%" PRIx64, u->offset);
+                pp_frame_address(&s->frames[i], unnamed, sizeof unnamed);
                 fn = unnamed;
             }
             used += (size_t)snprintf(line + used, sizeof line - used, "%s %s", i > 1 ? " <" : "",
@@ -266,38 +289,61 @@ static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
     }
 }
 
-/* The concrete action, with the numbers needed to take it. */
-static void print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
+/* "per-thread free list of 1 x 4.0K B" and, with several threads, what all of them hold. */
+static void print_pool(FILE *out, const struct pp_verdict *v, uint64_t object_bytes)
 {
-    char a[16], b[16], c[16];
+    char a[16], b[16];
+    fprintf(out, "    %s free list of %" PRIu64 " x %s B", pp_pool_kind_name(v->pool_kind),
+            v->capacity_per_thread, pp_human_bytes(a, sizeof a, object_bytes));
+    if (v->pool_kind == PP_POOL_PER_THREAD && v->threads > 1)
+        fprintf(out, " per thread, %" PRIu32 " threads", v->threads);
+    fprintf(out, ": holds %s%s\n", pp_human_bytes(b, sizeof b, v->pool_bytes),
+            v->pool_bytes_large ? " (warning: large, see max_pool_bytes)" : "");
+}
+
+/* The concrete action, with the numbers needed to take it. */
+void pp_print_action(FILE *out, const struct pp_site *s, const struct pp_verdict *v)
+{
+    char a[16], b[16];
     switch (v->kind) {
     case PP_VERDICT_POOL:
-        fprintf(out, "    free list of %" PRIu64 " x %s B; hit rate %.2f%%; retains %s\n",
-                v->capacity, pp_human_bytes(a, sizeof a, v->object_bytes), v->hit_rate * 100,
-                pp_human_bytes(b, sizeof b, v->retained_bytes));
+        print_pool(out, v, v->object_bytes);
+        fprintf(out, "    hit rate %.2f%%\n", v->hit_rate * 100);
         break;
     case PP_VERDICT_POOL_CAPPED:
-        fprintf(out,
-                "    free list of %" PRIu64 " x %s B, dropping blocks over %s B (%.2f%% of\n"
-                "    allocations); hit rate %.2f%%; retains %s\n",
-                v->capacity, pp_human_bytes(a, sizeof a, v->object_bytes),
-                pp_human_bytes(b, sizeof b, v->cap_bytes), v->above_cap_share * 100,
-                v->hit_rate * 100, pp_human_bytes(c, sizeof c, v->retained_bytes));
+        print_pool(out, v, v->object_bytes);
+        fprintf(out, "    dropping blocks over %s B (%.2f%% of allocations); hit rate %.2f%%\n",
+                pp_human_bytes(a, sizeof a, v->cap_bytes), v->above_cap_share * 100,
+                v->hit_rate * 100);
         break;
     case PP_VERDICT_TIERED:
-        fprintf(out, "    a free list per size class:");
+        fprintf(out, "    %s free list per class:", pp_pool_kind_name(v->pool_kind));
         for (size_t i = 0; i < v->ntiers; i++)
-            fprintf(out, "%s <=%s B (%.0f%%)", i ? "," : "",
+            fprintf(out, "%s <=%s (%.0f%%)", i ? "," : "",
                     pp_human_bytes(a, sizeof a, v->tiers[i].upper_bytes), v->tiers[i].share * 100);
-        fprintf(out, "\n");
+        fprintf(out, "\n    dropping blocks over %s B; %" PRIu64 " per class per thread,"
+                     " holds %s%s\n",
+                pp_human_bytes(a, sizeof a, v->drop_above_bytes), v->capacity_per_thread,
+                pp_human_bytes(b, sizeof b, v->pool_bytes),
+                v->pool_bytes_large ? " (warning: large)" : "");
         break;
     case PP_VERDICT_PRESIZE:
         fprintf(out, "    allocate %s B up front: covers 95%% of the final sizes\n",
                 pp_human_bytes(a, sizeof a, v->presize_bytes));
+        if (v->then.kind != PP_VERDICT_NO_POOL)
+            fprintf(out, "    presize %s, then pool (%s, %" PRIu64 " x %s): saves %.1f%% more\n",
+                    pp_human_bytes(a, sizeof a, v->presize_bytes),
+                    pp_pool_kind_name(v->then.pool_kind), v->then.capacity_per_thread,
+                    pp_human_bytes(b, sizeof b, v->then.object_bytes),
+                    v->then.saving_share * 100);
         break;
     case PP_VERDICT_STACK:
         fprintf(out, "    automatic storage (%s B at most) or one buffer reused across calls\n",
                 pp_human_bytes(a, sizeof a, s->peak_live_bytes));
+        break;
+    case PP_VERDICT_ARENA:
+        fprintf(out, "    an arena (bump allocator) of %s B, released at once\n",
+                pp_human_bytes(a, sizeof a, v->arena_bytes));
         break;
     case PP_VERDICT_NO_POOL:
         break;
@@ -382,23 +428,33 @@ static void print_recommendations(FILE *out, const struct pp_report *r, size_t t
         fprintf(out, "No site is worth pooling or a simpler fix (see the checks with "
                      "--site PATTERN).\n\n");
     } else {
-        fprintf(out, "Recommendations, most allocations saved first:\n");
+        fprintf(out, "Recommendations, most time saved first:\n");
         pp_print_checks_legend(out, "");
         fputc('\n', out);
+        const struct pp_cost_model *m = pp_report_cost_model();
+        if (m) {
+            char line[512];
+            snprintf(line, sizeof line, "    (savings from the cost model %.256s%s%.128s)", m->source,
+                     m->note[0] ? "; " : "", m->note);
+            fit(line);
+            fprintf(out, "%s\n\n", line);
+        }
         for (size_t k = 0; k < n; k++) {
             const struct pp_site *s = &r->sites[order[k]];
             const struct pp_verdict *v = &r->verdicts[order[k]];
             print_site_title(out, k + 1, s, v);
-            print_action(out, s, v);
+            pp_print_action(out, s, v);
             print_cxx_advice(out, s);
+            char ns[16];
+            pp_human_ns(ns, sizeof ns, v->saving_ns > 0 ? (uint64_t)v->saving_ns : 0);
             if (v->kind == PP_VERDICT_PRESIZE)
-                fprintf(out, "    saves %" PRIu64 " reallocs of blocks from %" PRIu64
-                             " allocations\n",
-                        v->allocs_saved, s->allocs);
+                fprintf(out, "    saves %" PRIu64 " reallocs of %" PRIu64
+                             " blocks: %s, %.1f%% of the run\n",
+                        v->allocs_saved, s->allocs, ns, v->saving_share * 100);
             else
-                fprintf(out, "    saves %" PRIu64 " of %" PRIu64 " allocations (%.1f%% of all)\n",
-                        v->allocs_saved, s->allocs,
-                        r->allocs ? 100.0 * (double)v->allocs_saved / (double)r->allocs : 0.0);
+                fprintf(out, "    saves %" PRIu64 " of %" PRIu64 " allocations: %s, %.1f%% of the"
+                             " run\n",
+                        v->allocs_saved, s->allocs, ns, v->saving_share * 100);
             print_measured(out, s);
             pp_print_checks(out, v);
             fputc('\n', out);

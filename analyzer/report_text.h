@@ -21,6 +21,10 @@ void pp_report_text_set_width(size_t columns);
  * above them. */
 void pp_print_checks_legend(FILE *out, const char *indent);
 
+/* The action a verdict recommends, with its numbers ("    free list of 4 x 4.0K B; ..."), one or
+ * two indented lines; nothing for no-pool. Shared with the HTML report's cards. */
+void pp_print_action(FILE *out, const struct pp_site *site, const struct pp_verdict *v);
+
 /* The checklist rows of a verdict, one per line, indented for a report. */
 void pp_print_checks(FILE *out, const struct pp_verdict *v);
 

@@ -93,23 +93,32 @@ static const struct pp_pooling_runtime gslice = {
     "(GLib >= 2.76 always uses malloc)",
 };
 static const struct pp_pooling_runtime perl = {
-    "Perl's allocator",
-    "Perl pools small objects in its own arenas (and a perl built with usemymalloc has its own "
-    "malloc); PERL_DESTRUCT_LEVEL=2 frees them at exit",
+    "Perl's arenas",
+    "scalars and their bodies are carved from arenas Perl takes from malloc in big blocks "
+    "(only a perl built with -DPURIFY allocates each with malloc)",
+};
+
+/* Functions that exist only in a pooling allocator: seeing one in a stack means the pool is
+ * in use (a big object passes through it to malloc), not merely that the runtime is loaded. */
+static const char *const pymalloc_functions[] = {
+    "_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc", "pymalloc_alloc",
+    "pymalloc_realloc", "new_arena", NULL,
+};
+static const char *const gslice_functions[] = {
+    "g_slice_alloc", "g_slice_alloc0", "g_slice_copy", "magazine_cache_pop_magazine", NULL,
+};
+static const char *const perl_functions[] = {
+    "Perl_more_bodies", "S_more_sv", "Perl_more_sv", NULL,
 };
 
 const struct pp_pooling_runtime *pp_pooling_runtime_of(const struct pp_frame *f)
 {
     const char *fn = f->function ? f->function : f->symbol;
-    const char *base = f->module ? pp_basename(f->module) : "";
-    if ((fn && (strcmp(fn, "_PyObject_Malloc") == 0 || strcmp(fn, "pymalloc_alloc") == 0 ||
-                strncmp(fn, "_PyObject_", 10) == 0 || strncmp(fn, "PyObject_", 9) == 0)) ||
-        strncmp(base, "libpython", 9) == 0)
+    if (in_list(pymalloc_functions, fn))
         return &pymalloc;
-    if (fn && strncmp(fn, "g_slice_", 8) == 0)
+    if (in_list(gslice_functions, fn))
         return &gslice;
-    if ((fn && (strncmp(fn, "Perl_", 5) == 0 || strncmp(fn, "S_more_", 7) == 0)) ||
-        strncmp(base, "libperl", 7) == 0)
+    if (in_list(perl_functions, fn))
         return &perl;
     return NULL;
 }

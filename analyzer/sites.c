@@ -4,9 +4,8 @@
  *   - the shim's own module (libpoolprobe*), should the shim leave any of its frames;
  *   - libc's allocation entry points and their internal aliases (malloc, __libc_malloc, ...);
  *   - libc's strdup family (strdup, strndup, wcsdup): pure "allocate and copy" wrappers, whose
- *     caller is the site a user means. Functions that allocate as a side effect of other work
- *     (fopen, asprintf, getline, qsort) are NOT skipped: "fopen" is a useful answer, and the
- *     callers are one --group-by stack or --wrappers away;
+ *     caller is the site a user means. Functions that allocate for their own state (fopen,
+ *     setlocale, qsort) are not skipped: their sites are marked runtime (runtime.h);
  *   - every operator new / new[] (mangled _Znw* / _Zna*, or DWARF's "operator new...");
  *   - C++ standard library code (std::, __gnu_cxx::): the container's owner is the site, and
  *     the skipped frames say which container grew (cxx.h);
@@ -149,15 +148,6 @@ static bool in_list(const char *const *list, const char *name)
     return false;
 }
 
-/* "module+0xoffset" for a frame with no name: how reports print it, and so how users name it. */
-static void unnamed_frame_name(const struct pp_frame *f, char *buf, size_t len)
-{
-    if (f->module)
-        snprintf(buf, len, "%s+0x%" PRIx64, pp_basename(f->module), f->offset);
-    else
-        snprintf(buf, len, "0x%" PRIx64, f->offset);
-}
-
 static bool frame_matches(const char *pattern, const struct pp_frame *f)
 {
     if (name_matches(pattern, f->function) || name_matches(pattern, f->symbol))
@@ -165,7 +155,7 @@ static bool frame_matches(const char *pattern, const struct pp_frame *f)
     if (f->function)
         return false;
     char name[512];
-    unnamed_frame_name(f, name, sizeof name);
+    pp_frame_address(f, name, sizeof name);
     return pp_glob_match(pattern, name);
 }
 
@@ -434,8 +424,17 @@ static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbo
         pp_symbolize(sym, v->space, s->free_callers[i].addr, &ff);
         names[i] = pp_frame_name(sym, &ff[0]);
     }
-    uint64_t scale = s->allocs ? v->allocs / s->allocs : 1;
-    return pp_site_add_stats(site, s, names, scale ? scale : 1);
+    return pp_site_add_stats(site, s, names, v->scale);
+}
+
+/* A module whose code allocates at a site with no name: busiest sites first. */
+static void note_nameless(struct pp_report *r, const char *module)
+{
+    for (size_t i = 0; i < r->nnameless; i++)
+        if (r->nameless[i] == module)
+            return;
+    if (r->nnameless < PP_NAMELESS_MAX)
+        r->nameless[r->nnameless++] = module;
 }
 
 /* The first runtime seen that pools objects below malloc (its frames are in some stack). */
@@ -502,8 +501,11 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
             }
             const struct pp_trace_stats *s = &t->stats[i];
             struct pp_stack_view *v = &views[nviews++];
-            *v = (struct pp_stack_view){.space = space, .stats = s,
-                                        .allocs = s->allocs * scale, .frees = s->frees * scale};
+            *v = (struct pp_stack_view){.space = space, .stats = s, .scale = scale};
+            if (__builtin_mul_overflow(s->allocs, scale, &v->allocs))
+                v->allocs = UINT64_MAX;
+            if (__builtin_mul_overflow(s->frees, scale, &v->frees))
+                v->frees = UINT64_MAX;
             rc = expand_stack(v, sym, &t->stacks[s->stack_id]);
             if (rc == 0)
                 rc = find_fixed_site(r, sym, v, opt, 0) < 0 ? -1 : 0;
@@ -542,13 +544,19 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         pp_report_free(r);
         return -1;
     }
-    for (size_t i = 0; i < r->nsites; i++)
-        if (r->sites[i].runtime) {
-            r->runtime_sites++;
-            r->runtime_allocs += r->sites[i].allocs;
-        }
     if (r->nsites > 1)
         qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
+    /* Sites without a name in a module that was read: debug symbols would name them. */
+    for (size_t i = 0; i < r->nsites; i++) {
+        const struct pp_site *site = &r->sites[i];
+        if (site->runtime) {
+            r->runtime_sites++;
+            r->runtime_allocs += site->allocs;
+        } else if (site->nframes && !site->frames[0].function && site->frames[0].module &&
+                   pp_symbolizer_module_read(sym, site->frames[0].module)) {
+            note_nameless(r, site->frames[0].module);
+        }
+    }
     return 0;
 }
 

@@ -35,6 +35,9 @@ struct pp_group_options {
 /* Everything a report shows: the traces it came from, their totals, and the sites. */
 struct pp_verdict;
 
+/* How many modules without names a report points at (the rest are alike). */
+#define PP_NAMELESS_MAX 4
+
 struct pp_report {
     size_t ntraces;
     const struct pp_trace *const *traces; /* not owned; must outlive the report */
@@ -56,6 +59,8 @@ struct pp_report {
     uint64_t runtime_allocs;
     const struct pp_pooling_runtime *pooling_runtime; /* seen in a stack, else NULL */
     bool list_runtime;              /* presentation: list runtime sites one by one (--all) */
+    size_t nnameless;               /* modules holding a site with no function name: their */
+    const char *nameless[PP_NAMELESS_MAX]; /* debug symbols would name it (paths, interned) */
 };
 
 /* Build the report for traces[0..n) using sym for names. Allocates; on out of memory returns

@@ -12,6 +12,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -76,6 +77,60 @@ static const Dwfl_Callbacks offline_callbacks = {
     .find_debuginfo = dwfl_standard_find_debuginfo,
     .section_address = dwfl_offline_section_address,
 };
+
+/* dpkg lists a package's files in DPKG_INFO/<package>[:arch].list, one path a line. */
+#define DPKG_INFO "/var/lib/dpkg/info"
+
+static bool list_has_path(const char *list, const char *path, const char *alias)
+{
+    FILE *f = fopen(list, "re");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        found = strcmp(line, path) == 0 || (alias && strcmp(line, alias) == 0);
+    }
+    fclose(f);
+    return found;
+}
+
+bool pp_debug_package(const char *path, char *buf, size_t len)
+{
+    /* Merged /usr: the loader may name /lib/x/libc.so.6 what dpkg lists as /usr/lib/x/... */
+    char alias[4096];
+    const char *other = NULL;
+    if (strncmp(path, "/usr/", 5) == 0) {
+        other = path + 4;
+    } else if (path[0] == '/') {
+        snprintf(alias, sizeof alias, "/usr%s", path);
+        other = alias;
+    }
+    DIR *dir = opendir(DPKG_INFO);
+    if (!dir)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(dir))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".list") != 0)
+            continue;
+        char list[512];
+        snprintf(list, sizeof list, "%s/%s", DPKG_INFO, e->d_name);
+        if (!list_has_path(list, path, other))
+            continue;
+        size_t name = strcspn(e->d_name, ":.");
+        /* "libjq1:amd64.list" -> "libjq1"; a dot can be part of a name ("libc6.1"), the
+         * extension is the last dot. */
+        if (e->d_name[name] == '.')
+            name = n - 5;
+        snprintf(buf, len, "%.*s-dbgsym", (int)name, e->d_name);
+        found = true;
+    }
+    closedir(dir);
+    return found;
+}
 
 const char *pp_basename(const char *path)
 {
@@ -477,15 +532,28 @@ size_t pp_symbolize(struct pp_symbolizer *sym, int space, uint64_t ip,
     return c->nframes;
 }
 
+bool pp_symbolizer_module_read(const struct pp_symbolizer *sym, const char *path)
+{
+    for (size_t i = 0; i < sym->nmodules; i++)
+        if (sym->modules[i].path == path && sym->modules[i].state == MODULE_OPEN)
+            return true;
+    return false;
+}
+
+void pp_frame_address(const struct pp_frame *frame, char *buf, size_t len)
+{
+    if (frame->module)
+        snprintf(buf, len, "%s+0x%" PRIx64, pp_basename(frame->module), frame->offset);
+    else
+        snprintf(buf, len, "0x%" PRIx64, frame->offset);
+}
+
 const char *pp_frame_name(struct pp_symbolizer *sym, const struct pp_frame *frame)
 {
     if (frame->function)
         return frame->function;
     char buf[512];
-    if (frame->module)
-        snprintf(buf, sizeof buf, "%s+0x%" PRIx64, pp_basename(frame->module), frame->offset);
-    else
-        snprintf(buf, sizeof buf, "0x%" PRIx64, frame->offset);
+    pp_frame_address(frame, buf, sizeof buf);
     const char *r = intern(sym, buf);
     return r ? r : "??";
 }

@@ -48,9 +48,22 @@ int pp_symbolizer_add_trace(struct pp_symbolizer *sym, const struct pp_trace *tr
 size_t pp_symbolize(struct pp_symbolizer *sym, int space, uint64_t ip,
                     const struct pp_frame **frames);
 
+/* A frame's address as reports print it when it has no name: "basename+0xoffset", or
+ * "0xaddress" outside any module. No allocation. */
+void pp_frame_address(const struct pp_frame *frame, char *buf, size_t len);
+
 /* A short name for a frame that always exists: its function, else "basename+0xoffset", else
  * "0xaddress". Interned: valid until pp_symbolizer_free(). */
 const char *pp_frame_name(struct pp_symbolizer *sym, const struct pp_frame *frame);
+
+/* Was the module at path (as a frame's module gives it) opened and read? False when its file
+ * was missing, unreadable or another build (a warning said so). */
+bool pp_symbolizer_module_read(const struct pp_symbolizer *sym, const char *path);
+
+/* The Debian package that ships the debug symbols of the module at path ("libjq1-dbgsym"),
+ * found from the package that owns the file in dpkg's database, into buf. False when no
+ * package owns it (or dpkg is not there). Reads dpkg's file lists: call it once per module. */
+bool pp_debug_package(const char *path, char *buf, size_t len);
 
 /* The last path component of path (no allocation). */
 const char *pp_basename(const char *path);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hist.h"
 
@@ -450,6 +451,14 @@ struct pp_trace *pp_trace_read_file(const char *path, char *err, size_t errlen)
         fail(&p, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size > PP_TRACE_MAX_BYTES) {
+        fail(&p, "%llu MiB, over the %llu MiB limit for a trace",
+             (unsigned long long)st.st_size >> 20, PP_TRACE_MAX_BYTES >> 20);
+        fclose(f);
+        return NULL;
+    }
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = malloc(cap);
     for (;;) {
@@ -461,6 +470,12 @@ struct pp_trace *pp_trace_read_file(const char *path, char *err, size_t errlen)
         len += fread(buf + len, 1, cap - len, f);
         if (len < cap)
             break;
+        if (len > PP_TRACE_MAX_BYTES) { /* a pipe or a device: no size to ask for */
+            fail(&p, "over the %llu MiB limit for a trace", PP_TRACE_MAX_BYTES >> 20);
+            fclose(f);
+            free(buf);
+            return NULL;
+        }
         unsigned char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
         if (!bigger)
             free(buf);

@@ -13,6 +13,12 @@
 #ifndef POOLPROBE_TRACE_READER_H
 #define POOLPROBE_TRACE_READER_H
 
+/* The largest trace pp_trace_read_file reads (README, Limits). A trace's size grows with the
+ * number of distinct stacks, not with run time: cppcheck on one file writes 10 MB for 373
+ * sites. Reading takes about twice the file's size in memory; a bigger file is refused before
+ * it is read, so a hostile or mistaken input (a core dump, a disk image) costs nothing. */
+#define PP_TRACE_MAX_BYTES (512ull << 20)
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "hist.h"
+
 /* The rounds are bounded: each round moves stacks at least one frame outwards, so a stack
  * depth bounds them anyway; this only caps the work on pathological input. */
 #define MAX_ROUNDS 64
@@ -30,7 +32,7 @@ long pp_wrapper_note(struct pp_wrapper_list *list, const char *name,
     for (size_t i = 0; i < list->n; i++) {
         struct pp_wrapper *w = &list->items[i];
         if (w->origin == origin && strcmp(w->name, name) == 0) {
-            w->allocs += allocs;
+            w->allocs = pp_add_sat(w->allocs, allocs);
             if (callers > w->callers)
                 w->callers = callers;
             return (long)i;
@@ -112,15 +114,15 @@ static void free_candidates(struct candidate **all)
 static uint64_t self_frees(struct pp_symbolizer *sym, const struct pp_stack_view *v,
                            const char *function)
 {
-    if (!function || v->stats->allocs == 0)
+    if (!function)
         return 0;
-    uint64_t n = 0, scale = v->allocs / v->stats->allocs;
+    uint64_t n = 0;
     for (unsigned i = 0; i < v->stats->nfree_callers; i++) {
         const struct pp_frame *ff;
         size_t nf = pp_symbolize(sym, v->space, v->stats->free_callers[i].addr, &ff);
         for (size_t j = 0; j < nf; j++)
             if (ff[j].function && strcmp(ff[j].function, function) == 0) {
-                n += v->stats->free_callers[i].count * (scale ? scale : 1);
+                n += v->stats->free_callers[i].count * v->scale;
                 break;
             }
     }
@@ -214,8 +216,8 @@ static long wrapper_levels(const struct candidate *c, const struct pp_stack_view
 {
     uint64_t frees = 0, own = 0;
     for (size_t i = 0; i < c->nviews; i++) {
-        frees += views[c->views[i]].frees;
-        own += self_frees(sym, &views[c->views[i]], c->function);
+        frees = pp_add_sat(frees, views[c->views[i]].frees);
+        own = pp_add_sat(own, self_frees(sym, &views[c->views[i]], c->function));
     }
     /* A function that frees most of its blocks itself uses them; it does not hand them out. */
     if (c->function && frees && own * 2 >= frees)

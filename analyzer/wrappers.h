@@ -32,7 +32,8 @@
 struct pp_stack_view {
     int space;                          /* symbolizer address space of its trace */
     const struct pp_trace_stats *stats;
-    uint64_t allocs, frees;             /* scaled by the trace's sampling */
+    uint64_t scale;                     /* the trace's sampling: 1 in scale calls recorded */
+    uint64_t allocs, frees;             /* scaled (saturating) */
     struct pp_frame *frames;            /* owned; innermost first, inline frames expanded */
     size_t nframes;
     size_t site;                        /* frames[site] is the allocation site */

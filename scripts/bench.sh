@@ -443,9 +443,17 @@ main() {
 
     # --- e. the cost model behind the checklist's "big enough" ------------------------------------
     echo "e. cost model: malloc+free against a free list, ns per object (README, The checklist)"
-    echo "  \$ $BB/costmodel 0.25"
+    echo "  \$ $BB/costmodel --scale 0.25"
     progress "cost model"
-    "$BB/costmodel" 0.25 | sed 's/^/    /'
+    "$BB/costmodel" --scale 0.25 2>/dev/null | sed 's/^/    /'
+    echo
+
+    # --- f. the checklist's predictions against the fixes written by hand --------------------
+    echo "f. predicted saving against the fix applied by hand (tests/workloads/judge.c)"
+    echo "  \$ scripts/bench_fixes.sh"
+    progress "fixes by hand"
+    make --no-print-directory "$B/workloads/judge" >/dev/null
+    scripts/bench_fixes.sh | sed 's/^/    /' || echo "bench_fixes.sh failed" >>"$problems"
     echo
 
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

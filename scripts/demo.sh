@@ -4,7 +4,7 @@
 # Usage: scripts/demo.sh [requests]   (default: the demo's own, 20000)
 # The trace is kept as build/demo.trace, so `build/poolprobe-report build/demo.trace` (or with
 # --format json) can be run again afterwards. The same report is also written as a flame-graph
-# input (build/demo.folded) and a pprof profile (build/demo.pb.gz).
+# input (build/demo.folded), a pprof profile (build/demo.pb.gz) and a page (build/demo.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +32,6 @@ echo "\$ $report $trace"
 echo
 "$report" --format folded "$trace" >build/demo.folded
 "$report" --format pprof "$trace" >build/demo.pb.gz
-echo "demo: also written: build/demo.folded (flamegraph.pl, inferno, speedscope) and"
-echo "      build/demo.pb.gz (go tool pprof -top build/demo.pb.gz)"
+"$report" --format html "$trace" >build/demo.html
+echo "demo: also written: build/demo.html (open it in a browser), build/demo.folded"
+echo "      (flamegraph.pl, inferno, speedscope) and build/demo.pb.gz (go tool pprof)"

@@ -14,7 +14,10 @@ set -eu
 PACKAGES="build-essential pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev
 libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file
 memcached gawk tcl libjemalloc2 libtcmalloc-minimal4
-libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev"
+libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev chromium"
+# npm installs the HTML report's libraries (web/package-lock.json) at build time. A Node.js
+# from elsewhere (nodesource) brings its own npm, which Debian's npm package would conflict with.
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 BENCH_PACKAGES="heaptrack"
 FUZZ_PACKAGES="clang libclang-rt-dev"
 
@@ -63,7 +66,24 @@ for pkg in $PACKAGES; do
 done
 missing=${missing# }
 
+# The HTML report's libraries: `npm ci` from the committed lock file, when web/node_modules is
+# missing or older than the lock file. Nothing is fetched at run time.
+web_deps() {
+    web=$(dirname "$0")/../web
+    if [ -f "$web/node_modules/.package-lock.json" ] &&
+        [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+        return 0
+    fi
+    if [ $check_only = 1 ]; then
+        say "missing: web/node_modules (npm ci in web/)"
+        return 1
+    fi
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci in web/ failed"
+    say "installed web/node_modules (npm ci)"
+}
+
 if [ -z "$missing" ]; then
+    web_deps || exit 1
     say "all dependencies present"
     exit 0
 fi
@@ -95,3 +115,4 @@ for pkg in $missing; do
 done
 [ -z "$still" ] || die "still missing after apt-get install:$still"
 say "installed $missing"
+web_deps

@@ -34,7 +34,7 @@ static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_ca
         return;
     int saved = errno;
     if (p)
-        pp_maybe_snapshot(pp_record_alloc(t, p, size, call, ret, cfa));
+        pp_maybe_snapshot(t, pp_record_alloc(t, p, size, call, ret, cfa));
     pp_thread_leave(t);
     errno = saved;
 }
@@ -62,7 +62,7 @@ PP_EXPORT void free(void *p)
     struct pp_thread *t = pp_thread_enter();
     if (t) {
         int saved = errno;
-        pp_maybe_snapshot(pp_record_free(t, p, CALLER()));
+        pp_maybe_snapshot(t, pp_record_free(t, p, CALLER()));
         pp_thread_leave(t);
         errno = saved;
     }
@@ -120,7 +120,7 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
     void *q = real_call(p, n, m);
     if (t) {
         int saved = errno;
-        pp_maybe_snapshot(pp_record_realloc_end(t, p, &old, tracked, q, size, caller));
+        pp_maybe_snapshot(t, pp_record_realloc_end(t, p, &old, tracked, q, size, caller));
         pp_thread_leave(t);
         errno = saved;
     }

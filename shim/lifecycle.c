@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../include/poolprobe.h"
@@ -89,6 +90,34 @@ static void on_thread_exit(struct pp_thread *t)
     t->exiting = 1;
     pp_stack_cache_clear(t);
     pp_framecache_release(t);
+    pp_altstack_release(t);
+}
+
+/* When the kernel started this process, as CLOCK_REALTIME: field 22 of /proc/self/stat (clock
+ * ticks since boot), which an exec leaves as it was. 0 when unknown. */
+static uint64_t process_start_realtime(void)
+{
+    char *stat;
+    size_t len = slurp("/proc/self/stat", &stat);
+    if (!len)
+        return 0;
+    const char *p = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (stat[i] == ')')
+            p = stat + i; /* the command name may itself hold ')': the last one ends it */
+    uint64_t ticks = 0;
+    for (int field = 2; p && p < stat + len && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    for (; p && p < stat + len && *p >= '0' && *p <= '9'; p++)
+        ticks = ticks * 10 + (uint64_t)(*p - '0');
+    pp_arena_free(stat, 4096);
+    struct timespec boot;
+    if (!p || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+        return 0;
+    uint64_t boot_ns = (uint64_t)boot.tv_sec * 1000000000ull + (uint64_t)boot.tv_nsec;
+    uint64_t start_ns = ticks * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+    return pp_realtime_ns() - (boot_ns > start_ns ? boot_ns - start_ns : 0);
 }
 
 static void on_fork_prepare(void)
@@ -118,10 +147,12 @@ static void on_fork_child(void)
     pp_process.pid = (uint32_t)getpid();
     pp_process.flags |= PP_PROC_F_FORKED_CHILD;
     pp_process.start_realtime_ns = pp_realtime_ns();
+    pp_process.process_start_realtime_ns = pp_process.start_realtime_ns;
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
     atomic_store(&pp_process.untracked_frees, 0);
     atomic_store(&pp_process.ops, 0);
+    pp_writer_choose_path();
 }
 
 void pp_start(void)
@@ -156,6 +187,9 @@ void pp_start(void)
     pp_process.cmdline_len = slurp("/proc/self/cmdline", &pp_process.cmdline);
     if (parent_is_traced())
         pp_process.flags |= PP_PROC_F_DESCENDANT;
+    pp_process.process_start_realtime_ns = process_start_realtime();
+    pp_writer_choose_path();
+    pp_exits_init();
     pp_modules_init();
     pp_unwind_init();
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
@@ -177,7 +211,47 @@ __attribute__((destructor)) static void on_unload(void)
     /* Stop tracking first: what the writer and later destructors allocate is not the
      * program's. */
     atomic_store(&pp_state, PP_STATE_OFF);
-    pp_write_trace(0);
+    pp_write_trace(0, 1);
+}
+
+static void write_final(void *unused)
+{
+    (void)unused;
+    pp_write_trace(0, 0);
+}
+
+static int recorded_nothing(void)
+{
+    uint32_t n = pp_thread_count();
+    for (uint32_t i = 0; i < n && i < PP_MAX_THREADS; i++) {
+        struct pp_thread *t = pp_thread_at(i);
+        if (t && (t->allocs || t->frees))
+            return 0;
+    }
+    return 1;
+}
+
+void pp_image_ends(int stops)
+{
+    if (atomic_load(&pp_state) == PP_STATE_OFF)
+        return; /* never started, or the final trace is written already */
+    if ((uint32_t)getpid() != pp_process.pid)
+        return; /* a vfork child: this memory is its parent's, live */
+    if (!pp_thread_try_busy())
+        return; /* a handler that interrupted the shim on this thread */
+    /* Nothing recorded: an exec'd image's own file follows; a forked child (a daemon's double
+     * fork, a shell's fork-then-exec) leaves no empty file beside its parent's. */
+    int empty = recorded_nothing();
+    if (!empty || (stops && !(pp_process.flags & PP_PROC_F_FORKED_CHILD))) {
+        if (stops)
+            atomic_store(&pp_state, PP_STATE_OFF);
+        struct pp_thread *t = pp_thread_self();
+        if (t)
+            pp_altstack_run(t, write_final, NULL);
+        else
+            pp_write_trace(0, 0);
+    }
+    pp_thread_unbusy();
 }
 
 /* Public API (include/poolprobe.h): the program says how many operations it ran, so reports
@@ -187,7 +261,13 @@ __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
     atomic_fetch_add(&pp_process.ops, n);
 }
 
-void pp_maybe_snapshot(uint64_t now_ns)
+static void write_snapshot(void *unused)
+{
+    (void)unused;
+    pp_write_trace(1, 1);
+}
+
+void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
 {
     if (!now_ns)
         return; /* nothing was recorded */
@@ -199,7 +279,7 @@ void pp_maybe_snapshot(uint64_t now_ns)
      * that the final write would then have to wait for. */
     if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
         atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
-        pp_write_trace(1);
+        pp_altstack_run(t, write_snapshot, NULL); /* the writer needs ~12 KiB of stack */
 }
 
 int pp_ensure_started(void)

@@ -12,10 +12,10 @@
  * memory, no lock), pp_live_insert (one shard's spinlock, held for one probe), pp_stats_on_alloc
  * (one lane's spinlock, held for a few additions). None of them makes a system call, allocates
  * (except from the arena, on growth) or waits for anything but those short spinlocks. The miss
- * path (find_stack_slow) is out of line and cold so that its buffers never sit in the hot
- * path's frame: it unwinds with libunwind, interns the stack and, for a new stack through code
- * we have not mapped, rescans the module list (dl_iterate_phdr, which takes the loader's lock,
- * with none of ours held).
+ * path (find_stack) is out of line and cold, and runs on the shim's own stack (altstack.c) so
+ * that its buffers never sit on the program's: it unwinds with libunwind, interns the stack
+ * and, for a new stack through code we have not mapped, rescans the module list
+ * (dl_iterate_phdr, which takes the loader's lock, with none of ours held).
  */
 #include <stdlib.h>
 
@@ -62,11 +62,9 @@ static int sampled(struct pp_thread *t)
     return ((x >> 32) * pp_config.sample_every) >> 32 == 0;
 }
 
-/* The frame cache missed: unwind, intern, remember. Out of line and cold: the ips buffer (about
- * 2 KiB) and libunwind's frames live only on this path, never in the hot path's frame. */
-__attribute__((noinline, cold)) static struct pp_stack *find_stack_slow(struct pp_thread *t,
-                                                                       uintptr_t ret,
-                                                                       uintptr_t cfa)
+/* The frame cache missed: unwind, intern, remember. Runs on the thread's own stack (altstack.c):
+ * the ips buffer (about 2 KiB) and libunwind's frames (about 7 KiB) never touch the program's. */
+static struct pp_stack *find_stack_slow(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
 {
     uintptr_t ips[PP_UNWIND_MAX];
     int truncated, fresh;
@@ -88,6 +86,27 @@ __attribute__((noinline, cold)) static struct pp_stack *find_stack_slow(struct p
     return s;
 }
 
+struct miss {
+    struct pp_thread *t;
+    uintptr_t ret, cfa;
+    struct pp_stack *stack;
+};
+
+static void miss_on_altstack(void *arg)
+{
+    struct miss *m = arg;
+    m->stack = find_stack_slow(m->t, m->ret, m->cfa);
+}
+
+/* Out of line and cold, so nothing of the miss path sits in the hot path's frame. */
+__attribute__((noinline, cold)) static struct pp_stack *find_stack(struct pp_thread *t,
+                                                                  uintptr_t ret, uintptr_t cfa)
+{
+    struct miss m = {t, ret, cfa, NULL};
+    pp_altstack_run(t, miss_on_altstack, &m);
+    return m.stack;
+}
+
 uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
                          uintptr_t ret, uintptr_t cfa)
 {
@@ -101,7 +120,7 @@ uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call
     if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t))
         return 0;
     struct pp_stack *s = pp_framecache_lookup(t, ret, cfa);
-    if (!s && !(s = find_stack_slow(t, ret, cfa)))
+    if (!s && !(s = find_stack(t, ret, cfa)))
         return 0;
     struct pp_live e = {
         .stack_id = pp_stack_id(s),

@@ -7,7 +7,8 @@
  *            destructor, fork, thread exit, snapshots)
  *   record   record.c (what a hook records; the hot path), writer.c (encodes the trace from
  *            plain copies the tables hand it, and writes the file; cold)
- *   tables   framecache.c, unwind.c, stacktable.c, stackstats.c, live.c, thread.c, modules.c
+ *   tables   framecache.c, unwind.c, stacktable.c, stackstats.c, live.c, thread.c, modules.c,
+ *            series.c
  *   state    state.c (process state, "tracking lost"), arena.c, config.c, clock.c, log.c,
  *            real.c
  *
@@ -106,6 +107,7 @@ struct pp_process {
     uint32_t flags;                 /* PP_PROC_F_* */
     uint64_t start_realtime_ns;
     uint64_t start_mono_ns;
+    uint64_t process_start_realtime_ns; /* when the kernel started this process (exec keeps it) */
     atomic_ullong untracked_frees;
     atomic_ullong ops;              /* poolprobe_ops() */
     /* Live bytes and their peak (TOTALS). Exact while the process has one thread; with more,
@@ -167,6 +169,9 @@ struct pp_thread {
     int64_t pending_bytes;          /* live-bytes change not yet added to the process total */
     uint32_t pending_events;
     int framecache_failed;          /* no stack bounds: never cache on this thread */
+    void *altstack;                 /* see altstack.c; NULL until the first deep call */
+    unsigned altstack_id;           /* valgrind's name for it */
+    int altstack_failed, on_altstack;
     int exiting;                    /* past its exit destructor: build no more caches */
 };
 #define PP_MAX_THREADS 65536
@@ -175,10 +180,21 @@ struct pp_thread {
 PP_HIDDEN struct pp_thread *pp_thread_enter(void);
 PP_HIDDEN void pp_thread_leave(struct pp_thread *t);
 PP_HIDDEN struct pp_thread *pp_thread_at(uint32_t index);
+/* Outside the hooks: sets this thread's busy flag; 0 when it was set already (we are inside
+ * the shim, interrupted by a signal handler). pp_thread_self may be NULL. */
+PP_HIDDEN int pp_thread_try_busy(void);
+PP_HIDDEN void pp_thread_unbusy(void);
+PP_HIDDEN struct pp_thread *pp_thread_self(void);
 PP_HIDDEN uint32_t pp_thread_count(void);
 /* on_exit: called (busy) when a thread that entered the shim exits. */
 PP_HIDDEN void pp_thread_init(void (*on_exit)(struct pp_thread *));
 PP_HIDDEN void pp_thread_reset_after_fork(void);
+
+/* ---- altstack.c: the shim's deep work on a stack of its own ---- */
+/* Calls fn(arg) on t's own stack (mapped on first use; on the caller's stack if that fails or
+ * t is already on it). libunwind started there walks on into the caller's frames. */
+PP_HIDDEN void pp_altstack_run(struct pp_thread *t, void (*fn)(void *), void *arg);
+PP_HIDDEN void pp_altstack_release(struct pp_thread *t);
 
 /* ---- validate.c: libunwind's memory checks without a file descriptor ---- */
 /* Points libunwind's pipe2 and syscall imports at ours (see validate.c). Call once, before the
@@ -289,9 +305,38 @@ PP_HIDDEN void pp_live_lock_for_fork(void);
 PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);
 
+/* ---- series.c: allocations over time, one point per trace write (SERIES record) ---- */
+#define PP_SERIES_POINTS 64 /* points kept; when full, every other one is dropped */
+#define PP_SERIES_STACKS 8  /* busiest stacks kept per point */
+struct pp_series_stack {
+    uint32_t id;
+    uint64_t allocs, live_bytes;
+};
+struct pp_series_point {
+    uint64_t t_ns;              /* since the process started */
+    uint64_t allocs, live_bytes; /* summed over every stack */
+    unsigned nstacks;
+    struct pp_series_stack stacks[PP_SERIES_STACKS]; /* most allocations first */
+};
+struct pp_series {
+    unsigned npoints;
+    struct pp_series_point points[PP_SERIES_POINTS];
+};
+/* Take a point: begin, then every stack's cumulative counts, then end, which returns the whole
+ * series to encode. Writer only (one at a time); no allocation. */
+PP_HIDDEN void pp_series_begin(uint64_t t_ns);
+PP_HIDDEN void pp_series_stack(uint32_t id, uint64_t allocs, uint64_t live_bytes);
+PP_HIDDEN const struct pp_series *pp_series_end(void);
+
 /* ---- writer.c: the trace file ---- */
-/* Writes the trace (snapshot = still running). Never clobbers a file that is not a trace. */
-PP_HIDDEN void pp_write_trace(int snapshot);
+/* Writes the trace (snapshot = still running). Never clobbers a file that is not a trace.
+ * rescan_modules: look for newly loaded modules first (dl_iterate_phdr, the loader's lock);
+ * every module in a recorded stack is already known, so the writes at the end of an image
+ * (exec, _exit, abort, possibly in a forked child) skip it. */
+PP_HIDDEN void pp_write_trace(int snapshot, int rescan_modules);
+/* Chooses this image's file (see README "Which file a process writes"): once at start, again
+ * in a forked child. An image exec'd by an earlier image of the same process gets its own. */
+PP_HIDDEN void pp_writer_choose_path(void);
 
 /* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
 /* Each returns the event's time (pp_now_ns) when it recorded something the snapshot clock
@@ -314,6 +359,13 @@ PP_HIDDEN int pp_ensure_started(void);
 /* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
  * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
  * hooks, busy, with no shim lock held, with the time record.c returned (0: does nothing). */
-PP_HIDDEN void pp_maybe_snapshot(uint64_t now_ns);
+PP_HIDDEN void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns);
+/* The image ends without our destructor (exits.c): writes the final trace unless this is a
+ * vfork child, a handler that interrupted the shim, or (exec) an image that recorded nothing.
+ * stops: tracking stops for good (_exit); else it goes on if the image survives. */
+PP_HIDDEN void pp_image_ends(int stops);
+
+/* ---- exits.c: exec, _exit, _Exit, abort (exported): the final trace first ---- */
+PP_HIDDEN void pp_exits_init(void); /* at start: finds the real functions */
 
 #endif

@@ -69,6 +69,24 @@ void pp_thread_leave(struct pp_thread *t)
     busy = 0;
 }
 
+int pp_thread_try_busy(void)
+{
+    if (busy)
+        return 0;
+    busy = 1;
+    return 1;
+}
+
+void pp_thread_unbusy(void)
+{
+    busy = 0;
+}
+
+struct pp_thread *pp_thread_self(void)
+{
+    return self;
+}
+
 struct pp_thread *pp_thread_at(uint32_t index)
 {
     return index < PP_MAX_THREADS ? threads[index] : NULL;

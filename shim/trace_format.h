@@ -99,6 +99,16 @@
  *   u32 ncalls, then ncalls x u64   calls per entry point, in enum pp_call order
  *
  * PP_REC_END payload: u64 fnv1a64 of the file up to (not including) this record's header.
+ *
+ * PP_REC_SERIES payload (v1.1; optional, before END): allocations over time, one point per
+ * trace write (each POOLPROBE_INTERVAL and at exit), at most 64 points (when full, every other
+ * older point is dropped), points in time order:
+ *   u64 interval_ns                  POOLPROBE_INTERVAL (0 = written only at exit)
+ *   u32 npoints, then per point:
+ *     u64 t_ns                       since the process started
+ *     u64 allocs, u64 live_bytes     summed over every stack with STATS at that moment
+ *     u8  nstacks (<= 8), then per stack, most allocations first:
+ *       u32 stack_id, u64 allocs, u64 live_bytes   that stack's cumulative counts then
  */
 #ifndef POOLPROBE_TRACE_FORMAT_H
 #define POOLPROBE_TRACE_FORMAT_H
@@ -109,7 +119,7 @@
 #define PP_TRACE_MAGIC "PPTRACE\0"
 #define PP_TRACE_MAGIC_LEN 8
 #define PP_TRACE_MAJOR 1
-#define PP_TRACE_MINOR 0
+#define PP_TRACE_MINOR 1 /* v1.1 adds records 6-11 (SERIES = 8 here) */
 #define PP_TRACE_HEADER_SIZE 32
 #define PP_RECORD_HEADER_SIZE 16
 
@@ -130,6 +140,7 @@ enum pp_record_tag {
     PP_REC_STACKS = 3,
     PP_REC_STATS = 4,
     PP_REC_TOTALS = 5,
+    PP_REC_SERIES = 8, /* v1.1: allocations over time (see above) */
     PP_REC_END = 0x454e44, /* "END" */
 };
 

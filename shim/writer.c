@@ -270,6 +270,27 @@ static void encode_totals(struct tbuf *b)
     end_record(b, at);
 }
 
+/* The SERIES record (trace_format.h): the points series.c kept, this write's included. */
+static void encode_series(struct tbuf *b, const struct pp_series *s)
+{
+    size_t at = begin_record(b, PP_REC_SERIES);
+    put_u64(b, pp_config.interval_ns);
+    put_u32(b, s->npoints);
+    for (unsigned i = 0; i < s->npoints; i++) {
+        const struct pp_series_point *p = &s->points[i];
+        put_u64(b, p->t_ns);
+        put_u64(b, p->allocs);
+        put_u64(b, p->live_bytes);
+        put_u8(b, (uint8_t)p->nstacks);
+        for (unsigned k = 0; k < p->nstacks; k++) {
+            put_u32(b, p->stacks[k].id);
+            put_u64(b, p->stacks[k].allocs);
+            put_u64(b, p->stacks[k].live_bytes);
+        }
+    }
+    end_record(b, at);
+}
+
 /* A stack's statistics, copied out of its lanes (two bucket arrays: too big for the stack of a
  * hook that may run deep in the host's stack). Static: there is one writer at a time. */
 static struct pp_stats_snapshot stats_copy;
@@ -297,9 +318,11 @@ static void encode_trace(struct tbuf *b, int snapshot)
     size_t count_at = b->len;
     put_u32(b, 0);
     uint32_t with_stats = 0;
+    pp_series_begin(pp_now_ns() - pp_process.start_mono_ns);
     for (uint32_t id = 0; id < nstacks; id++)
         if (pp_stats_snapshot(id, &stats_copy)) {
             encode_stack_stats(b, id, &stats_copy);
+            pp_series_stack(id, stats_copy.agg.allocs, stats_copy.agg.live_bytes);
             with_stats++;
         }
     if (!b->failed)
@@ -307,6 +330,7 @@ static void encode_trace(struct tbuf *b, int snapshot)
     end_record(b, at);
 
     encode_totals(b);
+    encode_series(b, pp_series_end());
 
     uint64_t hash = b->failed ? 0 : pp_fnv1a(PP_FNV_INIT, b->base, b->len);
     at = begin_record(b, PP_REC_END);
@@ -324,8 +348,9 @@ static size_t append(char *dst, size_t at, size_t cap, const char *s)
     return at;
 }
 
-/* Expands %p; with insert_pid, also puts ".<pid>" before the extension. */
-static void output_path(char *dst, size_t cap, int insert_pid)
+/* Expands %p, then inserts before the extension: ".<pid>" with insert_pid (unless %p already
+ * put the pid in), and ".<image>" when image >= 0 (it implies the pid). */
+static void output_path(char *dst, size_t cap, int insert_pid, int image)
 {
     char pid[24];
     pp_format(pid, sizeof pid, "%u", pp_process.pid);
@@ -342,21 +367,77 @@ static void output_path(char *dst, size_t cap, int insert_pid)
         }
     }
     dst[at] = '\0';
-    if (!insert_pid || had_pid)
+    char tag[48];
+    size_t tl = 0;
+    tag[0] = '\0';
+    if ((insert_pid || image >= 0) && !had_pid)
+        tl = pp_format(tag, sizeof tag, ".%s", pid);
+    if (image >= 0)
+        pp_format(tag + tl, sizeof tag - tl, ".%u", (unsigned)image);
+    if (!tag[0])
         return;
     const char *slash = strrchr(dst, '/');
     char *dot = strrchr(dst, '.');
     if (!dot || (slash && dot < slash) || dot == dst || (slash && dot == slash + 1)) {
-        at = append(dst, at, cap, ".");
-        append(dst, at, cap, pid);
+        append(dst, at, cap, tag);
         return;
     }
     char ext[256];
     append(ext, 0, sizeof ext, dot);
     at = (size_t)(dot - dst);
-    at = append(dst, at, cap, ".");
-    at = append(dst, at, cap, pid);
+    at = append(dst, at, cap, tag);
     append(dst, at, cap, ext);
+}
+
+/* 1 when path holds a trace written by an earlier image of this very process: an image that
+ * exec'd (same pid, file written since the process began). A file of another process that
+ * had the same pid long ago is older than our process. */
+static int written_by_earlier_image(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    unsigned char head[PP_TRACE_HEADER_SIZE + PP_RECORD_HEADER_SIZE + 4];
+    int ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+               read(fd, head, sizeof head) == (ssize_t)sizeof head;
+    close(fd);
+    if (!ours || memcmp(head, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN) != 0)
+        return 0;
+    struct pp_cursor c = {head + PP_TRACE_HEADER_SIZE, head + sizeof head, 1};
+    uint32_t tag = pp_get_u32(&c);
+    pp_get_u32(&c);
+    pp_get_u64(&c);
+    uint32_t pid = pp_get_u32(&c);
+    uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    /* The kernel's start time has clock-tick (10 ms) resolution. */
+    return c.ok && tag == PP_REC_PROCESS && pid == pp_process.pid &&
+           mtime + 20000000ull >= pp_process.process_start_realtime_ns;
+}
+
+/* The file this image writes, chosen once (at start, and again in a forked child). */
+static char out_path[4096];
+
+/* The last image of a process holds the plain name, so `env X=1 prog`, `nice prog` and
+ * wrappers ending in exec "$@" leave prog's trace where a direct run would. Images before an
+ * exec are moved aside, in order: <name>.<pid>.0.bin, <name>.<pid>.1.bin, ... Nothing is ever
+ * replaced: a name already taken is skipped. */
+void pp_writer_choose_path(void)
+{
+    int descendant = (pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT)) != 0;
+    output_path(out_path, sizeof out_path, descendant, -1);
+    if (!written_by_earlier_image(out_path))
+        return;
+    static char aside[sizeof out_path];
+    struct stat st;
+    for (int image = 0; image < 100000; image++) {
+        output_path(aside, sizeof aside, 1, image);
+        if (lstat(aside, &st) != 0 && errno == ENOENT) {
+            rename(out_path, aside);
+            break;
+        }
+    }
+    pp_process.flags |= PP_PROC_F_DESCENDANT; /* exec'd by a traced image: ours */
 }
 
 /* What is at the output path: nothing or an old trace (ours to replace), a regular file that
@@ -400,6 +481,7 @@ static const char *error_name(int e)
     case ENOTDIR: return "not a directory";
     case EIO: return "input/output error";
     case EFBIG: return "file too large";
+    case ENAMETOOLONG: return "file name too long";
     default: return "system error";
     }
 }
@@ -442,7 +524,7 @@ static atomic_int writing;
 /* This thread is inside pp_write_trace (a signal handler that calls exit() may interrupt it). */
 static __thread int writing_here __attribute__((tls_model("initial-exec")));
 static int warned_foreign;
-static char last_failure[400]; /* the last failure said ("" = none yet), to say each once */
+static char last_failure[600]; /* the last failure said ("" = none yet), to say each once */
 
 /* Takes the writer. A snapshot gives way to any write in progress. The final write (exit) must
  * not: if it returned while another thread is in the middle of a snapshot, exit_group would
@@ -476,20 +558,22 @@ static void write_failed(int snapshot, const char *msg)
     memcpy(last_failure, msg, n);
     last_failure[n] = '\0';
 }
+/* The reason comes before the path in every message: a long path is cut, never the reason. */
 #define WRITE_FAILED(...)                                                                      \
     do {                                                                                       \
-        char msg_[400];                                                                        \
+        static char msg_[sizeof last_failure];                                                 \
         pp_format(msg_, sizeof msg_, __VA_ARGS__);                                             \
         write_failed(snapshot, msg_);                                                          \
     } while (0)
 
-void pp_write_trace(int snapshot)
+void pp_write_trace(int snapshot, int rescan_modules)
 {
     if (!take_writer(snapshot))
         return;
     writing_here = 1;
     int saved_errno = errno;
-    pp_modules_scan();
+    if (rescan_modules)
+        pp_modules_scan();
 
     struct tbuf b = {0};
     encode_trace(&b, snapshot);
@@ -498,21 +582,20 @@ void pp_write_trace(int snapshot)
         goto out;
     }
 
-    char path[4096], tmp[4200];
-    int descendant = (pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT)) != 0;
-    output_path(path, sizeof path, descendant);
+    /* Static: a writer may run deep in a small stack, and there is one writer at a time. */
+    static char path[sizeof out_path], tmp[sizeof out_path + 32], other[sizeof out_path];
+    memcpy(path, out_path, sizeof path);
     int kind = path_kind(path);
     if (kind == PATH_NOT_FILE) {
-        WRITE_FAILED("not writing the trace: %s is not a regular file", path);
+        WRITE_FAILED("not writing the trace (not a regular file): %s", path);
         goto out;
     }
     if (kind == PATH_FOREIGN_FILE || kind == PATH_SYMLINK) {
         const char *what = kind == PATH_SYMLINK ? "is a symbolic link"
                                                 : "exists and is not a poolprobe trace";
-        char other[4096];
-        output_path(other, sizeof other, 1);
+        output_path(other, sizeof other, 1, -1);
         if (!strcmp(other, path) || path_kind(other) != PATH_OURS) {
-            WRITE_FAILED("not writing the trace: %s %s", path, what);
+            WRITE_FAILED("not writing the trace (%s): %s", what, path);
             goto out;
         }
         /* Said once: by the first snapshot, or at exit when no snapshot was written. */
@@ -524,7 +607,7 @@ void pp_write_trace(int snapshot)
     pp_format(tmp, sizeof tmp, "%s.tmp.%u", path, pp_process.pid);
     int e = publish(tmp, path, &b);
     if (e)
-        WRITE_FAILED("cannot write the trace to %s: %s", path, error_name(e));
+        WRITE_FAILED("cannot write the trace (%s): %s", error_name(e), path);
 out:
     if (b.base)
         munmap(b.base, b.cap);

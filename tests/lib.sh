@@ -41,6 +41,8 @@ REPORT_ASAN=$TOP/$B/asan/poolprobe-report
 WORKLOADS=$TOP/$B/workloads
 
 TMP=$(mktemp -d -t "poolprobe-$TEST_NAME.XXXXXX")
+# Reports use the built-in cost tables, never a table the user measured (costmodel.h).
+export XDG_CACHE_HOME=$TMP/no-cache
 
 if [ -n "${POOLPROBE_RESULTS:-}" ]; then
     RESULTS=$POOLPROBE_RESULTS

@@ -39,20 +39,21 @@ report_to "$TMP/single.json" "$TMP/single.bin"
 J=$TMP/single.json
 
 # Process totals: nothing else in the program allocates (it writes with write(2)), so they are
-# the sums of the sites: allocs 3+100+50+100+90+40+3+4+3 = 393; frees the same less leak_site's
-# 3; bytes 3000 + 10000 + 3200 + 32500 + 45000 + 18000 + 768 + 64 + 30000 = 142532 (requested
-# at creation, realloc growth not included). The peak of live bytes is leak_site's 3000, live to the end,
-# plus peak_site's 3 x 10000 live together: 33000 (every other phase peaks lower). Exact: one
-# thread, so the process counter is updated on every event, not in batches.
-check_eq "totals.allocs" 393 "$(json_get "$J" .totals.allocs)"
-check_eq "totals.frees" 390 "$(json_get "$J" .totals.frees)"
-check_eq "totals.bytes" 142532 "$(json_get "$J" .totals.bytes)"
-check_eq "totals.peak_live_bytes (exact, single-threaded)" 33000 "$(json_get "$J" .totals.peak_live_bytes)"
+# the sums of the sites: allocs 3+1+100+50+100+90+40+3+4+3+15 = 409; frees the same less the 4
+# leaked blocks; bytes 3000 + 10 + 10000 + 3200 + 32500 + 45000 + 18000 + 768 + 64 + 30000 +
+# 360 = 142902 (requested at creation, realloc growth not included). The peak of live bytes is
+# the leaked 3000 + 50, live to the end, plus peak_site's 3 x 10000 live together: 33050 (every
+# other phase peaks lower). Exact: one thread, so the process counter is updated on every
+# event, not in batches.
+check_eq "totals.allocs" 409 "$(json_get "$J" .totals.allocs)"
+check_eq "totals.frees" 405 "$(json_get "$J" .totals.frees)"
+check_eq "totals.bytes" 142902 "$(json_get "$J" .totals.bytes)"
+check_eq "totals.peak_live_bytes (exact, single-threaded)" 33050 "$(json_get "$J" .totals.peak_live_bytes)"
 check_eq "totals.untracked_frees" 0 "$(json_get "$J" .totals.untracked_frees)"
 check_eq "one thread" 1 "$(json_get "$J" '.processes[0].threads')"
 check_eq "exact run: sample_every 1" 1 "$(json_get "$J" .sample_every)"
-check_eq "nine sites" 9 "$(json_get "$J" .site_count)"
-check "text report: 393 allocations, 390 frees" grep -q '^  393 allocations, 390 frees, ' \
+check_eq "eleven sites" 11 "$(json_get "$J" .site_count)"
+check "text report: 409 allocations, 405 frees" grep -q '^  409 allocations, 405 frees, ' \
     <("$REPORT" "$TMP/single.bin")
 
 # seq_pair: 100 x {malloc(100); free}. Each block is freed before the next allocation, so its
@@ -116,6 +117,17 @@ expect "$J" leak_site allocs=3 frees=0 live_at_exit=3 live_bytes_at_exit=3000 pe
     peak_live_bytes=3000 lifetime_ns.count=0 lifetime_allocs.count=0 'free_callers | length=0'
 check_eq "leak_site: a free list never fills" "$(pools 0 0 0 0 0)" "$(pool_of "$J" leak_site)"
 
+# leak_grown: malloc(10) grown to 50 and kept: live bytes follow the realloc, the creation
+# size stays 10, and a chain is only counted once freed.
+expect "$J" leak_grown allocs=1 frees=0 bytes=10 size.max=10 live_at_exit=1 \
+    live_bytes_at_exit=50 peak_live_bytes=50 realloc_calls=1 realloc_grows=1 chains_freed=0 \
+    chain_final_size.count=0
+
+# many_freers: freed by five functions; the shim keeps the first four it sees (free_a .. free_d)
+# and counts the rest (free_e's 1) apart. The report sorts them by count.
+expect "$J" many_freers allocs=15 frees=15 bytes=360 other_free_callers=1 \
+    'free_callers | map("\(.function):\(.count)") | join(" ")=free_a:5 free_b:4 free_c:3 free_d:2'
+
 # peak_site: 3 x malloc(10000) live together (lifetimes 2, 1, 0 allocations: p50 1, p95 2).
 expect "$J" peak_site allocs=3 frees=3 bytes=30000 peak_live=3 peak_live_bytes=30000 \
     lifetime_allocs.p50=1 lifetime_allocs.p95=2 lifetime_allocs.p99=2
@@ -137,15 +149,16 @@ check "timed_block: lifetime p50 $p50 ns within [5/6 x 0.99 x $inner_min, 5/4 x 
     test "$p50" -ge $((inner_min * 5 / 6 * 99 / 100)) -a "$p50" -le $((outer_max * 5 / 4 * 101 / 100))
 check "timed_block: every lifetime >= 2 ms (the spin)" test "$inner_min" -ge 2000000
 
-# Recommendations come most allocations saved first: the text report's order must be the JSON
-# sites that have a recommendation, sorted by allocs_saved (ties keep the site order). The rate
+# Recommendations come most time saved first: the text report's order must be the JSON sites
+# that have a recommendation, sorted by saving_ns (ties keep the site order). The rate
 # threshold is off so that a slow run cannot change which sites qualify.
 "$REPORT" --threshold min_rate=0 "$TMP/single.bin" >"$TMP/rec.txt"
 "$REPORT" --threshold min_rate=0 --format json "$TMP/single.bin" >"$TMP/rec.json"
 want=$(jq -r '[.sites | to_entries[] | select(.value.verdict != "no-pool")
-        | {i: .key, s: .value.allocs_saved}] | sort_by(-.s, .i) | map(.s) | join(" ")' "$TMP/rec.json")
+        | {i: .key, s: .value.allocs_saved, t: .value.saving_ns}] | sort_by(-.t, .i) | map(.s)
+        | join(" ")' "$TMP/rec.json")
 got=$(sed -n 's/^    saves \([0-9]*\) .*/\1/p' "$TMP/rec.txt" | tr '\n' ' ' | sed 's/ $//')
-check_eq "recommendations in order of allocations saved" "$want" "$got"
+check_eq "recommendations in order of time saved" "$want" "$got"
 check "the order is tested: at least two different savings ($want)" \
     test "$(printf '%s\n' $want | sort -u | wc -l)" -ge 2
 
@@ -163,6 +176,16 @@ expect "$J" handoff allocs=5 frees=5 cross_thread_frees=5 lifetime_allocs.p50=2 
 expect "$J" thread_pair allocs=10 frees=10 cross_thread_frees=0 lifetime_allocs.p99=0 \
     peak_live=1
 check_eq "thread_pair: free list serves 9 of 10" "$(pools 9 9 9 9 9)" "$(pool_of "$J" thread_pair)"
+
+# inlined_alloc is inlined into inline_host: the site is the inlined function, marked so, and
+# its caller is the function it was inlined into.
+expect "$J" inlined_alloc allocs=1 frees=1 'frames[0].inlined=true' \
+    'frames[1].function=inline_host' 'frames[1].inlined=null'
+
+# final_sizes: 95 chains end at 100 bytes, 5 at 200: p95 (rank 95) is 100, p99 (rank 99) 200.
+expect "$J" final_sizes allocs=100 realloc_calls=100 realloc_grows=100 chains_freed=100 \
+    chain_final_size.p50=100 chain_final_size.p95=100 chain_final_size.p99=200 \
+    chain_final_size.count=100 chain_final_size.exact=true
 
 # --- sampled: 1 allocation in 4, fixed seed ----------------------------------------------------
 N=40000

@@ -33,14 +33,19 @@ check_eq "merged: pids" "$(printf '%s\n' "$child" "$parent" | sort -n | paste -s
 check_site "$M" parent_alloc $A $A 48
 check_site "$M" child_alloc $C $C 80
 
-# A program exec'd by a traced process (LD_PRELOAD inherited) writes its own file too.
+# A program exec'd by a traced process (LD_PRELOAD inherited) writes its own file too. bash
+# forks, its child allocates and execs keeper: keeper, the pid's last image, has
+# trace.<pid>.bin; the forked shell's image before the exec was moved aside to trace.<pid>.0.bin.
 mkdir "$TMP/e"
-# bash, not sh: dash leaves through _exit(), which skips the shim's exit-time write.
 profiled exec "$TMP/e/trace.bin" -- bash -c '"$1" 10; true' bash "$WORKLOADS/keeper"
 kpid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' "$TMP/exec.out")
 check "exec'd program's trace is trace.<its pid>.bin" test -s "$TMP/e/trace.$kpid.bin"
 report_to "$TMP/exec.json" "$TMP/e/trace.$kpid.bin"
 check_eq "exec'd program: keep_forever allocs" 10 "$(site_field "$TMP/exec.json" keep_forever allocs)"
+check "the forked shell's image before the exec: trace.<pid>.0.bin" test -s "$TMP/e/trace.$kpid.0.bin"
+report_to "$TMP/pre-exec.json" "$TMP/e/trace.$kpid.0.bin"
+check_eq "the forked shell's image has no keep_forever" no-site \
+    "$(site_field "$TMP/pre-exec.json" keep_forever allocs)"
 report_to "$TMP/sh.json" "$TMP/e/trace.bin"
 check_eq "the shell's own trace has no keep_forever" no-site \
     "$(site_field "$TMP/sh.json" keep_forever allocs)"

@@ -43,6 +43,16 @@ check "jq --all: the runtime sites are listed" grep -q '_IO_file_doallocate\|lib
 check_eq "jq: a site with fewer than 5 allocations has no rate" 0 \
     "$(awk '$1 ~ /^[1-4]$/ && $3 != "-"' "$TMP/jq-all.txt" | wc -l | tr -d ' ')"
 
+# Sites named module+0xoffset: the report names their modules once, with the debug package.
+check_eq "jq: nameless_modules are the modules of the unnamed sites (at most 4)" \
+    "$(json_get "$TMP/jq.json" '[.sites[] | select((.runtime | not) and .frames[0].offset != null)
+        | .frames[0].module] | unique | length | if . > 4 then 4 else . end')" \
+    "$(json_get "$TMP/jq.json" '.nameless_modules | length')"
+if command -v dpkg >/dev/null 2>&1; then
+    check_eq "jq: each nameless module's debug package is its dpkg package + -dbgsym" true \
+        "$(json_get "$TMP/jq.json" '[.nameless_modules[] | .debug_package | test("-dbgsym$")] | all')"
+fi
+
 # -w takes the names the report prints, and says when a pattern matched nothing.
 key=$(json_get "$TMP/jq.json" '.sites[0].key')
 "$REPORT" --format json -w "$key" -w no_such_wrapper "$TMP/jq.bin" >"$TMP/jq-w.json" 2>"$TMP/jq-w.err"
@@ -75,6 +85,24 @@ check_eq "sqlite3: NSS and stdio sites are runtime" true \
     "$(json_get "$TMP/sql.json" '[.sites[] | select(.key | test("^(__nss_|_IO_|__fopen)"))
         | .runtime] | all')"
 
+# --- python3: pymalloc pools objects below malloc; the report says so, and how to see them ----
+py=$(real_python)
+pyprog="import json; print(len(json.dumps([{'a': i, 'b': 'x' * (i % 50)} for i in range(3000)])))"
+profiled python "$TMP/py.bin" -- "$py" -c "$pyprog"
+report_to "$TMP/py.json" "$TMP/py.bin"
+check_eq "python3: pymalloc recognised" "CPython's pymalloc" \
+    "$(json_get "$TMP/py.json" '.pooling_runtime.name')"
+"$REPORT" -n 1 "$TMP/py.bin" 2>/dev/null >"$TMP/py.txt"
+check "python3: the text report names PYTHONMALLOC=malloc near the top" \
+    sh -c "head -n 12 '$TMP/py.txt' | tr '\n' ' ' | grep -q 'PYTHONMALLOC=malloc'"
+PYTHONMALLOC=malloc profiled python-malloc "$TMP/pym.bin" -- "$py" -c "$pyprog"
+report_to "$TMP/pym.json" "$TMP/pym.bin"
+check_eq "python3 with PYTHONMALLOC=malloc: no pooling note" null \
+    "$(json_get "$TMP/pym.json" '.pooling_runtime')"
+check_eq "python3 with PYTHONMALLOC=malloc: more than 10x the allocations reach malloc" true \
+    "$(jq -n --slurpfile a "$TMP/py.json" --slurpfile b "$TMP/pym.json" \
+        '$b[0].totals.allocs > 10 * $a[0].totals.allocs')"
+
 # --- C++: containers growing in user functions ------------------------------------------------
 R=200
 "$WORKLOADS/containers" $R >"$TMP/cx.plain"
@@ -106,5 +134,31 @@ check_eq "no site is libstdc++ code" 0 \
 "$REPORT" "$TMP/cx.bin" >"$TMP/cx.txt"
 check "the text report gives fill_points the reserve advice" \
     grep -q 'std::vector<Point> grows one reallocation at a time: reserve(1024)' "$TMP/cx.txt"
+
+# --- names in stripped code: MiniDebugInfo (.gnu_debugdata), as Fedora ships its binaries ----
+# Built the way Fedora's find-debuginfo does: the function symbols that .dynsym lacks, in an
+# xz-compressed ELF inside the stripped program.
+cp "$WORKLOADS/cxxnew" "$TMP/full"
+cp "$TMP/full" "$TMP/mini-prog"
+nm -D "$TMP/full" --format=posix --defined-only | awk '{print $1}' | sort >"$TMP/dynsyms"
+nm "$TMP/full" --format=posix --defined-only | awk '$2 == "T" || $2 == "t" {print $1}' |
+    sort >"$TMP/funcsyms"
+comm -13 "$TMP/dynsyms" "$TMP/funcsyms" >"$TMP/keep"
+objcopy --only-keep-debug "$TMP/full" "$TMP/mini.debug"
+objcopy -S --remove-section .comment --keep-symbols="$TMP/keep" "$TMP/mini.debug" "$TMP/mini"
+xz -f "$TMP/mini"
+strip --strip-all "$TMP/mini-prog"
+cp "$TMP/mini-prog" "$TMP/bare-prog"
+objcopy --add-section .gnu_debugdata="$TMP/mini.xz" "$TMP/mini-prog"
+profiled mini "$TMP/mini.bin" -- "$TMP/mini-prog" 100
+profiled bare "$TMP/bare.bin" -- "$TMP/bare-prog" 100
+report_to "$TMP/mini.json" "$TMP/mini.bin"
+report_to "$TMP/bare.json" "$TMP/bare.bin"
+check_eq "stripped program with .gnu_debugdata: the site is named" "make_widget(unsigned long) 100" \
+    "$(json_get "$TMP/mini.json" '[.sites[] | select(.runtime | not)][0] | "\(.key) \(.allocs)"')"
+check_eq "the same program stripped bare: module+0xoffset, and the module named once" \
+    "bare-prog+0x 1" \
+    "$(json_get "$TMP/bare.json" '[.sites[] | select(.runtime | not)][0].key[0:12] + " " +
+        (.nameless_modules | length | tostring)')"
 
 LIB_FINISHED=1

@@ -7,6 +7,7 @@
  * are chosen so that shares at a threshold are exactly representable as the same double as the
  * threshold's default (e.g. 2000/100000 == 0.02), so "at the threshold" really is at it.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,10 +124,32 @@ static void good_site(struct pp_site *s)
 
 static struct pp_thresholds defaults;
 
+/* A fixed cost table, so the rules are tested independently of the machine's: malloc+free
+ * 60 ns at 16 B and 510 ns at 4 KiB (so a pool of the good site's 4 KiB blocks saves 500 ns x
+ * 99998 hits = 5.0% of its 1 s run); a thread-local list 10 ns; a locked list 40 ns alone and
+ * 400 ns under two threads; the trim cliff at 4 x 64 KiB in flight. */
+static const char test_costs_tsv[] =
+    "# allocator\ttest\n"
+    "size\tin_flight\tmalloc_ns\ttls_ns\tshared1_ns\tshared2_ns\n"
+    "16\t1\t60\t10\t40\t400\n"
+    "16\t4\t60\t10\t40\t400\n"
+    "4096\t1\t510\t10\t40\t400\n"
+    "4096\t4\t510\t10\t40\t400\n"
+    "65536\t1\t600\t100\t130\t1000\n"
+    "65536\t4\t20000\t100\t130\t1000\n";
+static struct pp_cost_model test_costs;
+
+static void judge_in(const struct pp_site *s, uint64_t total_allocs, uint64_t duration_ns,
+                     const struct pp_thresholds *t, struct pp_verdict *v)
+{
+    struct pp_judge_context ctx = {total_allocs, duration_ns, 1, &test_costs};
+    pp_judge(s, &ctx, t, v);
+}
+
 /* The site as the only one of a 1 s run: share 100%, 100000/s. */
 static void judge(const struct pp_site *s, struct pp_verdict *v)
 {
-    pp_judge(s, N, SECOND, &defaults, v);
+    judge_in(s, N, SECOND, &defaults, v);
 }
 
 static const struct pp_check *row(const struct pp_verdict *v, const char *name)
@@ -195,7 +218,8 @@ static void test_good_pool(void)
         bool pooling, pass;
     } rows[] = {
         {"frequency", true, true},         {"grows by realloc", false, false},
-        {"freed in same fn", false, false}, {"not retained", true, true},
+        {"freed in same fn", false, false}, {"die together", false, false},
+        {"not retained", true, true},
         {"short-lived", true, true},       {"size consistency", true, true},
         {"size spread", true, true},       {"big enough", true, true},
         {"reuse", true, true},
@@ -220,8 +244,17 @@ static void test_good_pool(void)
     expect_row_value("good site", &v, "short-lived", 1000, 1e9);
     expect_row_value("good site", &v, "size consistency", 1.0, 0.95);
     expect_row_value("good site", &v, "size spread", 1.0, 100);
-    expect_row_value("good site", &v, "big enough", 4096, 1025);
+    CHECK_DBL(row(&v, "big enough")->value, 0.049999, "good site: big enough = 4.9999%% saved");
+    CHECK_DBL(row(&v, "big enough")->threshold, 0.01, "good site: against 1%% of the run");
     expect_row_value("good site", &v, "reuse", 0.99998, 0.90);
+    CHECK(v.pool_kind == PP_POOL_PER_THREAD, "good site: a per-thread pool");
+    CHECK_U64(v.capacity_per_thread, 2, "good site: capacity per thread = peak live");
+    CHECK_U64(v.threads, 1, "good site: one thread");
+    CHECK_U64(v.pool_bytes, 8192, "good site: the pools hold 2 x 4096");
+    CHECK(!v.pool_bytes_large, "good site: 8 KiB of pools is not large");
+    CHECK_DBL(v.saving_ns, 99998 * 500.0, "good site: saves 500 ns per hit");
+    CHECK_DBL(v.saving_share, 0.049999, "good site: 4.9999%% of the run");
+    CHECK_U64(v.drop_above_bytes, 0, "good site: nothing dropped");
 
     CHECK_U64(v.capacity, 2, "good site: capacity = peak live");
     CHECK_U64(v.sim_capacity, 2, "good site: simulated at capacity 2");
@@ -244,33 +277,47 @@ static void test_frequency(void)
     good_site(&s);
 
     /* Share: 100000 of 5000000 is exactly 2%. */
-    pp_judge(&s, 5000000, SECOND, &defaults, &v);
+    judge_in(&s, 5000000, SECOND, &defaults, &v);
     expect_verdict("share exactly 2%", &v, PP_VERDICT_POOL, NULL);
     expect_row("share exactly 2%", &v, "frequency", true);
     expect_row_value("share exactly 2%", &v, "frequency", 0.02, 0.02);
 
-    pp_judge(&s, 5000001, SECOND, &defaults, &v);
-    expect_verdict("share just under 2%", &v, PP_VERDICT_NO_POOL, "too rare");
-    expect_row("share just under 2%", &v, "frequency", false);
-    expect_row("share just under 2%", &v, "reuse", true);
+    /* Under 2% of the allocations, a site still counts when its pool saves 5% of the run (the
+     * issue's PYTHONMALLOC=malloc site: 200k allocations, 0.6% of all). */
+    judge_in(&s, 5000001, SECOND, &defaults, &v);
+    expect_verdict("share just under 2%, saves 5%", &v, PP_VERDICT_POOL, NULL);
+    expect_row("share just under 2%, saves 5%", &v, "frequency", true);
+    struct pp_thresholds t = defaults;
+    t.min_saving_share = 0.05; /* just above the 4.9999% it saves */
+    judge_in(&s, 5000001, SECOND, &t, &v);
+    expect_verdict("share just under 2%, saves under min_saving_share", &v, PP_VERDICT_NO_POOL,
+                   "too rare");
+    expect_row("share just under 2%, saves under min_saving_share", &v, "frequency", false);
+    expect_row("share just under 2%, saves under min_saving_share", &v, "reuse", true);
 
-    /* Rate: 100000 in 100 s is exactly 1000/s. */
-    pp_judge(&s, N, 100 * SECOND, &defaults, &v);
+    /* Rate: 100000 in 100 s is exactly 1000/s (then the pool saves 0.05% of the run: the
+     * saving is judged apart, so it is switched off here). */
+    t = defaults;
+    t.min_saving_share = 0;
+    judge_in(&s, N, 100 * SECOND, &t, &v);
     expect_verdict("rate exactly 1000/s", &v, PP_VERDICT_POOL, NULL);
     expect_row("rate exactly 1000/s", &v, "frequency", true);
+    judge_in(&s, N, 100 * SECOND, &defaults, &v);
+    expect_verdict("rate exactly 1000/s, saves 0.05%", &v, PP_VERDICT_NO_POOL, "too small");
 
-    pp_judge(&s, N, 100 * SECOND + 1, &defaults, &v);
+    judge_in(&s, N, 100 * SECOND + 1, &t, &v);
     expect_verdict("rate just under 1000/s", &v, PP_VERDICT_NO_POOL, "too rare");
     expect_row("rate just under 1000/s", &v, "frequency", false);
 
     /* Both at once at their thresholds. */
-    pp_judge(&s, 5000000, 100 * SECOND, &defaults, &v);
+    judge_in(&s, 5000000, 100 * SECOND, &t, &v);
     expect_verdict("share 2% and 1000/s", &v, PP_VERDICT_POOL, NULL);
 
     /* No duration, no total: not frequent (and no division by zero). */
-    pp_judge(&s, N, 0, &defaults, &v);
+    judge_in(&s, N, 0, &defaults, &v);
     expect_verdict("zero duration", &v, PP_VERDICT_NO_POOL, "too rare");
-    pp_judge(&s, 0, SECOND, &defaults, &v);
+    t.min_saving_share = 1; /* the saving cannot carry it */
+    judge_in(&s, 0, SECOND, &t, &v);
     expect_verdict("zero total allocations", &v, PP_VERDICT_NO_POOL, "too rare");
     pp_site_free(&s);
 }
@@ -333,10 +380,10 @@ static void test_presize(void)
     char err[200];
     CHECK(pp_thresholds_set(&t, "presize_grows=2", err, sizeof err) == 0, "presize_grows=2 set");
     s.realloc_calls = s.realloc_grows = 2 * N;
-    pp_judge(&s, N, SECOND, &t, &v);
+    judge_in(&s, N, SECOND, &t, &v);
     expect_verdict("presize_grows=2, 2 per block", &v, PP_VERDICT_PRESIZE, NULL);
     s.realloc_calls = s.realloc_grows = 2 * N - 1;
-    pp_judge(&s, N, SECOND, &t, &v);
+    judge_in(&s, N, SECOND, &t, &v);
     expect_verdict("presize_grows=2, just under 2 per block", &v, PP_VERDICT_POOL, NULL);
     pp_site_free(&s);
 }
@@ -469,7 +516,7 @@ static void test_lifetime(void)
     char err[200];
     CHECK(pp_thresholds_set(&t, "max_retained_share=1", err, sizeof err) == 0,
           "max_retained_share=1 set");
-    pp_judge(&s, N, SECOND, &t, &v);
+    judge_in(&s, N, SECOND, &t, &v);
     expect_verdict("never freed, retention allowed", &v, PP_VERDICT_NO_POOL, "long-lived");
     expect_row("never freed, retention allowed", &v, "not retained", true);
     expect_row("never freed, retention allowed", &v, "short-lived", false);
@@ -477,6 +524,9 @@ static void test_lifetime(void)
 }
 
 /* ---- sizes ---- */
+
+static void expect_tiers(const char *label, const struct pp_verdict *v, size_t n,
+                         const uint64_t *upper, const double *share);
 
 static void test_consistency(void)
 {
@@ -495,12 +545,16 @@ static void test_consistency(void)
 
     SIZES(&s, {4096, 94999}, {16384, 2001}, {65536, 3000});
     judge(&s, &v);
-    expect_verdict("94.999% within 2x", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    /* Past the seeds' 95%, the sizes make classes: 4 KiB, and 16 KiB (2%, too few for a pool
+     * of their own) served by the 64 KiB class. */
+    expect_verdict("94.999% within 2x", &v, PP_VERDICT_TIERED, NULL);
     expect_row("94.999% within 2x", &v, "size consistency", false);
     expect_row_value("94.999% within 2x", &v, "size consistency", 0.94999, 0.95);
     expect_row("94.999% within 2x", &v, "size spread", true);
     expect_row("94.999% within 2x", &v, "big enough", true);
-    CHECK(v.ntiers == 0 && v.cap_bytes == 0, "94.999%% within 2x: neither tiers nor a cap");
+    expect_tiers("94.999% within 2x", &v, 2, (const uint64_t[]){4096, 65536},
+                 (const double[]){0.94999, 0.05001});
+    CHECK(v.cap_bytes == 0, "94.999%% within 2x: no cap");
     pp_site_free(&s);
 }
 
@@ -519,7 +573,10 @@ static void test_spread(void)
 
     SIZES(&s, {2000, 1}, {4096, 97999}, {202000, 2000});
     judge(&s, &v);
-    expect_verdict("max/min = 101", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    /* Past the spread: one class of 4 KiB (the lone 2000 B goes with it), one for the 2%. */
+    expect_verdict("max/min = 101", &v, PP_VERDICT_TIERED, NULL);
+    expect_tiers("max/min = 101", &v, 2, (const uint64_t[]){4096, 262144},
+                 (const double[]){0.98, 0.02});
     expect_row("max/min = 101", &v, "size spread", false);
     expect_row_value("max/min = 101", &v, "size spread", 101, 100);
     expect_row("max/min = 101", &v, "size consistency", true);
@@ -531,29 +588,75 @@ static void test_big_enough(void)
     struct pp_site s;
     struct pp_verdict v;
 
+    /* The seeds' case 2 in C: a 16 B block saves 50 ns per hit, 0.49999% of the run. */
     good_site(&s);
-    SIZES(&s, {1025, N});
-    s.peak_live_bytes = 2 * 1025;
+    SIZES(&s, {16, N});
+    s.peak_live_bytes = 2 * 16;
     judge(&s, &v);
-    expect_verdict("median 1025 B", &v, PP_VERDICT_POOL, NULL);
-    expect_row_value("median 1025 B", &v, "big enough", 1025, 1025);
-    CHECK_U64(v.object_bytes, 1025, "median 1025 B: object_bytes");
+    expect_verdict("16 B", &v, PP_VERDICT_NO_POOL, "too small");
+    expect_row("16 B", &v, "big enough", false);
+    CHECK_DBL(row(&v, "big enough")->value, 0.0049999, "16 B: saves 0.49999%% of the run");
 
-    SIZES(&s, {1024, N});
-    s.peak_live_bytes = 2 * 1024;
-    judge(&s, &v);
-    expect_verdict("median 1024 B", &v, PP_VERDICT_NO_POOL, "too small");
-    expect_row("median 1024 B", &v, "big enough", false);
-    expect_row_value("median 1024 B", &v, "big enough", 1024, 1025);
+    /* Twice as many in the same second: 0.99999%, still under 1%; ...and 20 us shorter, over. */
+    s.allocs = s.frees = 2 * N;
+    FREE_CALLERS(&s, {"consume_buffer", 2 * N});
+    POOLS(&s, {2, 2 * N - 2});
+    VALUES(&s, PP_STATS_HIST_SIZE, {16, 2 * N});
+    judge_in(&s, 2 * N, SECOND, &defaults, &v);
+    expect_verdict("16 B x 200000 in 1 s", &v, PP_VERDICT_NO_POOL, "too small");
+    judge_in(&s, 2 * N, SECOND - 20000, &defaults, &v);
+    expect_verdict("16 B x 200000 in 0.99998 s", &v, PP_VERDICT_POOL, NULL);
+    pp_site_free(&s);
 
-    /* The median by nearest rank: half at 1024 and half at 1025 is a median of 1024. */
-    SIZES(&s, {1024, 50000}, {1025, 50000});
+    /* The trim cliff: 4 x 64 KiB in flight cost 20 us each through malloc, 100 ns pooled. */
+    good_site(&s);
+    SIZES(&s, {65536, N});
+    s.peak_live = 4;
+    s.peak_live_bytes = 4 * 65536;
+    POOLS(&s, {4, 99990});
     judge(&s, &v);
-    expect_verdict("half 1024 B, half 1025 B", &v, PP_VERDICT_NO_POOL, "too small");
-    SIZES(&s, {1024, 49999}, {1025, 50001});
-    judge(&s, &v);
-    expect_verdict("49.999% 1024 B, rest 1025 B", &v, PP_VERDICT_POOL, NULL);
-    CHECK_U64(v.object_bytes, 1025, "mixed 1024/1025: object_bytes = 1025");
+    expect_verdict("4 x 64 KiB in flight", &v, PP_VERDICT_POOL, NULL);
+    CHECK_DBL(v.saving_ns, 99990 * 19900.0, "4 x 64 KiB: saves 19.9 us per hit");
+    CHECK_U64(v.pool_bytes, 4 * 65536, "4 x 64 KiB: the pool holds 256 KiB");
+
+    /* Freed by another thread 10% of the time: one shared list; on two threads its lock costs
+     * 400 ns against malloc's 510 (4 KiB): it still saves 1.09999% of the two threads' half
+     * second each. */
+    pp_site_free(&s);
+    good_site(&s);
+    s.cross_thread_frees = N / 10;
+    struct pp_judge_context two = {N, SECOND / 2, 2, &test_costs};
+    pp_judge(&s, &two, &defaults, &v);
+    expect_verdict("4 KiB, 10% freed across threads, 2 threads", &v, PP_VERDICT_POOL, NULL);
+    CHECK(v.pool_kind == PP_POOL_SHARED, "10%% cross-thread frees: a shared pool");
+    CHECK_U64(v.pool_bytes, 8192, "shared pool: one list of 2 x 4 KiB");
+    CHECK_DBL(v.saving_share, 0.01099978, "shared pool on 2 threads: 110 ns per hit");
+    s.cross_thread_frees = N / 10 - 1;
+    pp_judge(&s, &two, &defaults, &v);
+    CHECK(v.kind == PP_VERDICT_POOL && v.pool_kind == PP_POOL_PER_THREAD,
+          "just under 10%% cross-thread frees: per-thread pools");
+    CHECK_U64(v.pool_bytes, 2 * 8192, "per-thread pools on 2 threads: 2 x 2 x 4 KiB");
+    CHECK_U64(v.threads, 2, "per-thread pools: 2 threads");
+
+    /* A shared list on two threads of 16 B blocks: 400 ns against 60, a loss. */
+    s.cross_thread_frees = N / 2;
+    SIZES(&s, {16, N});
+    pp_judge(&s, &two, &defaults, &v);
+    expect_verdict("16 B shared by 2 threads", &v, PP_VERDICT_NO_POOL, "slower than malloc");
+
+    /* Large pools are flagged: 2 x 4 KiB on 8193 threads is over 64 MiB. (The saving, a share
+     * of 8193 threads' time, is not the question here.) */
+    s.cross_thread_frees = 0;
+    SIZES(&s, {4096, N});
+    struct pp_judge_context many = {N, SECOND, 8193, &test_costs};
+    struct pp_thresholds nosave = defaults;
+    nosave.min_saving_share = 0;
+    pp_judge(&s, &many, &nosave, &v);
+    CHECK(v.kind == PP_VERDICT_POOL && v.pool_bytes == 8193ull * 8192 && v.pool_bytes_large,
+          "8193 threads x 2 x 4 KiB: pool_bytes_large");
+    many.threads = 8192;
+    pp_judge(&s, &many, &nosave, &v);
+    CHECK(v.pool_bytes == 64 * MIB && !v.pool_bytes_large, "exactly 64 MiB of pools: not large");
     pp_site_free(&s);
 }
 
@@ -631,7 +734,9 @@ static void test_reuse(void)
     VALUES(&s, PP_STATS_HIST_SIZE, {4096, 1029});
     VALUES(&s, PP_STATS_HIST_LIFETIME_NS, {1000, 1029});
     POOLS(&s, {1, 900}, {2, 1007});
-    pp_judge(&s, 1029, SECOND, &defaults, &v);
+    struct pp_thresholds t = defaults;
+    t.min_saving_share = 0; /* 1007 hits save 0.05% of the second */
+    judge_in(&s, 1029, SECOND, &t, &v);
     expect_verdict("1029 allocs, 1007 hits", &v, PP_VERDICT_POOL, NULL);
     CHECK_U64(v.allocs_saved, 1007, "1029 allocs, 1007 hits: allocs_saved = 1007");
     pp_site_free(&s);
@@ -674,8 +779,11 @@ static void test_pool_capped(void)
 
     capped_site(&s, 98000, 2000);
     judge(&s, &v);
-    expect_verdict("2% at 1 MiB", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    /* 2% is too many to drop: the 1 MiB blocks get a tier of their own. */
+    expect_verdict("2% at 1 MiB", &v, PP_VERDICT_TIERED, NULL);
     CHECK(v.cap_bytes == 0 && v.above_cap_share == 0, "2%% at 1 MiB: no cap");
+    expect_tiers("2% at 1 MiB", &v, 2, (const uint64_t[]){4096, MIB}, (const double[]){0.98, 0.02});
+    CHECK_U64(v.drop_above_bytes, MIB, "2%% at 1 MiB: drop above the top tier");
     pp_site_free(&s);
 
     /* Exact sizes; outliers exactly at max_outlier_share (1%), then just over. */
@@ -689,18 +797,25 @@ static void test_pool_capped(void)
 
     SIZES(&s, {3000, 98999}, {MIB, 1001});
     judge(&s, &v);
-    expect_verdict("exact 3000 B + 1.001% at 1 MiB", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    expect_verdict("exact 3000 B + 1.001% at 1 MiB", &v, PP_VERDICT_TIERED, NULL);
 
-    /* A capped bulk still has to be big enough. */
+    /* The seeds' case 3: a bulk under 1 KiB and a rare 1 MiB: one pool of 512 B blocks that
+     * drops the big ones (512 B saves 331 ns per hit here). */
     SIZES(&s, {512, 99900}, {MIB, 100});
     judge(&s, &v);
-    expect_verdict("bulk 512 B + 0.1% at 1 MiB", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    expect_verdict("bulk 512 B + 0.1% at 1 MiB", &v, PP_VERDICT_POOL_CAPPED, NULL);
+    CHECK(v.cap_bytes == 512 && v.object_bytes == 512 && v.drop_above_bytes == 512,
+          "bulk 512 B: cap and block 512 B");
+    /* ...but 16 B blocks are not worth it. */
+    SIZES(&s, {16, 99900}, {MIB, 100});
+    judge(&s, &v);
+    expect_verdict("bulk 16 B + 0.1% at 1 MiB", &v, PP_VERDICT_NO_POOL, "too small");
 
     /* ...and reused. */
     SIZES(&s, {3000, 99900}, {MIB, 100});
     POOLS(&s, {2, 89000});
     judge(&s, &v);
-    expect_verdict("capped but 89% hits", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    expect_verdict("capped but 89% hits", &v, PP_VERDICT_NO_POOL, "low reuse");
     expect_row("capped but 89% hits", &v, "reuse", false);
     pp_site_free(&s);
 }
@@ -735,7 +850,10 @@ static void test_tiered(void)
                  (const double[]){0.5, 0.3, 0.2});
     CHECK_DBL(v.hit_rate, 0.99998, "tiered: hit rate as simulated");
     CHECK_U64(v.allocs_saved, 99998, "tiered: allocs_saved = the hits");
-    CHECK(v.cap_bytes == 0 && v.retained_bytes == 0, "tiered: no cap, no retained_bytes");
+    CHECK(v.cap_bytes == 0 && v.drop_above_bytes == 131072, "tiered: no cap, drop above 128 KiB");
+    CHECK(v.tiers[0].block_bytes == 2048 && v.tiers[2].block_bytes == 131072,
+          "tiered: each tier's block is its bound");
+    CHECK_U64(v.pool_bytes, 2 * (2048 + 16384 + 131072), "tiered: 2 blocks per tier");
 
     /* Class bounds round up to a power of two. */
     SIZES(&s, {3000, 50000}, {20000, 30000}, {100000, 20000});
@@ -760,25 +878,25 @@ static void test_tiered(void)
     SIZES(&s, {16, 50000}, {64, 30000}, {256, 20000});
     s.peak_live_bytes = 512;
     judge(&s, &v);
-    expect_verdict("16 / 64 / 256 B", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    /* Under min_tier_bytes one class: a pool of 256 B blocks serves them all (case 3). */
+    expect_verdict("16 / 64 / 256 B", &v, PP_VERDICT_POOL, NULL);
     CHECK_U64(v.ntiers, 0, "16 / 64 / 256 B: no tiers");
+    CHECK_U64(v.object_bytes, 256, "16 / 64 / 256 B: 256 B blocks");
     s.peak_live_bytes = 8192;
 
-    /* "The classes big enough to pool hold at least half" (README, find_tiers): a class of
-     * 600 B requests is not big enough (alone it is "too small", and its tier's bound, 1024, is
-     * below big_enough_bytes too), so 60% at 600 B leaves only 40% in big classes. */
+    /* Small classes count by what they save, as any other. */
     SIZES(&s, {600, 60000}, {16384, 40000});
     judge(&s, &v);
-    expect_verdict("60% at 600 B, 40% at 16 KiB", &v, PP_VERDICT_NO_POOL, "sizes too spread");
-    CHECK_U64(v.ntiers, 0, "60%% at 600 B: no tiers");
+    expect_verdict("60% at 600 B, 40% at 16 KiB", &v, PP_VERDICT_TIERED, NULL);
+    CHECK_U64(v.ntiers, 2, "60%% at 600 B: two tiers");
     SIZES(&s, {600, 50000}, {16384, 50000});
     judge(&s, &v);
     expect_verdict("50% at 600 B, 50% at 16 KiB", &v, PP_VERDICT_TIERED, NULL);
     expect_tiers("50% at 600 B, 50% at 16 KiB", &v, 2, (const uint64_t[]){1024, 16384},
                  (const double[]){0.5, 0.5});
 
-    /* A tier needs min_tier_share (5%); below it the class is an outlier, and 4.99% of
-     * outliers is more than max_outlier_share. */
+    /* A tier needs min_tier_share (5%); the largest class stays a tier anyway (no block above
+     * would serve it), and 4.99% is too many to drop (max_outlier_share). */
     SIZES(&s, {2048, 50000}, {16384, 45000}, {131072, 5000});
     judge(&s, &v);
     expect_verdict("third class exactly 5%", &v, PP_VERDICT_TIERED, NULL);
@@ -786,14 +904,19 @@ static void test_tiered(void)
                  (const double[]){0.5, 0.45, 0.05});
     SIZES(&s, {2048, 50000}, {16384, 45010}, {131072, 4990});
     judge(&s, &v);
-    expect_verdict("third class 4.99%", &v, PP_VERDICT_NO_POOL, "sizes too spread");
-    CHECK_U64(v.ntiers, 0, "third class 4.99%%: no tiers");
+    expect_verdict("third class 4.99%", &v, PP_VERDICT_TIERED, NULL);
+    CHECK_U64(v.ntiers, 3, "third class 4.99%%: three tiers");
+    /* A middle class under 5% goes into the one above it. */
+    SIZES(&s, {2048, 50000}, {16384, 4990}, {131072, 45010});
+    judge(&s, &v);
+    expect_tiers("middle class 4.99%", &v, 2, (const uint64_t[]){2048, 131072},
+                 (const double[]){0.5, 0.5});
 
     /* Tiers still need reuse. */
     SIZES(&s, {2048, 50000}, {16384, 30000}, {131072, 20000});
     POOLS(&s, {2, 89000});
     judge(&s, &v);
-    expect_verdict("tiers, 89% hits", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    expect_verdict("tiers, 89% hits", &v, PP_VERDICT_NO_POOL, "low reuse");
     expect_row("tiers, 89% hits", &v, "reuse", false);
     pp_site_free(&s);
 }
@@ -828,22 +951,25 @@ static void test_order(void)
     expect_row("presize, half retained", &v, "not retained", false);
     pp_site_free(&s);
 
-    /* Rare: no-pool "too rare", whatever else would apply. */
+    /* Rare: no-pool "too rare", whatever else would apply (1% of all allocations, and a pool
+     * would save under min_saving_share). */
+    struct pp_thresholds rare = defaults;
+    rare.min_saving_share = 0.06;
     good_site(&s);
-    pp_judge(&s, 100 * N, SECOND, &defaults, &v); /* 1% of all allocations */
+    judge_in(&s, 100 * N, SECOND, &rare, &v);
     expect_verdict("rare pool site", &v, PP_VERDICT_NO_POOL, "too rare");
     CHECK(v.allocs_saved == 0 && v.retained_bytes == 0, "rare pool site: nothing saved");
     FREE_CALLERS(&s, {"make_buffer", N});
-    pp_judge(&s, 100 * N, SECOND, &defaults, &v);
+    judge_in(&s, 100 * N, SECOND, &rare, &v);
     expect_verdict("rare stack site", &v, PP_VERDICT_NO_POOL, "too rare");
     s.realloc_calls = s.realloc_grows = N;
-    pp_judge(&s, 100 * N, SECOND, &defaults, &v);
+    judge_in(&s, 100 * N, SECOND, &rare, &v);
     expect_verdict("rare presize site", &v, PP_VERDICT_NO_POOL, "too rare");
     CHECK(v.presize_bytes == 0 && v.allocs_saved == 0, "rare presize site: no presize figures");
     pp_site_free(&s);
 
-    /* The first failed pooling row names the reason: retained before long-lived, before
-     * sizes, before too small, before low reuse. */
+    /* The reason: retained before long-lived, before sizes, before low reuse, before too
+     * small. */
     good_site(&s);
     s.frees = N / 2;
     FREE_CALLERS(&s, {"consume_buffer", N / 2});
@@ -858,10 +984,14 @@ static void test_order(void)
     expect_verdict("all but retained fail", &v, PP_VERDICT_NO_POOL, "long-lived");
     VALUES(&s, PP_STATS_HIST_LIFETIME_NS, {1000, N});
     judge(&s, &v);
-    expect_verdict("sizes, small, reuse fail", &v, PP_VERDICT_NO_POOL, "sizes too spread");
-    SIZES(&s, {512, N});
+    expect_verdict("small, reuse fail", &v, PP_VERDICT_NO_POOL, "low reuse");
+    SIZES(&s, {16, N / 5}, {4096, N / 5}, {32768, N / 5}, {262144, N / 5}, {2097152, N / 5});
     judge(&s, &v);
-    expect_verdict("small and reuse fail", &v, PP_VERDICT_NO_POOL, "too small");
+    expect_verdict("sizes, small, reuse fail", &v, PP_VERDICT_NO_POOL, "sizes too spread");
+    SIZES(&s, {16, N});
+    POOLS(&s, {2, N});
+    judge(&s, &v);
+    expect_verdict("small fails", &v, PP_VERDICT_NO_POOL, "too small");
 
     /* The verdict is written from scratch: nothing of a previous verdict stays. */
     struct pp_verdict w;
@@ -884,9 +1014,54 @@ static void test_empty_site(void)
     pp_site_init(&s);
     judge(&s, &v);
     expect_verdict("empty site", &v, PP_VERDICT_NO_POOL, "too rare");
-    CHECK(v.nchecks == 9 && v.allocs_saved == 0 && v.hit_rate == 0,
+    CHECK(v.nchecks == 10 && v.allocs_saved == 0 && v.hit_rate == 0,
           "empty site: all rows, nothing saved");
     pp_site_free(&s);
+}
+
+/* ---- the cost model ---- */
+
+static void test_cost_model(void)
+{
+    /* Measured points are returned as measured; between sizes, linear in log(size); in-flight
+     * counts go to the nearest measured in log scale, ties up (2 is as near 1 as 4: the cliff). */
+    CHECK_DBL(pp_cost_ns(&test_costs, PP_COST_MALLOC, 4096, 1), 510, "4 KiB x 1: as measured");
+    CHECK(fabs(pp_cost_ns(&test_costs, PP_COST_MALLOC, 256, 1) - 285) < 1e-9,
+          "256 B: halfway in log between 16 B and 4 KiB");
+    CHECK_DBL(pp_cost_ns(&test_costs, PP_COST_MALLOC, 65536, 2), 20000, "64 KiB x 2: the cliff");
+    CHECK_DBL(pp_cost_ns(&test_costs, PP_COST_MALLOC, 65536, 1.4), 600, "64 KiB x 1.4: no cliff");
+    CHECK_DBL(pp_cost_ns(&test_costs, PP_COST_TLS, 131072, 1), 200, "128 KiB: x2 the largest");
+    CHECK_DBL(pp_cost_ns(&test_costs, PP_COST_SHARED2, 1, 1), 400, "below the smallest size");
+
+    /* The built-in tables parse; an allocator without one gets glibc's, with a note. */
+    static struct pp_cost_model m;
+    static const char *const allocators[] = {"glibc", "jemalloc", "tcmalloc"};
+    for (size_t i = 0; i < 3; i++) {
+        pp_cost_model_builtin(&m, allocators[i]);
+        CHECK(m.nrows == 27 && m.note[0] == 0 && strstr(m.source, allocators[i]) &&
+                  strncmp(m.source, "built-in: ", 10) == 0,
+              "built-in %s table: 27 rows, no note (%s)", allocators[i], m.source);
+    }
+    pp_cost_model_builtin(&m, "mimalloc");
+    CHECK(strcmp(m.note, "no table for mimalloc: the glibc table was used") == 0 &&
+              strcmp(m.allocator, "mimalloc") == 0,
+          "mimalloc: the glibc table, said so (%s)", m.note);
+
+    /* Bad tables are refused with the line. */
+    char err[160];
+    static const char *const bad[] = {
+        "size\tin_flight\tmalloc_ns\ttls_ns\tshared1_ns\n16\t1\t1\t1\t1\n",
+        "size\tin_flight\tmalloc_ns\ttls_ns\tshared1_ns\tshared2_ns\n16\t1\t1\t1\t1\n",
+        "size\tin_flight\tmalloc_ns\ttls_ns\tshared1_ns\tshared2_ns\n16\t1\t1\t1\t1\t-1\n",
+        "size\tin_flight\tmalloc_ns\ttls_ns\tshared1_ns\tshared2_ns\n64\t1\t1\t1\t1\t1\n"
+        "16\t1\t1\t1\t1\t1\n",
+        "size\tin_flight\tmalloc_ns\ttls_ns\tshared1_ns\tshared2_ns\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        CHECK(pp_cost_model_parse(&m, bad[i], err, sizeof err) == -1 && err[0],
+              "bad table %zu refused: %s", i, err);
+    }
 }
 
 /* ---- thresholds ---- */
@@ -923,30 +1098,42 @@ static void test_thresholds(void)
             match = false;
     CHECK(match, "pp_thresholds_default matches the table");
     CHECK(t.min_share == 0.02 && t.min_rate == 1000 && t.consistency_share == 0.95 &&
-              t.max_spread == 100 && t.big_enough_bytes == 1025 &&
+              t.max_spread == 100 && t.min_saving_share == 0.01 && t.big_enough_bytes == 0 &&
+              t.shared_free_share == 0.10 && t.max_pool_bytes == 64.0 * MIB &&
+              t.max_tier_width == 16 && t.min_tier_bytes == 1024 &&
               t.max_retained_share == 0.01 && t.max_lifetime_ns == 1e9 &&
               t.min_hit_rate == 0.90 && t.max_outlier_share == 0.01 &&
               t.min_tier_share == 0.05 && t.presize_grows == 1.0 && t.same_fn_share == 0.95 &&
-              t.stack_max_bytes == 16384,
+              t.stack_max_bytes == 16384 && t.arena_min_blocks == 64 &&
+              t.arena_max_bytes == 4096,
           "the documented defaults");
 
     char err[200];
     struct pp_site s;
     struct pp_verdict v;
     good_site(&s);
-    SIZES(&s, {2048, N});
     judge(&s, &v);
-    expect_verdict("2 KiB, default big_enough_bytes", &v, PP_VERDICT_POOL, NULL);
+    expect_verdict("4 KiB, default min_saving_share", &v, PP_VERDICT_POOL, NULL);
     err[0] = 0;
-    CHECK(pp_thresholds_set(&t, "big_enough_bytes=4096", err, sizeof err) == 0 &&
-              t.big_enough_bytes == 4096,
-          "big_enough_bytes=4096 accepted");
-    pp_judge(&s, N, SECOND, &t, &v);
-    expect_verdict("2 KiB, big_enough_bytes=4096", &v, PP_VERDICT_NO_POOL, "too small");
-    expect_row_value("2 KiB, big_enough_bytes=4096", &v, "big enough", 2048, 4096);
-    SIZES(&s, {4096, N});
-    pp_judge(&s, N, SECOND, &t, &v);
+    /* 500 ns x 99998 hits in 1 s: 4.9999% of the run. */
+    CHECK(pp_thresholds_set(&t, "min_saving_share=0.05", err, sizeof err) == 0 &&
+              t.min_saving_share == 0.05,
+          "min_saving_share=0.05 accepted");
+    judge_in(&s, N, SECOND, &t, &v);
+    expect_verdict("4 KiB, min_saving_share=0.05", &v, PP_VERDICT_NO_POOL, "too small");
+    CHECK(row(&v, "big enough") && fabs(row(&v, "big enough")->value - 0.049999) < 1e-12 &&
+              row(&v, "big enough")->threshold == 0.05,
+          "4 KiB, min_saving_share=0.05: row 'big enough' 0.049999 vs 0.05");
+    CHECK(pp_thresholds_set(&t, "min_saving_share=0.049999", err, sizeof err) == 0, "set 0.049999");
+    judge_in(&s, N, SECOND, &t, &v);
+    expect_verdict("4 KiB, min_saving_share=0.049999", &v, PP_VERDICT_POOL, NULL);
+    /* The optional floor on the median size. */
+    CHECK(pp_thresholds_set(&t, "big_enough_bytes=4096", err, sizeof err) == 0, "set 4096");
+    judge_in(&s, N, SECOND, &t, &v);
     expect_verdict("4 KiB, big_enough_bytes=4096", &v, PP_VERDICT_POOL, NULL);
+    CHECK(pp_thresholds_set(&t, "big_enough_bytes=4097", err, sizeof err) == 0, "set 4097");
+    judge_in(&s, N, SECOND, &t, &v);
+    expect_verdict("4 KiB, big_enough_bytes=4097", &v, PP_VERDICT_NO_POOL, "too small");
     pp_site_free(&s);
 
     CHECK(pp_thresholds_set(&t, "min_hit_rate=0.5", err, sizeof err) == 0 && t.min_hit_rate == 0.5,
@@ -1002,7 +1189,11 @@ static void test_thresholds(void)
 int main(void)
 {
     pp_thresholds_default(&defaults);
+    char err[128];
+    if (pp_cost_model_parse(&test_costs, test_costs_tsv, err, sizeof err) != 0)
+        abort();
     test_good_pool();
+    test_cost_model();
     test_frequency();
     test_presize();
     test_stack();

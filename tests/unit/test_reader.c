@@ -367,8 +367,67 @@ static size_t payload_of(uint32_t tag)
     return off + PP_RECORD_HEADER_SIZE;
 }
 
+/* A valid trace whose record tag carries pad zero bytes after its items (what a newer minor
+ * may add, and the reader skips). */
+static struct tb padded_trace(uint32_t tag, size_t pad)
+{
+    static void (*const records[])(struct tb *) = {tb_process, tb_modules, tb_stacks, tb_stats,
+                                                   tb_totals};
+    struct tb t = {0};
+    tb_header(&t, PP_TRACE_MAJOR, PP_TRACE_MINOR);
+    for (uint32_t r = PP_REC_PROCESS; r <= PP_REC_TOTALS; r++) {
+        size_t at = t.len;
+        records[r - PP_REC_PROCESS](&t);
+        if (r == tag) {
+            memset(tb_room(&t, pad), 0, pad);
+            tb_end_record(&t, at);
+        }
+    }
+    tb_end(&t);
+    return t;
+}
+
+/* The counts of MODULES, STACKS and STATS are checked against the bytes left before anything
+ * is allocated, using each item's smallest encoding (trace_reader.c: 32, 4 and 130 bytes). The
+ * bound must be exact: one item more than the bytes can hold is refused up front ("claims"),
+ * and exactly as many as they could hold is let through to the parser (which then finds the
+ * items short). A smaller minimum would allocate for counts no file can hold; a larger one
+ * would refuse valid files. Padding puts the bytes left one short of k items (where a minimum
+ * one too small lets k through) and at exactly k items (where one too large refuses k). */
+static void tight_count(uint32_t tag, size_t min_bytes, const char *what)
+{
+    struct tb plain = {0};
+    tb_valid_trace(&plain);
+    struct pp_cursor c = {plain.buf + payload_of(tag) - 8, plain.buf + plain.len, 1};
+    size_t natural = (size_t)pp_get_u64(&c) - 4; /* bytes after the u32 count */
+    free(plain.buf);
+    size_t k = natural / min_bytes + 1;
+    for (size_t left = k * min_bytes - 1; left <= k * min_bytes; left++) {
+        for (int more = 0; more <= 1; more++) {
+            struct tb t = padded_trace(tag, left - natural);
+            uint32_t count = (uint32_t)(left / min_bytes) + (uint32_t)more;
+            pp_put_u32(t.buf + payload_of(tag), count);
+            tb_resign(t.buf, t.len);
+            struct pp_trace *tr = read_buf(t.buf, t.len);
+            char needle[64];
+            snprintf(needle, sizeof needle, "claims %u %s", count, what);
+            if (more)
+                CHECK(!tr && strstr(err, needle), "%u %s in %zu bytes (%zu each): refused up "
+                      "front: \"%s\"", count, what, left, min_bytes, err);
+            else
+                CHECK(!tr && !strstr(err, needle), "%u %s in %zu bytes (%zu each): past the "
+                      "count check: \"%s\"", count, what, left, min_bytes, err);
+            pp_trace_free(tr);
+            free(t.buf);
+        }
+    }
+}
+
 static void test_bad_fields(void)
 {
+    tight_count(PP_REC_MODULES, 3 * 8 + 4 + 4, "modules");
+    tight_count(PP_REC_STACKS, 4, "stacks");
+    tight_count(PP_REC_STATS, 4 + 13 * 8 + 1 + 8 + 1 + 4 * 3, "stats entries");
     static const unsigned char huge[4] = {0xff, 0xff, 0xff, 0xff};
     size_t stats = payload_of(PP_REC_STATS);
     expect_corrupt("huge STATS count, no huge allocation", stats, huge, 4, "claims 4294967295");

@@ -7,6 +7,7 @@
  *
  * exact single       one thread, in this order (every site is a noinline function of that name):
  *   leak_site        3 x malloc(1000), never freed
+ *   leak_grown       malloc(10), realloc to 50, never freed
  *   seq_pair         100 x { malloc(100); free } (render_buf's shape)
  *   batch_site       5 rounds of { 10 x malloc(64), then the 10 freed, first allocated first }
  *   six_sizes        100 blocks of 6 sizes: 100 x10, 200 x20, 300 x30, 400 x20, 500 x15,
@@ -16,12 +17,16 @@
  *   timed_block      3 x { malloc(256); spin TIMED_NS on CLOCK_MONOTONIC; free }
  *   grow_chain       4 x { malloc(16); realloc to 32, 64, 128, then 100; free }
  *   peak_site        3 x malloc(10000) live together, then all freed
+ *   many_freers      15 x malloc(24), each freed at once by one of free_a .. free_e, in the
+ *                    order a b c d e, a b c d, a b c, a b, a (5, 4, 3, 2, 1 frees)
  *   and prints "timed INNER_MIN OUTER_MAX INNER_SUM OUTER_SUM": nanoseconds measured around
  *   each timed block, inner from malloc's return to the free call (the shim's lifetime
  *   contains it), outer from before malloc to after free (it contains the shim's lifetime).
  * exact threads      a second thread (started first, waiting on a pipe) frees the 5 blocks of
  *   handoff          5 x malloc(48) made by the main thread after the start (cross-thread frees)
- *   and itself makes thread_pair: 10 x { malloc(32); free }.
+ *   and itself makes thread_pair: 10 x { malloc(32); free }. Then the main thread calls
+ *   inline_host, whose malloc(8) (freed at once) is in inlined_alloc, inlined into it, and
+ *   final_sizes: 100 x { malloc(8); realloc to 100 (the first 95) or 200 (the last 5); free }.
  * exact sample N     N x { malloc(200); free } at sampled_pair, for a run with POOLPROBE_SAMPLE.
  */
 #define _GNU_SOURCE
@@ -77,6 +82,11 @@ __attribute__((noinline)) static void leak_site(void)
 {
     for (int i = 0; i < 3; i++)
         must(malloc(1000));
+}
+
+__attribute__((noinline)) static void leak_grown(void)
+{
+    must(realloc(must(malloc(10)), 50));
 }
 
 __attribute__((noinline)) static void seq_pair(void)
@@ -168,6 +178,20 @@ __attribute__((noinline)) static void peak_site(void)
         free(held[i]);
 }
 
+__attribute__((noinline)) static void free_a(void *p) { free(p); }
+__attribute__((noinline)) static void free_b(void *p) { free(p); }
+__attribute__((noinline)) static void free_c(void *p) { free(p); }
+__attribute__((noinline)) static void free_d(void *p) { free(p); }
+__attribute__((noinline)) static void free_e(void *p) { free(p); }
+
+__attribute__((noinline)) static void many_freers(void)
+{
+    void (*const freer[5])(void *) = {free_a, free_b, free_c, free_d, free_e};
+    for (int last = 4; last >= 0; last--)
+        for (int k = 0; k <= last; k++)
+            freer[k](must(malloc(24)));
+}
+
 /* --- threads ------------------------------------------------------------------------------ */
 
 static int go[2];
@@ -197,6 +221,22 @@ __attribute__((noinline)) static void handoff(void)
         handed[i] = must(malloc(48));
 }
 
+static inline __attribute__((always_inline)) void inlined_alloc(void)
+{
+    free(must(malloc(8)));
+}
+
+__attribute__((noinline)) static void inline_host(void)
+{
+    inlined_alloc();
+}
+
+__attribute__((noinline)) static void final_sizes(void)
+{
+    for (int i = 0; i < 100; i++)
+        free(must(realloc(must(malloc(8)), i < 95 ? 100 : 200)));
+}
+
 static int run_threads(void)
 {
     pthread_t t;
@@ -205,6 +245,8 @@ static int run_threads(void)
     handoff();
     if (write(go[1], "x", 1) != 1 || pthread_join(t, NULL) != 0)
         return 1;
+    inline_host();
+    final_sizes();
     return 0;
 }
 
@@ -219,6 +261,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "single")) {
         uint64_t timed[4];
         leak_site();
+        leak_grown();
         seq_pair();
         batch_site();
         six_sizes();
@@ -227,6 +270,7 @@ int main(int argc, char **argv)
         timed_block(timed);
         grow_chain();
         peak_site();
+        many_freers();
         say("timed", timed, 4);
         return 0;
     }

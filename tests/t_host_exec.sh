@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# t_host_exec.sh — nothing recorded is lost when an image ends without exit(): a process that
+# execs itself twice leaves three traces (its last image's trace.bin, the two before it moved
+# aside to trace.<pid>.0.bin and trace.<pid>.1.bin), a forked child that execs before and after
+# one snapshot interval keeps all of its allocations (trace.<pid>.0.bin; its exec'd image has
+# trace.<pid>.bin), and _exit, _Exit and abort
+# within the first interval leave the final trace. Every count is exact; every run is compared
+# with a native one (tests/workloads/host_exec.c; the shim's side: shim/exits.c).
+# shellcheck source=tests/lib.sh
+. "${0%/*}/lib.sh"
+# shellcheck source=tests/robust_lib.sh
+. "${0%/*}/robust_lib.sh"
+require "$SHIM" "$REPORT" "$WORKLOADS/host_exec"
+W=$WORKLOADS/host_exec
+
+# count TRACE FUNC: allocations at the site FUNC in TRACE ("no-site" when none, "unreadable").
+count() {
+    local json
+    json=$("$REPORT" --format json "$1" 2>/dev/null) || { echo unreadable; return; }
+    site_field "$json" "$2" allocs
+}
+
+# --- exec of itself, twice: three images, three files -----------------------------------------
+mkdir "$TMP/self"
+run_native self -- "$W" chain 2 100
+(cd "$TMP/self" && run_shim self trace.bin -- "$W" chain 2 100)
+same_behaviour self quiet
+pid=$("$REPORT" --format json "$TMP/self/trace.bin" | jq -r '.processes[0].pid')
+check_eq "self: the files" "trace.$pid.0.bin trace.$pid.1.bin trace.bin" \
+    "$(cd "$TMP/self" && echo *)"
+for f in "trace.$pid.0.bin" "trace.$pid.1.bin" trace.bin; do
+    check_eq "self: $f has chain_alloc's 100" 100 "$(count "$TMP/self/$f" chain_alloc)"
+done
+check_eq "self: the exec'd images are marked descendants" "false true true" \
+    "$(for f in "trace.$pid.0.bin" "trace.$pid.1.bin" trace.bin; do
+        "$REPORT" --format json "$TMP/self/$f" | jq -r '.processes[0].descendant'; done | paste -sd' ')"
+
+# --- fork, then exec under one interval and after one ------------------------------------------
+# POOLPROBE_INTERVAL 0.2 s: the "over" child waits 400 ms between its two halves, so its second
+# half begins with a snapshot; the "under" child execs within a few ms.
+for case in "under 0" "over 400"; do
+    set -- $case
+    name=forkexec-$1
+    mkdir "$TMP/$name"
+    run_native "$name" -- "$W" forkexec 1000 "$2"
+    (cd "$TMP/$name" && POOLPROBE_INTERVAL=0.2 run_shim "$name" trace.bin -- "$W" forkexec 1000 "$2")
+    same_behaviour "$name" quiet
+    check_eq "$name: the child's status" "child status 0" "$(cat "$TMP/$name.shim.out")"
+    child=$(others "$TMP/$name" | sed -n 's/^trace\.\([0-9]*\)\.bin$/\1/p')
+    check_eq "$name: the files" "trace.$child.0.bin trace.$child.bin trace.bin" \
+        "$(cd "$TMP/$name" && echo *)"
+    check_eq "$name: the child's image before exec has child_alloc's 1000" 1000 \
+        "$(count "$TMP/$name/trace.$child.0.bin" child_alloc)"
+    check_eq "$name: ... written whole, not as a snapshot" false \
+        "$("$REPORT" --format json "$TMP/$name/trace.$child.0.bin" | jq -r '.processes[0].snapshot')"
+    check_eq "$name: the exec'd image has chain_alloc's 7" 7 \
+        "$(count "$TMP/$name/trace.$child.bin" chain_alloc)"
+    check_eq "$name: the exec'd image has no child_alloc" no-site \
+        "$(count "$TMP/$name/trace.$child.bin" child_alloc)"
+    check_eq "$name: the parent has no child_alloc" no-site \
+        "$(count "$TMP/$name/trace.bin" child_alloc)"
+done
+
+# --- _exit, _Exit, abort within the first interval ---------------------------------------------
+for how in _exit _Exit abort; do
+    mkdir "$TMP/$how"
+    run_native "$how" -- "$W" end $how 500
+    (cd "$TMP/$how" && POOLPROBE_INTERVAL=60 run_shim "$how" trace.bin -- "$W" end $how 500)
+    same_behaviour "$how" quiet
+    check_eq "$how: the one file" trace.bin "$(cd "$TMP/$how" && echo *)"
+    check_eq "$how: end_alloc's 500" 500 "$(count "$TMP/$how/trace.bin" end_alloc)"
+    check_eq "$how: all 500 live at the end" 500 \
+        "$("$REPORT" --format json "$TMP/$how/trace.bin" | jq -r '.sites[] | select(.frames[0].function == "end_alloc") | .live_at_exit')"
+done
+check_eq "exit statuses: _exit, _Exit, abort" "3 4 134" \
+    "$(cat "$TMP/_exit.shim.rc") $(cat "$TMP/_Exit.shim.rc") $(cat "$TMP/abort.shim.rc")"
+
+LIB_FINISHED=1
