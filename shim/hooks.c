@@ -44,7 +44,7 @@ PP_EXPORT void *malloc(size_t size)
     if (PP_UNLIKELY(!pp_ensure_started()))
         return pp_bootstrap_alloc(size, 16);
     if (PP_UNLIKELY(pp_try_on))
-        return pp_try_malloc(size, CALLER());
+        return pp_try_malloc(size, CALLER(), CALLER_CFA());
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.malloc(size);
     created(t, p, size, PP_CALL_MALLOC, CALLER(), CALLER_CFA());
@@ -80,7 +80,7 @@ PP_EXPORT void *calloc(size_t n, size_t size)
         return pp_bootstrap_alloc(total, 16);
     }
     if (PP_UNLIKELY(pp_try_on))
-        return pp_try_calloc(n, size, CALLER());
+        return pp_try_calloc(n, size, CALLER(), CALLER_CFA());
     struct pp_thread *t = pp_thread_enter();
     void *p = pp_real.calloc(n, size);
     created(t, p, n * size, PP_CALL_CALLOC, CALLER(), CALLER_CFA()); /* no overflow */
@@ -107,7 +107,7 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
             errno = ENOMEM;
             return NULL;
         }
-        return pp_try_realloc(p, size, caller);
+        return pp_try_realloc(p, size, caller, cfa);
     }
     struct pp_thread *t = pp_thread_enter();
     if (!p) {

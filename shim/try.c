@@ -104,6 +104,8 @@ struct try_module {
 
 struct try_chain {
     uint32_t site, depth;
+    atomic_int known;              /* slot[1..known-1] are learned; starts at 1 (none) */
+    int32_t slot[TRY_MAX_DEPTH];   /* where ip[d] lies, relative to the hook's CFA */
     uint32_t next;                 /* next chain with the same first address, index + 1 */
     int resolved;
     uint32_t module[TRY_MAX_DEPTH];
@@ -263,6 +265,7 @@ static void parse_chain(struct reader *r)
     struct try_chain *c = &chains[nchains];
     c->site = (uint32_t)number(r, 10);
     c->depth = (uint32_t)number(r, 10);
+    atomic_init(&c->known, 1);
     if (c->site >= nsites || c->depth == 0 || c->depth > TRY_MAX_DEPTH) {
         r->ok = 0;
         return;
@@ -550,8 +553,101 @@ static struct try_thread *thread_state(void)
     return self = t;
 }
 
-/* The site the allocation at ret belongs to, or -1. Cheap when ret is no target's. */
-static int match(uintptr_t ret)
+/* The caller's frames, unwound: return address and stack pointer of each (libunwind). */
+struct unwound {
+    int n, at; /* at: index of the frame whose return address is the hook's (-1: not found) */
+    uintptr_t ip[TRY_MAX_DEPTH + TRY_OWN_FRAMES], sp[TRY_MAX_DEPTH + TRY_OWN_FRAMES];
+};
+
+static void unwind_caller(struct unwound *u, uintptr_t ret)
+{
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    u->n = 0;
+    u->at = -1;
+    if (unw_getcontext(&ctx) || unw_init_local(&cur, &ctx))
+        return;
+    int limit = (int)deep_chains + TRY_OWN_FRAMES;
+    do {
+        unw_word_t ip = 0, sp = 0;
+        unw_get_reg(&cur, UNW_REG_IP, &ip);
+        unw_get_reg(&cur, UNW_REG_SP, &sp);
+        if (u->at < 0 && ip == ret)
+            u->at = u->n;
+        u->ip[u->n] = ip;
+        u->sp[u->n] = sp;
+        u->n++;
+    } while (u->n < limit && unw_step(&cur) > 0);
+}
+
+/* Does the unwound stack continue as chain c? Learn on the way where c's return addresses lie:
+ * on x86-64 frame d's return address is just below the stack pointer of the frame it returns
+ * to, at a fixed distance from the hook's CFA as long as the frames below have a fixed size at
+ * those call sites. So the slot of level d is known once levels 1..d-1 matched once, and a
+ * call that differs at a known level is rejected by one load, without unwinding. Each learned
+ * slot is checked against the stack before it is kept. */
+static int unwound_is(struct try_chain *c, const struct unwound *u, uintptr_t cfa)
+{
+    if (u->at < 0)
+        return 0;
+    int known = atomic_load_explicit(&c->known, memory_order_acquire);
+    int learn = u->sp[u->at] == cfa;
+    uint32_t d = 1;
+    for (; d < c->depth && u->at + (int)d < u->n; d++) {
+        if (learn && (int)d >= known) {
+            intptr_t off = (intptr_t)(u->sp[u->at + (int)d] - 8 - cfa);
+            if (off <= 0 || off >= (1 << 20) ||
+                *(const uintptr_t *)(cfa + (uintptr_t)off) != u->ip[u->at + (int)d]) {
+                learn = 0;
+            } else {
+                c->slot[d] = (int32_t)off;
+                int want = (int)d + 1;
+                while (known < want && !atomic_compare_exchange_weak_explicit(
+                                           &c->known, &known, want, memory_order_release,
+                                           memory_order_acquire))
+                    ;
+            }
+        }
+        if (u->ip[u->at + (int)d] != c->ip[d])
+            return 0;
+    }
+    return d == c->depth;
+}
+
+/* The chains of hash slot h: which one this call is. Out of line: its stack (the unwinding
+ * state) stays off the path of allocations that are no target's. */
+__attribute__((noinline)) static int match_chains(uint32_t h, uintptr_t ret, uintptr_t cfa)
+{
+    struct unwound u;
+    u.n = -1;
+    for (uint32_t ci = hash[h].chain; ci; ci = chains[ci - 1].next) {
+        struct try_chain *c = &chains[ci - 1];
+        if (c->depth == 1)
+            return (int)c->site;
+        /* Compare the levels whose slots are known; unwind only past them. Each slot is read
+         * only once the levels below it matched, so it lies in a frame that exists. */
+        int known = atomic_load_explicit(&c->known, memory_order_acquire);
+        uint32_t d = 1;
+        while ((int)d < known && d < c->depth &&
+               *(const uintptr_t *)(cfa + (uintptr_t)c->slot[d]) == c->ip[d])
+            d++;
+        if (d == c->depth)
+            return (int)c->site;
+        if ((int)d < known)
+            continue; /* another call path. (Or a frame below of variable size, alloca: then
+                         the call is not matched, in both arms alike; rare between malloc and
+                         a site, and visible in the counts.) */
+        if (u.n < 0)
+            unwind_caller(&u, ret);
+        if (unwound_is(c, &u, cfa))
+            return (int)c->site;
+    }
+    return -1;
+}
+
+/* The site the allocation at ret (hook CFA cfa) belongs to, or -1. One hash probe when ret is
+ * no target's; a few loads for a chain deeper than one frame once its slots are learned. */
+static int match(uintptr_t ret, uintptr_t cfa)
 {
     uint32_t h = hash_index(ret);
     uintptr_t cur;
@@ -560,27 +656,7 @@ static int match(uintptr_t ret)
             return -1;
         h = (h + 1) & (TRY_HASH_SLOTS - 1);
     }
-    void *raw[TRY_MAX_DEPTH + TRY_OWN_FRAMES];
-    int nraw = -1, at = 0;
-    for (uint32_t ci = hash[h].chain; ci; ci = chains[ci - 1].next) {
-        const struct try_chain *c = &chains[ci - 1];
-        if (c->depth == 1)
-            return (int)c->site;
-        if (nraw < 0) {
-            /* Our own frames come first; the caller's begin at ret. */
-            nraw = unw_backtrace(raw, (int)(deep_chains + TRY_OWN_FRAMES));
-            while (at < nraw && (uintptr_t)raw[at] != ret)
-                at++;
-        }
-        if (at + (int)c->depth > nraw)
-            continue;
-        uint32_t d = 1;
-        while (d < c->depth && (uintptr_t)raw[at + (int)d] == c->ip[d])
-            d++;
-        if (d == c->depth)
-            return (int)c->site;
-    }
-    return -1;
+    return match_chains(h, ret, cfa);
 }
 
 static int pooled(const void *p)
@@ -659,14 +735,14 @@ static void *pool_alloc(struct try_thread *t, uint32_t si, size_t size)
 }
 
 /* What the hooks' malloc and calloc share: the site's block, or NULL for the real allocator. */
-static void *served(size_t size, uintptr_t ret, size_t *presize)
+static void *served(size_t size, uintptr_t ret, uintptr_t cfa, size_t *presize)
 {
     *presize = 0;
     if (inside || nchains == 0)
         return NULL;
     inside++;
     void *user = NULL;
-    int si = match(ret);
+    int si = match(ret, cfa);
     /* Every 256th allocation from elsewhere, while some chains wait for their module. */
     if (si < 0 && PP_UNLIKELY(unresolved) && (++since_resolve & 255) == 0)
         resolve_new_modules();
@@ -689,21 +765,21 @@ static void *served(size_t size, uintptr_t ret, size_t *presize)
     return user;
 }
 
-void *pp_try_malloc(size_t size, uintptr_t ret)
+void *pp_try_malloc(size_t size, uintptr_t ret, uintptr_t cfa)
 {
     size_t presize;
-    void *user = served(size, ret, &presize);
+    void *user = served(size, ret, cfa, &presize);
     if (user)
         return user;
     return pp_real.malloc(presize ? presize : size);
 }
 
-void *pp_try_calloc(size_t n, size_t size, uintptr_t ret)
+void *pp_try_calloc(size_t n, size_t size, uintptr_t ret, uintptr_t cfa)
 {
     size_t total, presize;
     if (__builtin_mul_overflow(n, size, &total))
         return pp_real.calloc(n, size); /* fails as the real calloc does */
-    void *user = served(total, ret, &presize);
+    void *user = served(total, ret, cfa, &presize);
     if (user)
         return memset(user, 0, total);
     return presize ? pp_real.calloc(1, presize) : pp_real.calloc(n, size);
@@ -743,10 +819,10 @@ size_t pp_try_usable_size(const void *p)
     return sites[tag[0]].tier_bytes[tag[1]];
 }
 
-void *pp_try_realloc(void *p, size_t size, uintptr_t ret)
+void *pp_try_realloc(void *p, size_t size, uintptr_t ret, uintptr_t cfa)
 {
     if (!p)
-        return pp_try_malloc(size, ret);
+        return pp_try_malloc(size, ret, cfa);
     if (!pooled(p))
         return pp_real.realloc(p, size);
     if (size == 0) { /* glibc frees and returns NULL */

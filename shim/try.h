@@ -25,10 +25,11 @@ PP_HIDDEN extern int pp_try_on; /* set once at start, never cleared */
  * caller then skips recording), 0 otherwise. */
 PP_HIDDEN int pp_try_init(void);
 
-/* ret: the hook's return address (the allocating call site). */
-PP_HIDDEN void *pp_try_malloc(size_t size, uintptr_t ret);
-PP_HIDDEN void *pp_try_calloc(size_t n, size_t size, uintptr_t ret);
-PP_HIDDEN void *pp_try_realloc(void *p, size_t size, uintptr_t ret);
+/* ret, cfa: the hook's return address (the allocating call site) and its caller's stack
+ * pointer before the call, both taken in the exported function (see hooks.c). */
+PP_HIDDEN void *pp_try_malloc(size_t size, uintptr_t ret, uintptr_t cfa);
+PP_HIDDEN void *pp_try_calloc(size_t n, size_t size, uintptr_t ret, uintptr_t cfa);
+PP_HIDDEN void *pp_try_realloc(void *p, size_t size, uintptr_t ret, uintptr_t cfa);
 /* Frees p; returns 1 when p was a pooled block (then the real free must not see it). */
 PP_HIDDEN int pp_try_free(void *p);
 /* malloc_usable_size of p: the class size of a pooled block, else the real allocator's. */
