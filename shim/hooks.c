@@ -5,6 +5,10 @@
  * before the real free (the address may be reused the moment it returns); a realloc takes its
  * block out of the side table before the real realloc for the same reason. Calls nested inside
  * the shim (pp_thread_enter returns NULL) are forwarded untracked.
+ *
+ * Follow a malloc: pp_ensure_started (one load once started), pp_thread_enter (TLS flags),
+ * the real malloc, pp_record_alloc (record.c says why it never blocks, does I/O or allocates
+ * through the hooks), pp_maybe_snapshot (one load and compare, except once per interval).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +33,7 @@ static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_ca
         return;
     int saved = errno;
     if (p)
-        pp_record_alloc(t, p, size, call, ret, cfa);
+        pp_maybe_snapshot(pp_record_alloc(t, p, size, call, ret, cfa));
     pp_thread_leave(t);
     errno = saved;
 }
@@ -53,7 +57,7 @@ PP_EXPORT void free(void *p)
     struct pp_thread *t = pp_thread_enter();
     if (t) {
         int saved = errno;
-        pp_record_free(t, p, CALLER());
+        pp_maybe_snapshot(pp_record_free(t, p, CALLER()));
         pp_thread_leave(t);
         errno = saved;
     }
@@ -102,7 +106,7 @@ static void *resize(void *p, size_t size, enum pp_call call, uintptr_t caller, u
     void *q = real_call(p, n, m);
     if (t) {
         int saved = errno;
-        pp_record_realloc_end(t, p, &old, tracked, q, size, caller);
+        pp_maybe_snapshot(pp_record_realloc_end(t, p, &old, tracked, q, size, caller));
         pp_thread_leave(t);
         errno = saved;
     }

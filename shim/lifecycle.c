@@ -1,10 +1,12 @@
-/* lifecycle.c — the shim's life inside the host: start, fork, exit, and giving up gracefully.
+/* lifecycle.c — the shim's life inside the host: start, fork, thread exit, process exit.
  *
- * Start happens at the first allocation or in our constructor, whichever comes first. The trace
- * is written by our destructor (exit() and return from main; the preloaded library's destructor
- * runs after the program's own), and by a forked child at its own exit. If the shim runs out of
- * memory it says so once and every hook forwards untracked from then on: the host never dies
- * because of us.
+ * Together with hooks.c this is the top of the shim: every callback the C library makes into
+ * us (constructor, destructor, atfork handlers, the thread-exit key destructor) lands here, and
+ * from here calls go down only: to the writer, to the tables' fork and reset functions, to
+ * state.c. Start happens at the first allocation or in our constructor, whichever comes first.
+ * The trace is written by our destructor (exit() and return from main; the preloaded library's
+ * destructor runs after the program's own), by a forked child at its own exit, and as a
+ * snapshot once per POOLPROBE_INTERVAL by the hook that notices the interval is over.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,8 +17,6 @@
 #include "../include/poolprobe.h"
 #include "shim.h"
 
-atomic_int pp_state = PP_STATE_OFF;
-struct pp_process pp_process;
 static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
 static atomic_ullong last_snapshot_ns;
 
@@ -80,6 +80,16 @@ static int parent_is_traced(void)
     return found;
 }
 
+/* The thread-exit key destructor (thread.c registers it): gives the thread's caches back. */
+static void on_thread_exit(struct pp_thread *t)
+{
+    /* Later destructors of this thread may still allocate: they are recorded, but must not
+     * rebuild the caches we free here (nothing would free them again). */
+    t->exiting = 1;
+    pp_stack_cache_clear(t);
+    pp_framecache_release(t);
+}
+
 static void on_fork_prepare(void)
 {
     pp_arena_lock_for_fork();
@@ -99,9 +109,10 @@ static void on_fork_child(void)
     pp_live_reset_after_fork();
     pp_stack_unlock_after_fork();
     pp_arena_unlock_after_fork();
-    pp_stack_reset_after_fork();
+    pp_stats_reset_after_fork();
     pp_thread_reset_after_fork();
-    pp_record_reset_after_fork();
+    atomic_store(&pp_process.live_bytes, 0);
+    atomic_store(&pp_process.peak_live_bytes, 0);
     pp_process.ppid = pp_process.pid;
     pp_process.pid = (uint32_t)getpid();
     pp_process.flags |= PP_PROC_F_FORKED_CHILD;
@@ -128,7 +139,7 @@ void pp_start(void)
     pp_process.start_realtime_ns = pp_realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
-    pp_thread_init();
+    pp_thread_init(on_thread_exit);
     if (pp_config.sample_every > 1)
         pp_live_filter_init();
     char *exe = pp_arena_alloc(4096);
@@ -145,17 +156,6 @@ void pp_start(void)
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
     atomic_store(&start_state, 2);
     atomic_store(&pp_state, PP_STATE_TRACKING);
-}
-
-void pp_tracking_lost(const char *why)
-{
-    int expected = PP_STATE_TRACKING;
-    if (atomic_compare_exchange_strong(&pp_state, &expected, PP_STATE_STOPPED)) {
-        pp_process.flags |= PP_PROC_F_TRACKING_LOST;
-        pp_log("%s (limit POOLPROBE_MAX_MEMORY_MB=%llu); tracking stops here, the program "
-               "runs on and the trace covers what came before",
-               why, (unsigned long long)(pp_config.max_memory >> 20));
-    }
 }
 
 __attribute__((constructor)) static void on_load(void)
@@ -184,6 +184,8 @@ __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
 
 void pp_maybe_snapshot(uint64_t now_ns)
 {
+    if (!now_ns)
+        return; /* nothing was recorded */
     uint64_t last = atomic_load_explicit(&last_snapshot_ns, memory_order_relaxed);
     if (PP_LIKELY(!pp_config.interval_ns || now_ns - last < pp_config.interval_ns))
         return;

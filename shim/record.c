@@ -1,16 +1,25 @@
 /* record.c — what each hook records: the glue between the hooks and the tables.
  *
- * An allocation unwinds the stack, interns it, and enters the block in the side table; a free
- * takes the block out of the side table and books its lifetime on the stack that allocated it.
- * A realloc keeps its block attributed to the stack that created it (a growth chain belongs to
- * its origin), so "allocations" here means blocks created and realloc calls are counted apart.
- * Every function runs with the calling thread's busy flag set (see thread.c).
+ * An allocation finds its stack (the frame cache, else an unwind and the stack table), enters
+ * the block in the side table and counts it in the stack's statistics; a free takes the block
+ * out of the side table and books its lifetime on the stack that allocated it. A realloc keeps
+ * its block attributed to the stack that created it (a growth chain belongs to its origin), so
+ * "allocations" here means blocks created and realloc calls are counted apart. Every function
+ * runs with the calling thread's busy flag set (see thread.c), so an allocation made below us
+ * would be forwarded untracked, never recorded into the tables we are updating.
+ *
+ * The hot path, for a call from a stack seen before: pp_framecache_lookup (this thread's own
+ * memory, no lock), pp_live_insert (one shard's spinlock, held for one probe), pp_stats_on_alloc
+ * (one lane's spinlock, held for a few additions). None of them makes a system call, allocates
+ * (except from the arena, on growth) or waits for anything but those short spinlocks. The miss
+ * path (find_stack_slow) is out of line and cold so that its buffers never sit in the hot
+ * path's frame: it unwinds with libunwind, interns the stack and, for a new stack through code
+ * we have not mapped, rescans the module list (dl_iterate_phdr, which takes the loader's lock,
+ * with none of ours held).
  */
 #include <stdlib.h>
 
 #include "shim.h"
-
-atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
 
 /* The process-wide live bytes are one shared counter: updating it on every event from several
  * threads made both cores fight over its cache line (allocbench on 2 threads: 1.18 s -> 0.96 s
@@ -25,22 +34,16 @@ static void note_process_bytes(struct pp_thread *t, int64_t delta)
     if (pp_thread_count() > 1 && ++t->pending_events < PUBLISH_EVENTS &&
         llabs(t->pending_bytes) < PUBLISH_BYTES)
         return;
-    long long total = atomic_fetch_add_explicit(&pp_live_bytes_total, t->pending_bytes,
+    long long total = atomic_fetch_add_explicit(&pp_process.live_bytes, t->pending_bytes,
                                                 memory_order_relaxed) + t->pending_bytes;
     t->pending_bytes = 0;
     t->pending_events = 0;
-    long long peak = atomic_load_explicit(&pp_peak_live_bytes_total, memory_order_relaxed);
-    while (total > peak && !atomic_compare_exchange_weak_explicit(&pp_peak_live_bytes_total,
+    long long peak = atomic_load_explicit(&pp_process.peak_live_bytes, memory_order_relaxed);
+    while (total > peak && !atomic_compare_exchange_weak_explicit(&pp_process.peak_live_bytes,
                                                                   &peak, total,
                                                                   memory_order_relaxed,
                                                                   memory_order_relaxed))
         ;
-}
-
-void pp_record_reset_after_fork(void)
-{
-    atomic_store(&pp_live_bytes_total, 0);
-    atomic_store(&pp_peak_live_bytes_total, 0);
 }
 
 /* Sampling: each allocation is recorded with probability 1/sample_every, independently, so
@@ -59,8 +62,34 @@ static int sampled(struct pp_thread *t)
     return ((x >> 32) * pp_config.sample_every) >> 32 == 0;
 }
 
-void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
-                     uintptr_t ret, uintptr_t cfa)
+/* The frame cache missed: unwind, intern, remember. Out of line and cold: the ips buffer (about
+ * 2 KiB) and libunwind's frames live only on this path, never in the hot path's frame. */
+__attribute__((noinline, cold)) static struct pp_stack *find_stack_slow(struct pp_thread *t,
+                                                                       uintptr_t ret,
+                                                                       uintptr_t cfa)
+{
+    uintptr_t ips[PP_UNWIND_MAX];
+    int truncated, fresh;
+    unsigned depth = pp_unwind_capture(ips, &truncated);
+    struct pp_stack *s = pp_stack_intern(t, ips, depth, truncated, &fresh);
+    if (PP_UNLIKELY(!s)) {
+        pp_tracking_lost("no memory for the stack table");
+        return NULL;
+    }
+    if (fresh) {
+        /* A stack through code we have not mapped yet means something was dlopen'ed. */
+        for (unsigned i = 0; i < depth; i++)
+            if (!pp_modules_cover(ips[i])) {
+                pp_modules_scan();
+                break;
+            }
+    }
+    pp_framecache_fill(t, ret, cfa, s, pp_stack_ips(s), depth);
+    return s;
+}
+
+uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
+                         uintptr_t ret, uintptr_t cfa)
 {
     /* Process totals count every block the allocator made, sampled or tracked or not. */
     t->calls[call]++;
@@ -70,19 +99,10 @@ void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call cal
     uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
     atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
     if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t))
-        return;
+        return 0;
     struct pp_stack *s = pp_framecache_lookup(t, ret, cfa);
-    if (!s) {
-        uintptr_t ips[PP_MAX_DEPTH + 16];
-        int truncated;
-        unsigned depth = pp_unwind_capture(ips, &truncated);
-        s = pp_stack_intern(t, ips, depth, truncated);
-        if (PP_UNLIKELY(!s)) {
-            pp_tracking_lost("no memory for the stack table");
-            return;
-        }
-        pp_framecache_fill(t, ret, cfa, s, pp_stack_ips(s), depth);
-    }
+    if (!s && !(s = find_stack_slow(t, ret, cfa)))
+        return 0;
     struct pp_live e = {
         .stack_id = pp_stack_id(s),
         .thread = (uint16_t)t->index,
@@ -92,18 +112,15 @@ void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call cal
     };
     if (PP_UNLIKELY(!pp_live_insert(p, &e))) {
         pp_tracking_lost("no memory for the live-block table");
-        return;
+        return 0;
     }
-    pp_stack_on_alloc(s, t->index, size);
+    pp_stats_on_alloc(e.stack_id, t->index, size);
     note_process_bytes(t, (int64_t)size);
-    pp_maybe_snapshot(e.time_ns);
+    return e.time_ns;
 }
 
-static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t caller)
+static uint64_t book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t caller)
 {
-    struct pp_stack *s = pp_stack_by_id(e->stack_id);
-    if (PP_UNLIKELY(!s))
-        return;
     uint64_t now = pp_now_ns();
     uint64_t lifetime_ns = now > e->time_ns ? now - e->time_ns : 0;
     /* Allocations the allocating thread made after this block, truncated to the 48 bits the
@@ -115,10 +132,10 @@ static void book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t ca
         lifetime_allocs = ((now_seq - e->seq - 1) & ((1ull << 48) - 1));
     }
     t->frees++;
-    pp_stack_on_free(s, e->thread, e->size, lifetime_ns, lifetime_allocs,
+    pp_stats_on_free(e->stack_id, e->thread, e->size, lifetime_ns, lifetime_allocs,
                      e->thread != (uint16_t)t->index, caller, e->realloced);
     note_process_bytes(t, -(int64_t)e->size);
-    pp_maybe_snapshot(now);
+    return now;
 }
 
 /* Takes p's entry out of the side table into *e; 0 when p is not tracked. A block that is not
@@ -133,14 +150,15 @@ static int take_entry(const void *p, struct pp_live *e)
     return 0;
 }
 
-void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
+uint64_t pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
 {
     struct pp_live e;
     t->calls[PP_CALL_FREE]++;
     if (take_entry(p, &e))
-        book_free(t, &e, caller);
-    else if (pp_config.sample_every > 1)
+        return book_free(t, &e, caller);
+    if (pp_config.sample_every > 1)
         t->frees++; /* an unsampled block: the (exact) process totals still count its free */
+    return 0;
 }
 
 int pp_record_realloc_begin(void *p, struct pp_live *old)
@@ -148,30 +166,29 @@ int pp_record_realloc_begin(void *p, struct pp_live *old)
     return take_entry(p, old);
 }
 
-void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
-                           int tracked, void *new_p, size_t new_size, uintptr_t caller)
+uint64_t pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
+                               int tracked, void *new_p, size_t new_size, uintptr_t caller)
 {
     if (new_p || new_size == 0)
         t->calls[PP_CALL_REALLOC]++;
     if (!tracked)
-        return; /* an untracked block stays untracked (take_entry counted it) */
+        return 0; /* an untracked block stays untracked (take_entry counted it) */
     if (new_p) {
         struct pp_live moved = *old;
         moved.size = new_size;
         moved.realloced = 1;
         if (!pp_live_insert(new_p, &moved)) {
             pp_tracking_lost("no memory for the live-block table");
-            return;
+            return 0;
         }
-        struct pp_stack *s = pp_stack_by_id(old->stack_id);
-        if (s)
-            pp_stack_on_realloc(s, old->thread, old->size, new_size);
+        pp_stats_on_realloc(old->stack_id, old->thread, old->size, new_size);
         note_process_bytes(t, (int64_t)(new_size - old->size));
     } else if (new_size == 0) {
         /* realloc(p, 0) freed p (glibc's behaviour). */
-        book_free(t, old, caller);
+        return book_free(t, old, caller);
     } else {
         /* The realloc failed: p is untouched and still live. */
         pp_live_insert(old_p, old);
     }
+    return 0;
 }

@@ -1,5 +1,18 @@
 /* shim.h — internal declarations of libpoolprobe.so, grouped by the file that defines them.
  *
+ * Calls run one way, top to bottom; nothing below calls up (a callback handed down, like the
+ * thread-exit destructor, is called by the C library, not by the file below):
+ *
+ *   entry    hooks.c (the exported allocation functions), lifecycle.c (constructor,
+ *            destructor, fork, thread exit, snapshots)
+ *   record   record.c (what a hook records; the hot path), writer.c (encodes the trace from
+ *            plain copies the tables hand it, and writes the file; cold)
+ *   tables   framecache.c, unwind.c, stacktable.c, stackstats.c, live.c, thread.c, modules.c
+ *   state    state.c (process state, "tracking lost"), arena.c, config.c, clock.c, log.c,
+ *            real.c
+ *
+ * Sections below go from the bottom up, so every declaration's callees come before it.
+ *
  * Everything here is hidden (the build uses -fvisibility=hidden; shim/exports.map exports only
  * the allocation hooks and poolprobe_*). Unless a declaration says otherwise, a function:
  *   - never calls the host's malloc (our memory comes from arena.c, i.e. mmap);
@@ -85,6 +98,28 @@ PP_HIDDEN void *pp_bootstrap_alloc(size_t size, size_t align);
 PP_HIDDEN int pp_bootstrap_owns(const void *p);
 PP_HIDDEN size_t pp_bootstrap_size(const void *p);
 
+/* ---- state.c: the process's state, at the bottom so any layer may give up tracking ---- */
+enum pp_state { PP_STATE_OFF = 0, PP_STATE_TRACKING = 1, PP_STATE_STOPPED = 2 };
+PP_HIDDEN extern atomic_int pp_state;
+struct pp_process {
+    uint32_t pid, ppid;
+    uint32_t flags;                 /* PP_PROC_F_* */
+    uint64_t start_realtime_ns;
+    uint64_t start_mono_ns;
+    atomic_ullong untracked_frees;
+    atomic_ullong ops;              /* poolprobe_ops() */
+    /* Live bytes and their peak (TOTALS). Exact while the process has one thread; with more,
+     * each thread adds its changes in batches (see record.c). */
+    atomic_llong live_bytes, peak_live_bytes;
+    char *exe;                      /* arena */
+    char *cmdline;                  /* arena; argv joined by NULs */
+    size_t cmdline_len;
+};
+PP_HIDDEN extern struct pp_process pp_process;
+/* The shim cannot go on tracking (out of memory): says so once, then every hook forwards.
+ * Async-signal-safe; calls only pp_log. */
+PP_HIDDEN void pp_tracking_lost(const char *why);
+
 /* ---- arena.c: all of the shim's own memory; mmap-backed, capped by max_memory ---- */
 /* Returns zeroed memory aligned to 16, or NULL when the cap is reached or mmap fails (the
  * caller then calls pp_tracking_lost). Sizes are rounded to size classes; pp_arena_free takes
@@ -97,37 +132,26 @@ PP_HIDDEN void pp_arena_unmap(void *p, size_t size);
 PP_HIDDEN void pp_arena_lock_for_fork(void);
 PP_HIDDEN void pp_arena_unlock_after_fork(void);
 
-/* ---- lifecycle.c: process state: start, stop, fork, exit ---- */
-enum pp_state { PP_STATE_OFF = 0, PP_STATE_TRACKING = 1, PP_STATE_STOPPED = 2 };
-PP_HIDDEN extern atomic_int pp_state;
-struct pp_process {
-    uint32_t pid, ppid;
-    uint32_t flags;                 /* PP_PROC_F_* */
-    uint64_t start_realtime_ns;
-    uint64_t start_mono_ns;
-    atomic_ullong untracked_frees;
-    atomic_ullong ops;              /* poolprobe_ops() */
-    char *exe;                      /* arena */
-    char *cmdline;                  /* arena; argv joined by NULs */
-    size_t cmdline_len;
-};
-PP_HIDDEN extern struct pp_process pp_process;
-PP_HIDDEN void pp_start(void);
-/* For hooks: 1 once the real allocator is known (starting the shim if needed); 0 while dlsym
- * itself is allocating on this thread, when the hook must use the bootstrap allocator. */
-PP_HIDDEN int pp_ensure_started(void);
-/* The shim cannot go on tracking (out of memory): says so once, then every hook forwards. */
-PP_HIDDEN void pp_tracking_lost(const char *why);
-
 /* ---- clock.c ---- */
 PP_HIDDEN void pp_clock_init(void);  /* before the first pp_now_ns() that matters */
 PP_HIDDEN uint64_t pp_now_ns(void);  /* CLOCK_MONOTONIC nanoseconds (TSC-based when invariant) */
 PP_HIDDEN uint64_t pp_realtime_ns(void); /* CLOCK_REALTIME nanoseconds, for the trace's dates */
 
-/* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
- * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
- * hooks with no shim lock held. */
-PP_HIDDEN void pp_maybe_snapshot(uint64_t now_ns);
+/* ---- modules.c: the module map (path, addresses, build-id) for offline symbolization ---- */
+/* Scans loaded objects (dl_iterate_phdr) and remembers any new one. */
+PP_HIDDEN void pp_modules_scan(void);
+/* 1 when ip lies inside a known module. */
+PP_HIDDEN int pp_modules_cover(uintptr_t ip);
+PP_HIDDEN int pp_modules_self_contains(uintptr_t ip); /* inside libpoolprobe.so itself */
+PP_HIDDEN void pp_modules_init(void);
+struct pp_module {
+    uint64_t bias, lo, hi;
+    char *path;
+    unsigned char build_id[64];
+    uint32_t build_id_len;
+    struct pp_module *next;
+};
+PP_HIDDEN struct pp_module *pp_modules_list(void);
 
 /* ---- thread.c: per-thread state, reached through one initial-exec TLS pointer ---- */
 struct pp_stack_ref;
@@ -152,12 +176,20 @@ PP_HIDDEN struct pp_thread *pp_thread_enter(void);
 PP_HIDDEN void pp_thread_leave(struct pp_thread *t);
 PP_HIDDEN struct pp_thread *pp_thread_at(uint32_t index);
 PP_HIDDEN uint32_t pp_thread_count(void);
-PP_HIDDEN void pp_thread_init(void);
+/* on_exit: called (busy) when a thread that entered the shim exits. */
+PP_HIDDEN void pp_thread_init(void (*on_exit)(struct pp_thread *));
 PP_HIDDEN void pp_thread_reset_after_fork(void);
 
+/* ---- validate.c: libunwind's memory checks without a file descriptor ---- */
+/* Points libunwind's pipe2 and syscall imports at ours (see validate.c). Call once, before the
+ * first libunwind call; returns the number of import slots rewritten (0: libunwind keeps its
+ * own pipe). */
+PP_HIDDEN int pp_validate_init(void);
+
 /* ---- unwind.c: capture the caller's stack (libunwind), the shim's own frames removed ---- */
-/* Fills ips (room for PP_MAX_DEPTH + 16), returns the depth; sets *truncated when the stack is
+/* Fills ips (room for PP_UNWIND_MAX), returns the depth; sets *truncated when the stack is
  * deeper than the configured limit. */
+#define PP_UNWIND_MAX (PP_MAX_DEPTH + 16)
 PP_HIDDEN unsigned pp_unwind_capture(uintptr_t *ips, int *truncated);
 PP_HIDDEN void pp_unwind_init(void);
 
@@ -171,28 +203,70 @@ PP_HIDDEN void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t 
                                   struct pp_stack *s, const uintptr_t *ips, unsigned depth);
 PP_HIDDEN void pp_framecache_release(struct pp_thread *t);
 
-/* ---- stack.c: stack table (uthash, deduplicated) and per-stack aggregates ---- */
+/* ---- stacktable.c: each distinct call stack interned once (uthash), then named by id ---- */
 struct pp_stack;
-/* The stack for these ips: from the thread's cache, else the global table (inserting it).
- * NULL on out-of-memory. */
+#define PP_MAX_STACKS (1u << 24) /* the side table keeps 24 bits of stack id */
+/* The stack for these ips: from the thread's view, else the global table (inserting it; then
+ * *fresh is 1). NULL on out-of-memory. Takes the table's spinlock only on a view miss. */
 PP_HIDDEN struct pp_stack *pp_stack_intern(struct pp_thread *t, const uintptr_t *ips,
-                                           unsigned depth, int truncated);
+                                           unsigned depth, int truncated, int *fresh);
 PP_HIDDEN const uintptr_t *pp_stack_ips(const struct pp_stack *s);
 PP_HIDDEN struct pp_stack *pp_stack_by_id(uint32_t id);
 PP_HIDDEN uint32_t pp_stack_id(const struct pp_stack *s);
 PP_HIDDEN uint32_t pp_stack_count(void);
-/* thread: index of the thread that allocated the block (it picks the stack's lane). */
-PP_HIDDEN void pp_stack_on_alloc(struct pp_stack *s, uint32_t thread, uint64_t size);
-PP_HIDDEN void pp_stack_on_free(struct pp_stack *s, uint32_t thread, uint64_t size,
-                                uint64_t lifetime_ns,
-                                uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
-                                int was_realloced);
-PP_HIDDEN void pp_stack_on_realloc(struct pp_stack *s, uint32_t thread, uint64_t old_size,
-                                   uint64_t new_size);
+/* For the writer: one stack's identity (it never changes once interned). */
+struct pp_stack_view {
+    uint32_t id;
+    uint16_t depth, flags;
+    const uintptr_t *ips;
+};
+PP_HIDDEN void pp_stack_view(const struct pp_stack *s, struct pp_stack_view *v);
 PP_HIDDEN void pp_stack_cache_clear(struct pp_thread *t);
 PP_HIDDEN void pp_stack_lock_for_fork(void);
 PP_HIDDEN void pp_stack_unlock_after_fork(void);
-PP_HIDDEN void pp_stack_reset_after_fork(void);   /* child: zero every aggregate */
+
+/* ---- stackstats.c: what is counted per stack, by stack id ---- */
+#define PP_EXACT_VALUES 8
+#define PP_POOL_LEVELS 13 /* what-if free lists of capacity 1, 2, 4 ... 4096 */
+#define PP_FREE_CALLERS 4
+/* Up to PP_EXACT_VALUES distinct values kept exactly, then PP_SIZE_BUCKETS log-linear buckets. */
+struct pp_value_hist {
+    uint8_t nexact;
+    uint64_t value[PP_EXACT_VALUES], count[PP_EXACT_VALUES];
+    uint64_t *buckets; /* NULL while the values fit */
+};
+struct pp_free_caller {
+    uintptr_t addr;
+    uint64_t count;
+};
+struct pp_aggregate {
+    uint64_t allocs, frees, alloc_bytes, min_size, max_size;
+    uint64_t live_bytes, peak_live, peak_live_bytes; /* blocks live: allocs - frees */
+    uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
+    struct pp_free_caller free_callers[PP_FREE_CALLERS];
+    uint64_t other_free_callers;
+    uint32_t pooled[PP_POOL_LEVELS];
+    uint64_t pool_hits[PP_POOL_LEVELS];
+    uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
+    uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
+};
+/* thread: index of the thread that allocated the block (it picks the stack's lane). Each takes
+ * one lane's spinlock for a few additions; on_alloc makes the id's entry on its first event. */
+PP_HIDDEN void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size);
+PP_HIDDEN void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size,
+                                uint64_t lifetime_ns, uint64_t lifetime_allocs,
+                                int cross_thread, uintptr_t free_caller, int was_realloced);
+PP_HIDDEN void pp_stats_on_realloc(uint32_t stack_id, uint32_t thread, uint64_t old_size,
+                                   uint64_t new_size);
+/* A plain, consistent copy of one stack's counters (its lanes summed), for the writer. */
+struct pp_stats_snapshot {
+    struct pp_aggregate agg;
+    struct pp_value_hist size, chain_final; /* buckets point into the arrays below */
+    uint64_t size_buckets[PP_SIZE_BUCKETS], chain_buckets[PP_SIZE_BUCKETS];
+};
+/* Fills *d; returns 0 when the stack has nothing to say (no allocation, no free). */
+PP_HIDDEN int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d);
+PP_HIDDEN void pp_stats_reset_after_fork(void); /* child: zero every aggregate */
 
 /* ---- live.c: side table from live pointer to where and when it was allocated ---- */
 struct pp_live {
@@ -215,52 +289,31 @@ PP_HIDDEN void pp_live_lock_for_fork(void);
 PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);
 
-/* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
-/* ret, cfa: the hook's return address and its caller's stack pointer (see framecache.c). */
-PP_HIDDEN void pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
-                               uintptr_t ret, uintptr_t cfa);
-PP_HIDDEN void pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
-/* The process's live bytes and their peak (TOTALS). Exact while the process has one thread;
- * with more, each thread adds its changes in batches (see record.c). */
-PP_HIDDEN extern atomic_llong pp_live_bytes_total, pp_peak_live_bytes_total;
-PP_HIDDEN void pp_record_reset_after_fork(void);
-/* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
-PP_HIDDEN int pp_record_realloc_begin(void *p, struct pp_live *old);
-PP_HIDDEN void pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp_live *old,
-                                     int tracked, void *new_p, size_t new_size,
-                                     uintptr_t caller);
-
-/* ---- modules.c: the module map (path, addresses, build-id) for offline symbolization ---- */
-/* Scans loaded objects (dl_iterate_phdr) and remembers any new one. */
-PP_HIDDEN void pp_modules_scan(void);
-/* 1 when ip lies inside a known module. */
-PP_HIDDEN int pp_modules_cover(uintptr_t ip);
-PP_HIDDEN int pp_modules_self_contains(uintptr_t ip); /* inside libpoolprobe.so itself */
-PP_HIDDEN void pp_modules_init(void);
-struct pp_module {
-    uint64_t bias, lo, hi;
-    char *path;
-    unsigned char build_id[64];
-    uint32_t build_id_len;
-    struct pp_module *next;
-};
-PP_HIDDEN struct pp_module *pp_modules_list(void);
-
 /* ---- writer.c: the trace file ---- */
 /* Writes the trace (snapshot = still running). Never clobbers a file that is not a trace. */
 PP_HIDDEN void pp_write_trace(int snapshot);
 
-/* For the writer: one stack's identity (it never changes once interned). */
-struct pp_stack_view {
-    uint32_t id;
-    uint16_t depth, flags;
-    const uintptr_t *ips;
-};
-/* Encodes the STATS entry of s at p (room: pp_stack_stats_max_size()); returns p unchanged when
- * s has nothing to say. Takes each lane's lock in turn; one writer at a time. */
-PP_HIDDEN unsigned char *pp_stack_encode_stats(struct pp_stack *s, unsigned char *p,
-                                               unsigned char *end);
-PP_HIDDEN size_t pp_stack_stats_max_size(void);
-PP_HIDDEN void pp_stack_view(struct pp_stack *s, struct pp_stack_view *v);
+/* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
+/* Each returns the event's time (pp_now_ns) when it recorded something the snapshot clock
+ * should see, else 0. ret, cfa: the hook's return address and its caller's stack pointer (see
+ * framecache.c). */
+PP_HIDDEN uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
+                                   uintptr_t ret, uintptr_t cfa);
+PP_HIDDEN uint64_t pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
+/* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
+PP_HIDDEN int pp_record_realloc_begin(void *p, struct pp_live *old);
+PP_HIDDEN uint64_t pp_record_realloc_end(struct pp_thread *t, void *old_p,
+                                         const struct pp_live *old, int tracked, void *new_p,
+                                         size_t new_size, uintptr_t caller);
+
+/* ---- lifecycle.c: start, fork, thread exit, exit, snapshots ---- */
+PP_HIDDEN void pp_start(void);
+/* For hooks: 1 once the real allocator is known (starting the shim if needed); 0 while dlsym
+ * itself is allocating on this thread, when the hook must use the bootstrap allocator. */
+PP_HIDDEN int pp_ensure_started(void);
+/* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
+ * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
+ * hooks, busy, with no shim lock held, with the time record.c returned (0: does nothing). */
+PP_HIDDEN void pp_maybe_snapshot(uint64_t now_ns);
 
 #endif

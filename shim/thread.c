@@ -5,7 +5,7 @@
  * Reached through initial-exec TLS, which needs no allocation on first touch. States live in
  * the arena and are never freed: blocks a thread allocated may be freed after it exits, and
  * their lifetime in allocations is read from its final sequence number. A thread-exit key
- * destructor gives the thread's stack cache back to the arena.
+ * destructor (lifecycle.c's, passed in at init) gives the thread's caches back to the arena.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -21,16 +21,12 @@ static struct pp_thread **threads; /* PP_MAX_THREADS slots, mapped at init */
 static atomic_uint next_index;
 static pthread_key_t exit_key;
 static int exit_key_ok;
+static void (*exit_callback)(struct pp_thread *);
 
 static void on_thread_exit(void *arg)
 {
-    struct pp_thread *t = arg;
     busy++;
-    /* Later destructors of this thread may still allocate: they are recorded, but must not
-     * rebuild the caches we free here (nothing would free them again). */
-    t->exiting = 1;
-    pp_stack_cache_clear(t);
-    pp_framecache_release(t);
+    exit_callback(arg);
     busy--;
 }
 
@@ -83,9 +79,10 @@ uint32_t pp_thread_count(void)
     return atomic_load(&next_index);
 }
 
-void pp_thread_init(void)
+void pp_thread_init(void (*on_exit)(struct pp_thread *))
 {
     busy++;
+    exit_callback = on_exit;
     threads = pp_arena_map(PP_MAX_THREADS * sizeof *threads);
     if (pthread_key_create(&exit_key, on_thread_exit) == 0)
         exit_key_ok = 1;

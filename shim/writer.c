@@ -48,6 +48,11 @@ static int reserve(struct tbuf *b, size_t n)
     return 1;
 }
 
+static void put_u8(struct tbuf *b, uint8_t v)
+{
+    if (reserve(b, 1))
+        b->len = (size_t)(pp_put_u8(b->base + b->len, v) - b->base);
+}
 static void put_u16(struct tbuf *b, uint16_t v)
 {
     if (reserve(b, 2))
@@ -143,9 +148,8 @@ static void encode_modules(struct tbuf *b)
     end_record(b, at);
 }
 
-static void encode_stack_ips(struct pp_stack *s, void *arg)
+static void encode_stack_ips(struct tbuf *b, const struct pp_stack *s)
 {
-    struct tbuf *b = arg;
     struct pp_stack_view v;
     pp_stack_view(s, &v);
     put_u16(b, v.depth);
@@ -154,22 +158,88 @@ static void encode_stack_ips(struct pp_stack *s, void *arg)
         put_u64(b, v.ips[i]);
 }
 
-struct stats_ctx {
-    struct tbuf *b;
-    uint32_t count;
-};
-
-static void encode_stack_stats(struct pp_stack *s, struct stats_ctx *c)
+static void encode_buckets(struct tbuf *b, const uint64_t *buckets, unsigned n,
+                           unsigned sub_bits)
 {
-    size_t max = pp_stack_stats_max_size();
-    if (!reserve(c->b, max))
+    uint16_t nonzero = 0;
+    for (unsigned i = 0; i < n; i++)
+        nonzero += buckets[i] != 0;
+    if (!nonzero) {
+        put_u8(b, PP_HIST_EXACT);
+        put_u16(b, 0);
         return;
-    unsigned char *p = c->b->base + c->b->len;
-    unsigned char *q = pp_stack_encode_stats(s, p, p + max);
-    if (q != p) {
-        c->b->len = (size_t)(q - c->b->base);
-        c->count++;
     }
+    put_u8(b, PP_HIST_LOGLIN);
+    put_u8(b, (uint8_t)sub_bits);
+    put_u16(b, nonzero);
+    for (unsigned i = 0; i < n; i++)
+        if (buckets[i]) {
+            put_u16(b, (uint16_t)i);
+            put_u64(b, buckets[i]);
+        }
+}
+
+/* Exact values go out sorted by value, as the format asks. */
+static void encode_value_hist(struct tbuf *b, const struct pp_value_hist *h)
+{
+    if (h->buckets) {
+        encode_buckets(b, h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS);
+        return;
+    }
+    unsigned order[PP_EXACT_VALUES];
+    for (unsigned i = 0; i < h->nexact; i++) {
+        unsigned j = i;
+        while (j > 0 && h->value[order[j - 1]] > h->value[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    put_u8(b, PP_HIST_EXACT);
+    put_u16(b, h->nexact);
+    for (unsigned i = 0; i < h->nexact; i++) {
+        put_u64(b, h->value[order[i]]);
+        put_u64(b, h->count[order[i]]);
+    }
+}
+
+/* One STATS entry, from the plain copy stackstats.c handed us. */
+static void encode_stack_stats(struct tbuf *b, uint32_t id, const struct pp_stats_snapshot *d)
+{
+    const struct pp_aggregate *a = &d->agg;
+    put_u32(b, id);
+    put_u64(b, a->allocs);
+    put_u64(b, a->frees);
+    put_u64(b, a->alloc_bytes);
+    put_u64(b, a->allocs ? a->min_size : 0);
+    put_u64(b, a->max_size);
+    put_u64(b, a->live_bytes);
+    put_u64(b, a->peak_live);
+    put_u64(b, a->peak_live_bytes);
+    put_u64(b, a->cross_thread_frees);
+    put_u64(b, a->realloc_calls);
+    put_u64(b, a->realloc_grows);
+    put_u64(b, a->chains_freed);
+    put_u64(b, a->lifetime_ns_sum);
+    uint8_t ncallers = 0;
+    while (ncallers < PP_FREE_CALLERS && a->free_callers[ncallers].count)
+        ncallers++;
+    put_u8(b, ncallers);
+    for (unsigned i = 0; i < ncallers; i++) {
+        put_u64(b, a->free_callers[i].addr);
+        put_u64(b, a->free_callers[i].count);
+    }
+    put_u64(b, a->other_free_callers);
+    put_u8(b, PP_POOL_LEVELS);
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++) {
+        put_u32(b, 1u << k);
+        put_u64(b, a->pool_hits[k]);
+    }
+    encode_value_hist(b, &d->size);
+    encode_buckets(b, a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS);
+    encode_buckets(b, a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS,
+                   PP_LIFETIME_ALLOCS_SUB_BITS);
+    encode_value_hist(b, &d->chain_final);
 }
 
 static void encode_totals(struct tbuf *b)
@@ -192,13 +262,17 @@ static void encode_totals(struct tbuf *b)
     put_u64(b, allocs);
     put_u64(b, frees);
     put_u64(b, bytes);
-    long long peak = atomic_load(&pp_peak_live_bytes_total);
+    long long peak = atomic_load(&pp_process.peak_live_bytes);
     put_u64(b, peak > 0 ? (uint64_t)peak : 0);
     put_u32(b, PP_CALL_COUNT);
     for (int c = 0; c < PP_CALL_COUNT; c++)
         put_u64(b, calls[c]);
     end_record(b, at);
 }
+
+/* A stack's statistics, copied out of its lanes (two bucket arrays: too big for the stack of a
+ * hook that may run deep in the host's stack). Static: there is one writer at a time. */
+static struct pp_stats_snapshot stats_copy;
 
 static void encode_trace(struct tbuf *b, int snapshot)
 {
@@ -216,18 +290,20 @@ static void encode_trace(struct tbuf *b, int snapshot)
     put_u32(b, nstacks);
     /* Stacks interned while we encode get ids >= nstacks: iterate exactly the first nstacks. */
     for (uint32_t id = 0; id < nstacks; id++)
-        encode_stack_ips(pp_stack_by_id(id), b);
+        encode_stack_ips(b, pp_stack_by_id(id));
     end_record(b, at);
 
     at = begin_record(b, PP_REC_STATS);
     size_t count_at = b->len;
     put_u32(b, 0);
-    struct stats_ctx c = {b, 0};
-    for (uint32_t id = 0; id < nstacks; id++) {
-        encode_stack_stats(pp_stack_by_id(id), &c);
-    }
+    uint32_t with_stats = 0;
+    for (uint32_t id = 0; id < nstacks; id++)
+        if (pp_stats_snapshot(id, &stats_copy)) {
+            encode_stack_stats(b, id, &stats_copy);
+            with_stats++;
+        }
     if (!b->failed)
-        pp_put_u32(b->base + count_at, c.count);
+        pp_put_u32(b->base + count_at, with_stats);
     end_record(b, at);
 
     encode_totals(b);

@@ -1,0 +1,355 @@
+/* stackstats.c — what the shim aggregates per distinct call stack, indexed by stack id.
+ *
+ * The stack table (stacktable.c) says which stack a call came from; this file counts what
+ * happened there: allocations, frees, sizes, lifetimes, realloc growth, free callers and the
+ * what-if free lists. It knows nothing of how stacks are found, and nothing of the trace: the
+ * writer asks for a plain copy (pp_stats_snapshot) and encodes it itself.
+ *
+ * Storage: a two-level array by stack id (pages of PAGE_SLOTS entries, made on first use and
+ * published with a compare-and-swap), so a free goes from the id the side table kept straight
+ * to its counters without the stack table. Each entry's counters come in two lanes (below),
+ * each behind its own spinlock held only for the few additions of one event: no global lock,
+ * no system call, no allocation but the arena's, once per new stack or spilled histogram.
+ *
+ * What is aggregated is listed field by field in trace_format.h (PP_REC_STATS). The size
+ * histogram keeps up to PP_EXACT_VALUES distinct values exactly (most sites have one or two
+ * sizes, so their percentiles are exact) and spills into log-linear buckets beyond that.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "shim.h"
+
+/* A stack's aggregates come in two lanes, chosen by the parity of the allocating thread's
+ * index, each behind its own lock on its own cache lines: two threads allocating from the same
+ * stack then rarely fight over one line (allocbench on 2 threads spent its extra time moving
+ * the stack's lock between cores). A block's free, realloc and lifetime go to the lane that
+ * allocated it (the side table keeps the thread), so each lane's live count stays exact. Lane 1
+ * is allocated when first needed: a single-threaded program has one lane, and its counts,
+ * peak and replayed free list are exact. With two lanes the snapshot adds them up: counts stay
+ * exact; the peak becomes the sum of the lanes' peaks (an upper bound) and the replayed free
+ * list one per lane, as a per-thread pool would be. */
+struct lane {
+    pp_spinlock lock;
+    struct pp_aggregate agg;
+    struct pp_value_hist size, chain_final;
+} __attribute__((aligned(64)));
+
+struct stats {
+    _Atomic(struct lane *) lane1;
+    struct lane lane0;
+};
+
+#define PAGE_SLOTS 4096u
+static _Atomic(_Atomic(struct stats *) *) pages[PP_MAX_STACKS / PAGE_SLOTS];
+
+/* Cold: the first event of a stack id (or of a page of them). Two threads may race to make the
+ * same entry; the loser gives its copy back. NULL on out of memory. */
+__attribute__((noinline, cold)) static struct stats *create(uint32_t id)
+{
+    _Atomic(struct stats *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
+                                                         memory_order_acquire);
+    if (!page) {
+        _Atomic(struct stats *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
+        if (!fresh)
+            return NULL;
+        if (atomic_compare_exchange_strong(&pages[id / PAGE_SLOTS], &page, fresh))
+            page = fresh;
+        else
+            pp_arena_free(fresh, PAGE_SLOTS * sizeof *fresh);
+    }
+    struct stats *s = atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire);
+    if (s)
+        return s;
+    struct stats *fresh = pp_arena_alloc(sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    fresh->lane0.agg.min_size = UINT64_MAX;
+    if (atomic_compare_exchange_strong(&page[id % PAGE_SLOTS], &s, fresh))
+        return fresh;
+    pp_arena_free(fresh, sizeof *fresh);
+    return s;
+}
+
+/* The entry of id, or NULL when it has none yet. */
+static struct stats *find(uint32_t id)
+{
+    _Atomic(struct stats *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
+                                                         memory_order_acquire);
+    return page ? atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire) : NULL;
+}
+
+static struct stats *find_or_create(uint32_t id)
+{
+    struct stats *s = find(id);
+    if (PP_UNLIKELY(!s) && !(s = create(id)))
+        pp_tracking_lost("no memory for a stack's statistics");
+    return s;
+}
+
+static void hist_add(uint64_t *buckets, unsigned nbuckets, unsigned sub_bits, uint64_t v,
+                     uint64_t n)
+{
+    unsigned i = pp_hist_index(v, sub_bits);
+    buckets[i < nbuckets ? i : nbuckets - 1] += n;
+}
+
+/* Moves h's exact values into buckets (PP_SIZE_BUCKETS of them, zeroed). */
+static void spill(struct pp_value_hist *h, uint64_t *buckets)
+{
+    for (unsigned i = 0; i < h->nexact; i++)
+        hist_add(buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, h->value[i], h->count[i]);
+    h->nexact = 0;
+    h->buckets = buckets;
+}
+
+/* Adds n occurrences of v. When the exact values run out, the buckets come from spare (a
+ * snapshot's own array) or, when spare is NULL, from the arena. Called with the lane locked;
+ * the arena has its own lock and never calls malloc. */
+static void value_hist_add(struct pp_value_hist *h, uint64_t v, uint64_t n, uint64_t *spare)
+{
+    if (PP_LIKELY(!h->buckets)) {
+        for (unsigned i = 0; i < h->nexact; i++)
+            if (h->value[i] == v) {
+                h->count[i] += n;
+                return;
+            }
+        if (h->nexact < PP_EXACT_VALUES) {
+            h->value[h->nexact] = v;
+            h->count[h->nexact++] = n;
+            return;
+        }
+        uint64_t *buckets = spare ? spare : pp_arena_alloc(PP_SIZE_BUCKETS * sizeof *buckets);
+        if (!buckets) {
+            pp_tracking_lost("no memory for a size histogram");
+            return;
+        }
+        spill(h, buckets);
+    }
+    hist_add(h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, v, n);
+}
+
+static void note_live_bytes(struct pp_aggregate *a, int64_t delta)
+{
+    a->live_bytes += (uint64_t)delta;
+    if (a->live_bytes > a->peak_live_bytes)
+        a->peak_live_bytes = a->live_bytes;
+}
+
+/* The lane for a thread index (see struct lane); lane 1 is made on first use, and if that fails
+ * the thread shares lane 0, which is only slower. */
+static struct lane *lane_of(struct stats *s, uint32_t thread)
+{
+    if (!(thread & 1))
+        return &s->lane0;
+    struct lane *l = atomic_load_explicit(&s->lane1, memory_order_acquire);
+    if (PP_LIKELY(l))
+        return l;
+    struct lane *fresh = pp_arena_alloc(sizeof *fresh);
+    if (!fresh)
+        return &s->lane0;
+    fresh->agg.min_size = UINT64_MAX;
+    if (!atomic_compare_exchange_strong_explicit(&s->lane1, &l, fresh, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        pp_arena_free(fresh, sizeof *fresh);
+        return l;
+    }
+    return fresh;
+}
+
+void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size)
+{
+    struct stats *s = find_or_create(stack_id);
+    if (PP_UNLIKELY(!s))
+        return;
+    struct lane *l = lane_of(s, thread);
+    pp_spin_lock(&l->lock);
+    struct pp_aggregate *a = &l->agg;
+    a->allocs++;
+    a->alloc_bytes += size;
+    if (size < a->min_size)
+        a->min_size = size;
+    if (size > a->max_size)
+        a->max_size = size;
+    if (a->allocs - a->frees > a->peak_live)
+        a->peak_live = a->allocs - a->frees;
+    note_live_bytes(a, (int64_t)size);
+    value_hist_add(&l->size, size, 1, NULL);
+    /* What-if free list: an allocation is served when the list is not empty. */
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        if (a->pooled[k]) {
+            a->pooled[k]--;
+            a->pool_hits[k]++;
+        }
+    pp_spin_unlock(&l->lock);
+}
+
+void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_t lifetime_ns,
+                      uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
+                      int was_realloced)
+{
+    struct stats *s = find(stack_id);
+    if (PP_UNLIKELY(!s))
+        return; /* its allocation was never counted (out of memory) */
+    struct lane *l = lane_of(s, thread);
+    pp_spin_lock(&l->lock);
+    struct pp_aggregate *a = &l->agg;
+    a->frees++;
+    note_live_bytes(a, -(int64_t)size);
+    a->lifetime_ns_sum += lifetime_ns;
+    hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns, 1);
+    hist_add(a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS, PP_LIFETIME_ALLOCS_SUB_BITS,
+             lifetime_allocs, 1);
+    if (cross_thread)
+        a->cross_thread_frees++;
+    unsigned i;
+    for (i = 0; i < PP_FREE_CALLERS; i++) {
+        if (a->free_callers[i].addr == free_caller) {
+            a->free_callers[i].count++;
+            break;
+        }
+        if (a->free_callers[i].count == 0) {
+            a->free_callers[i].addr = free_caller;
+            a->free_callers[i].count = 1;
+            break;
+        }
+    }
+    if (i == PP_FREE_CALLERS)
+        a->other_free_callers++;
+    if (was_realloced) {
+        a->chains_freed++;
+        value_hist_add(&l->chain_final, size, 1, NULL);
+    }
+    /* What-if free list: a freed block goes back to the list unless it is full. */
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        if (a->pooled[k] < (1u << k))
+            a->pooled[k]++;
+    pp_spin_unlock(&l->lock);
+}
+
+void pp_stats_on_realloc(uint32_t stack_id, uint32_t thread, uint64_t old_size,
+                         uint64_t new_size)
+{
+    struct stats *s = find(stack_id);
+    if (PP_UNLIKELY(!s))
+        return;
+    struct lane *l = lane_of(s, thread);
+    pp_spin_lock(&l->lock);
+    l->agg.realloc_calls++;
+    if (new_size > old_size)
+        l->agg.realloc_grows++;
+    note_live_bytes(&l->agg, (int64_t)(new_size - old_size));
+    pp_spin_unlock(&l->lock);
+}
+
+/* ---- a consistent sum of a stack's lanes, for the writer ---- */
+
+/* dst += src, into dst's local buckets once exact values no longer fit. */
+static void merge_value_hist(struct pp_value_hist *dst, uint64_t *dst_buckets,
+                             const struct pp_value_hist *src)
+{
+    for (unsigned i = 0; i < src->nexact; i++)
+        value_hist_add(dst, src->value[i], src->count[i], dst_buckets);
+    if (!src->buckets)
+        return;
+    if (!dst->buckets)
+        spill(dst, dst_buckets);
+    for (unsigned b = 0; b < PP_SIZE_BUCKETS; b++)
+        dst_buckets[b] += src->buckets[b];
+}
+
+static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
+{
+    pp_spin_lock(&l->lock);
+    struct pp_aggregate *a = &d->agg;
+    const struct pp_aggregate *b = &l->agg;
+    if (b->allocs && (!a->allocs || b->min_size < a->min_size))
+        a->min_size = b->min_size;
+    if (b->max_size > a->max_size)
+        a->max_size = b->max_size;
+    a->allocs += b->allocs;
+    a->frees += b->frees;
+    a->alloc_bytes += b->alloc_bytes;
+    a->live_bytes += b->live_bytes;
+    a->peak_live += b->peak_live;
+    a->peak_live_bytes += b->peak_live_bytes;
+    a->cross_thread_frees += b->cross_thread_frees;
+    a->realloc_calls += b->realloc_calls;
+    a->realloc_grows += b->realloc_grows;
+    a->chains_freed += b->chains_freed;
+    a->lifetime_ns_sum += b->lifetime_ns_sum;
+    a->other_free_callers += b->other_free_callers;
+    for (unsigned i = 0; i < PP_FREE_CALLERS && b->free_callers[i].count; i++) {
+        unsigned j = 0;
+        while (j < PP_FREE_CALLERS && a->free_callers[j].count &&
+               a->free_callers[j].addr != b->free_callers[i].addr)
+            j++;
+        if (j == PP_FREE_CALLERS) {
+            a->other_free_callers += b->free_callers[i].count;
+            continue;
+        }
+        a->free_callers[j].addr = b->free_callers[i].addr;
+        a->free_callers[j].count += b->free_callers[i].count;
+    }
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        a->pool_hits[k] += b->pool_hits[k];
+    for (unsigned k = 0; k < PP_LIFETIME_NS_BUCKETS; k++)
+        a->lifetime_ns[k] += b->lifetime_ns[k];
+    for (unsigned k = 0; k < PP_LIFETIME_ALLOCS_BUCKETS; k++)
+        a->lifetime_allocs[k] += b->lifetime_allocs[k];
+    merge_value_hist(&d->size, d->size_buckets, &l->size);
+    merge_value_hist(&d->chain_final, d->chain_buckets, &l->chain_final);
+    pp_spin_unlock(&l->lock);
+}
+
+int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d)
+{
+    memset(d, 0, sizeof *d);
+    struct stats *s = find(stack_id);
+    if (!s)
+        return 0;
+    merge_lane(d, &s->lane0);
+    struct lane *l1 = atomic_load_explicit(&s->lane1, memory_order_acquire);
+    if (l1)
+        merge_lane(d, l1);
+    return d->agg.allocs || d->agg.frees;
+}
+
+/* ---- fork ---- */
+
+static void reset_value_hist(struct pp_value_hist *h)
+{
+    uint64_t *b = h->buckets;
+    memset(h, 0, sizeof *h);
+    if (b) {
+        memset(b, 0, PP_SIZE_BUCKETS * sizeof *b);
+        h->buckets = b;
+    }
+}
+
+static void reset_lane(struct lane *l)
+{
+    atomic_store(&l->lock.held, 0);
+    memset(&l->agg, 0, sizeof l->agg);
+    l->agg.min_size = UINT64_MAX;
+    reset_value_hist(&l->size);
+    reset_value_hist(&l->chain_final);
+}
+
+/* Child of fork: only the forking thread survives, so no lane lock can be legitimately held;
+ * a lock another parent thread held at fork time is simply released. Counts restart at 0. */
+void pp_stats_reset_after_fork(void)
+{
+    for (uint32_t p = 0; p < PP_MAX_STACKS / PAGE_SLOTS; p++) {
+        _Atomic(struct stats *) *page = atomic_load(&pages[p]);
+        for (uint32_t i = 0; page && i < PAGE_SLOTS; i++) {
+            struct stats *s = atomic_load(&page[i]);
+            if (!s)
+                continue;
+            reset_lane(&s->lane0);
+            struct lane *l1 = atomic_load(&s->lane1);
+            if (l1)
+                reset_lane(l1);
+        }
+    }
+}
