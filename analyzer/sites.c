@@ -23,6 +23,7 @@
  * information (symbol table only) cannot be told apart, and form one site.
  */
 #include "sites.h"
+#include "stack_estimate.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -311,12 +312,13 @@ static int assign_keys(struct group *groups, struct pp_site *sites, size_t nsite
     return 0;
 }
 
+/* shown: the stack to expand for s (a site prefix's most sampled full stack, stack_estimate.h). */
 static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbolizer *sym,
                      int space, const struct pp_trace *t, const struct pp_trace_stats *s,
-                     struct expanded *e, const struct pp_group_options *opt)
+                     uint32_t shown, struct expanded *e, const struct pp_group_options *opt)
 {
     size_t k;
-    if (expand_stack(e, sym, space, &t->stacks[s->stack_id], opt, &k))
+    if (expand_stack(e, sym, space, &t->stacks[shown], opt, &k))
         return -1;
     size_t last = opt->group_by == PP_GROUP_BY_STACK ? e->n : k + 1;
     struct text ident = {0}, name = {0};
@@ -406,8 +408,26 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
             rc = -1;
             break;
         }
-        for (uint32_t i = 0; i < t->nstats && rc == 0; i++)
-            rc = add_stats(r, &groups, sym, space, t, &t->stats[i], &e, opt);
+        /* Site mode: by site, the exact prefix figures, each shown by a full stack; by stack,
+         * the sampled full stacks' estimated figures. */
+        const struct pp_trace_stats *stats = t->stats;
+        struct pp_trace_stats *estimated = NULL;
+        uint32_t nstats = t->nstats, *shown = NULL;
+        if (opt->group_by == PP_GROUP_BY_STACK && t->site_mode) {
+            if (pp_stack_estimate(t, &estimated, &nstats)) {
+                rc = -1;
+                break;
+            }
+            stats = estimated;
+            r->stacks_estimated = true;
+        } else {
+            shown = pp_stack_estimate_shown(t);
+        }
+        for (uint32_t i = 0; i < nstats && rc == 0; i++)
+            rc = add_stats(r, &groups, sym, space, t, &stats[i],
+                           shown ? shown[stats[i].stack_id] : stats[i].stack_id, &e, opt);
+        pp_stack_estimate_free(estimated, nstats);
+        free(shown);
     }
     if (rc == 0)
         rc = assign_keys(groups, r->sites, r->nsites);

@@ -88,6 +88,7 @@ static void on_thread_exit(struct pp_thread *t)
     t->exiting = 1;
     pp_stack_cache_clear(t);
     pp_framecache_release(t);
+    pp_sitewalk_release(t);
 }
 
 static void on_fork_prepare(void)
@@ -110,6 +111,7 @@ static void on_fork_child(void)
     pp_stack_unlock_after_fork();
     pp_arena_unlock_after_fork();
     pp_stats_reset_after_fork();
+    pp_stacksample_reset_after_fork();
     pp_thread_reset_after_fork();
     atomic_store(&pp_process.live_bytes, 0);
     atomic_store(&pp_process.peak_live_bytes, 0);

@@ -71,7 +71,12 @@ struct pp_config {
     uint32_t sample_every;  /* POOLPROBE_SAMPLE: record 1 allocation in N at random (1 = all) */
     uint64_t sample_seed;   /* POOLPROBE_SAMPLE_SEED: fixed seed for repeatable sampling (0 =
                                from the clock) */
+    unsigned site_depth;    /* site mode: frames counted exactly per call (POOLPROBE_SITE_DEPTH,
+                               default 4); 0 = POOLPROBE_STACKS=full, every call fully unwound */
+    uint32_t stack_sample;  /* site mode: unwind about 1 allocation in N in full
+                               (POOLPROBE_STACK_SAMPLE, default 256) */
 };
+#define PP_SITE_DEPTH_MAX 16
 #define PP_MAX_DEPTH 256
 PP_HIDDEN extern struct pp_config pp_config;
 PP_HIDDEN void pp_config_load(void);
@@ -168,6 +173,10 @@ struct pp_thread {
     uint32_t pending_events;
     int framecache_failed;          /* no stack bounds: never cache on this thread */
     int exiting;                    /* past its exit destructor: build no more caches */
+    struct pp_sitewalk *sitewalk;   /* see sitewalk.c; NULL until the first walk */
+    int sitewalk_failed;            /* no stack bounds: always unwind with libunwind */
+    int32_t stack_countdown;        /* allocations until the next full unwind (stacksample.c) */
+    uint64_t stack_rng;             /* its xorshift64 state */
 };
 #define PP_MAX_THREADS 65536
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
@@ -202,6 +211,26 @@ PP_HIDDEN struct pp_stack *pp_framecache_lookup(struct pp_thread *t, uintptr_t r
 PP_HIDDEN void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
                                   struct pp_stack *s, const uintptr_t *ips, unsigned depth);
 PP_HIDDEN void pp_framecache_release(struct pp_thread *t);
+
+/* ---- sitewalk.c: the first return addresses of a call, from learned frame sizes ---- */
+/* Fills out[0..want) (want <= PP_SITE_DEPTH_MAX) with the return addresses of the hook's caller
+ * and its callers, out[0] = ret; returns how many (fewer when the stack ends). Reads only this
+ * thread's stack; on an address it has not learned, unwinds with libunwind once. */
+PP_HIDDEN unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
+                               uintptr_t *out, unsigned want);
+/* A full unwind disagreed with the walk just after ret: never trust ret's frame size again. */
+PP_HIDDEN void pp_sitewalk_distrust(struct pp_thread *t, uintptr_t ret);
+PP_HIDDEN void pp_sitewalk_release(struct pp_thread *t);
+
+/* ---- stacksample.c: full stacks sampled under their site prefix (site mode) ---- */
+/* 1 when this allocation's full stack should be unwound (about 1 in stack_sample). */
+PP_HIDDEN int pp_stacksample_due(struct pp_thread *t);
+/* One more sample of full stack `full` under site prefix `site` (stack ids). */
+PP_HIDDEN void pp_stacksample_add(uint32_t full, uint32_t site);
+/* Calls fn for every full stack sampled since start (or fork), under the table's lock. */
+PP_HIDDEN void pp_stacksample_each(void (*fn)(void *ctx, uint32_t full, uint32_t site,
+                                              uint64_t count), void *ctx);
+PP_HIDDEN void pp_stacksample_reset_after_fork(void);
 
 /* ---- stacktable.c: each distinct call stack interned once (uthash), then named by id ---- */
 struct pp_stack;
@@ -266,6 +295,8 @@ struct pp_stats_snapshot {
 };
 /* Fills *d; returns 0 when the stack has nothing to say (no allocation, no free). */
 PP_HIDDEN int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d);
+/* 1 when stack_id had an event in this process (since start, or since fork for a child). */
+PP_HIDDEN int pp_stats_active(uint32_t stack_id);
 PP_HIDDEN void pp_stats_reset_after_fork(void); /* child: zero every aggregate */
 
 /* ---- live.c: side table from live pointer to where and when it was allocated ---- */
