@@ -89,6 +89,7 @@ static void on_thread_exit(struct pp_thread *t)
     pp_stack_cache_clear(t);
     pp_framecache_release(t);
     pp_sitewalk_release(t);
+    pp_sitecache_release(t);
 }
 
 static void on_fork_prepare(void)
@@ -195,8 +196,17 @@ void pp_maybe_snapshot(uint64_t now_ns)
      * begun (state no longer TRACKING), a thread still inside a hook must not start a snapshot
      * that the final write would then have to wait for. */
     if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
-        atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
+        atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns)) {
         pp_write_trace(1);
+        /* A snapshot costs time in proportion to the trace (cppcheck: 2.5 MB rewritten every
+         * second). Keep snapshots under 5% of the run: the next one waits at least 20 times as
+         * long as this one took. */
+        uint64_t end = pp_now_ns(); /* may read a hair behind now_ns on another CPU */
+        uint64_t took = end > now_ns ? end - now_ns : 0;
+        if (took < 3600000000000ull && took * 20 > pp_config.interval_ns)
+            atomic_store_explicit(&last_snapshot_ns, now_ns + took * 20 - pp_config.interval_ns,
+                                  memory_order_relaxed);
+    }
 }
 
 int pp_ensure_started(void)

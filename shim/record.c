@@ -128,11 +128,15 @@ static struct pp_stack *find_site(struct pp_thread *t, uintptr_t ret, uintptr_t 
     uintptr_t prefix[PP_SITE_DEPTH_MAX];
     unsigned want = pp_config.site_depth;
     unsigned n = pp_sitewalk(t, ret, cfa, prefix, want);
-    int fresh;
-    struct pp_stack *site = pp_stack_intern(t, prefix, n, n == want, &fresh);
+    int fresh = 0;
+    struct pp_stack *site = pp_sitecache_lookup(t, prefix, n);
     if (PP_UNLIKELY(!site)) {
-        pp_tracking_lost("no memory for the stack table");
-        return NULL;
+        site = pp_stack_intern(t, prefix, n, n == want, &fresh);
+        if (PP_UNLIKELY(!site)) {
+            pp_tracking_lost("no memory for the stack table");
+            return NULL;
+        }
+        pp_sitecache_fill(t, prefix, n, site);
     }
     if (PP_UNLIKELY(fresh) || pp_stacksample_due(t))
         site = sample_full_stack(t, site, prefix, n);

@@ -24,6 +24,7 @@
 #ifndef POOLPROBE_SHIM_H
 #define POOLPROBE_SHIM_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,13 +37,20 @@
 
 /* ---- lock.h-style spinlock (used only for short, malloc-free critical sections) ---- */
 typedef struct { atomic_int held; } pp_spinlock;
+/* After a short spin, a waiter yields its CPU: with more threads than cores the holder may have
+ * been preempted, and spinning until the scheduler runs it again burns whole time slices (8
+ * threads on 2 cores: 17x native CPU with pure spinning). */
 static inline void pp_spin_lock(pp_spinlock *l)
 {
-    for (;;) {
+    for (unsigned spins = 0;;) {
         if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
             return;
-        while (atomic_load_explicit(&l->held, memory_order_relaxed))
-            __builtin_ia32_pause();
+        while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+            if (++spins < 100)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
     }
 }
 static inline void pp_spin_unlock(pp_spinlock *l)
@@ -174,6 +182,7 @@ struct pp_thread {
     int framecache_failed;          /* no stack bounds: never cache on this thread */
     int exiting;                    /* past its exit destructor: build no more caches */
     struct pp_sitewalk *sitewalk;   /* see sitewalk.c; NULL until the first walk */
+    struct pp_sitecache *sitecache; /* see sitecache.c; NULL until the first fill */
     int sitewalk_failed;            /* no stack bounds: always unwind with libunwind */
     int32_t stack_countdown;        /* allocations until the next full unwind (stacksample.c) */
     uint64_t stack_rng;             /* its xorshift64 state */
@@ -221,6 +230,14 @@ PP_HIDDEN unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa
 /* A full unwind disagreed with the walk just after ret: never trust ret's frame size again. */
 PP_HIDDEN void pp_sitewalk_distrust(struct pp_thread *t, uintptr_t ret);
 PP_HIDDEN void pp_sitewalk_release(struct pp_thread *t);
+
+/* ---- sitecache.c: the stack of a site prefix seen before, by its words ---- */
+/* NULL on a miss (then ask the stack table and fill). Never allocates; fill may (arena). */
+PP_HIDDEN struct pp_stack *pp_sitecache_lookup(struct pp_thread *t, const uintptr_t *ips,
+                                               unsigned n);
+PP_HIDDEN void pp_sitecache_fill(struct pp_thread *t, const uintptr_t *ips, unsigned n,
+                                 struct pp_stack *s);
+PP_HIDDEN void pp_sitecache_release(struct pp_thread *t);
 
 /* ---- stacksample.c: full stacks sampled under their site prefix (site mode) ---- */
 /* 1 when this allocation's full stack should be unwound (about 1 in stack_sample). */
