@@ -111,8 +111,8 @@ median() { # median FILE COL
 
 calc() { awk "BEGIN { $1 }" </dev/null; } # calc 'printf ..., expr': float arithmetic
 
-minus_kib() { # minus_kib A B: A - B, "-" when either is missing
-    if [ "$1" = - ] || [ "$2" = - ]; then echo -; else echo $(($1 - $2)); fi
+minus_kib() { # minus_kib A B: A - B, "-" when either is missing (medians may have decimals)
+    if [ "$1" = - ] || [ "$2" = - ]; then echo -; else calc "printf \"%d\", $1 - $2"; fi
 }
 
 as_x() { case $1 in - | n/a) echo n/a ;; *) echo "${1}x" ;; esac; } # as_x 2.5: "2.5x"
@@ -181,21 +181,21 @@ run_mode() {
     # coarse for the short loops); GNU time still gives the peak RSS.
     local t0=$EPOCHREALTIME
     case $mode in
-    native) "$gnu_time" -f '%e %M' -o "$tf" "${cmd[@]}" ;;
+    native) "$gnu_time" -f '%e %M %U %S' -o "$tf" "${cmd[@]}" ;;
     pp)
         rm -f "$OUT/$tag.trace" "$OUT/$tag".*.trace
-        "$gnu_time" -f '%e %M' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
             POOLPROBE_OUT="$OUT/$tag.trace" "$@" "${cmd[@]}"
         ;;
     ps)
         rm -f "$OUT/$tag.sampled.trace" "$OUT/$tag.sampled".*.trace
-        "$gnu_time" -f '%e %M' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" POOLPROBE_SAMPLE="$sample" \
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" POOLPROBE_SAMPLE="$sample" \
             POOLPROBE_OUT="$OUT/$tag.sampled.trace" "$@" "${cmd[@]}"
         ;;
-    fl) "$gnu_time" -f '%e %M' -o "$tf" env LD_PRELOAD="$PWD/$BB/floor.so" "${cmd[@]}" ;;
+    fl) "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$BB/floor.so" "${cmd[@]}" ;;
     ht)
         rm -f "$OUT/$tag.heaptrack".*
-        "$gnu_time" -f '%e %M' -o "$tf" heaptrack -o "$OUT/$tag.heaptrack" "${cmd[@]}"
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" heaptrack -o "$OUT/$tag.heaptrack" "${cmd[@]}"
         ;;
     esac <"$stdin" >"$OUT/$tag.$mode.out" 2>"$OUT/$tag.$mode.err" || rc=$?
     local t1=$EPOCHREALTIME
@@ -205,8 +205,9 @@ run_mode() {
         return 0
     fi
     # GNU time writes "Command exited..." lines first when the status is not 0; keep its last.
-    calc "printf \"%.4f %d\\n\", $t1 - $t0, $(tail -n 1 "$tf" | awk '{ print $2 }')" \
-        >>"$TMP/$tag.$mode.time"
+    # Columns: wall s, peak RSS KiB, CPU s (user + system, children included).
+    calc "printf \"%.4f %d %.2f\\n\", $t1 - $t0, $(tail -n 1 "$tf" |
+        awk '{ print $2 ", " $3 " + " $4 }')" >>"$TMP/$tag.$mode.time"
 }
 
 # The heaptrack output file of TAG (zstd, gzip or plain, whichever heaptrack wrote).
@@ -313,29 +314,31 @@ main() {
         done
     done
 
-    echo "overhead: medians of $runs run(s); x = time / native time; RSS = peak resident set"
+    echo "overhead: medians of $runs run(s); cpu s = user + system CPU seconds (children included);"
+    echo "x = CPU time / native CPU time (on a shared machine, wall time mostly measures the other"
+    echo "load); RSS = peak resident set"
     echo "pp = poolprobe; smp = poolprobe with POOLPROBE_SAMPLE=$sample; floor = forward and count"
     echo "per return address only (tests/bench/floor.c); ht = heaptrack, whose RSS is the largest"
     echo "process of its tree (the program or heaptrack_interpret)"
     echo
     local fmt='%-9s %8s %6s %6s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n'
     # shellcheck disable=SC2059  # the format is ours
-    printf "$fmt" workload "native s" "pp s" "pp x" "smp x" "floor x" "ht s" "ht x" "pp trace" \
+    printf "$fmt" workload "nat cpu" "pp cpu" "pp x" "smp x" "floor x" "ht cpu" "ht x" "pp trace" \
         "ht output" "RSS nat" "RSS pp" "RSS ht"
     printf '%.112s\n' "$(printf '%0120d' 0 | tr 0 -)"
     local nat_s pp_s ht_s
     for name in $WORKLOADS; do
-        nat_s=$(median "$TMP/$name.native.time" 1 2>/dev/null || echo -)
-        pp_s=$(median "$TMP/$name.pp.time" 1 2>/dev/null || echo -)
+        nat_s=$(median "$TMP/$name.native.time" 3 2>/dev/null || echo -)
+        pp_s=$(median "$TMP/$name.pp.time" 3 2>/dev/null || echo -)
         ht_s=n/a
-        [ $have_heaptrack = 0 ] || ht_s=$(median "$TMP/$name.ht.time" 1 2>/dev/null || echo -)
+        [ $have_heaptrack = 0 ] || ht_s=$(median "$TMP/$name.ht.time" 3 2>/dev/null || echo -)
         local ppx htx
         ppx=$(ratio "$pp_s" "$nat_s")
         htx=$(ratio "$ht_s" "$nat_s")
         ratio_pp[$name]=$ppx
         ratio_ht[$name]=$htx
-        ratio_ps[$name]=$(ratio "$(median "$TMP/$name.ps.time" 1 2>/dev/null || echo -)" "$nat_s")
-        ratio_fl[$name]=$(ratio "$(median "$TMP/$name.fl.time" 1 2>/dev/null || echo -)" "$nat_s")
+        ratio_ps[$name]=$(ratio "$(median "$TMP/$name.ps.time" 3 2>/dev/null || echo -)" "$nat_s")
+        ratio_fl[$name]=$(ratio "$(median "$TMP/$name.fl.time" 3 2>/dev/null || echo -)" "$nat_s")
         secs_native[$name]=$nat_s
         secs_pp[$name]=$pp_s
         local ht_out=n/a ht_rss=n/a
@@ -390,9 +393,9 @@ main() {
             for mode in native pp; do
                 local tf=$TMP/livemem-$n.$mode.one rc=0
                 if [ $mode = native ]; then
-                    "$gnu_time" -f '%e %M' -o "$tf" "$BB/livemem" "$n" >/dev/null || rc=$?
+                    "$gnu_time" -f '%e %M %U %S' -o "$tf" "$BB/livemem" "$n" >/dev/null || rc=$?
                 else
-                    "$gnu_time" -f '%e %M' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
+                    "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
                         POOLPROBE_OUT="$OUT/livemem-$n.trace" "$BB/livemem" "$n" >/dev/null || rc=$?
                 fi
                 if [ $rc = 0 ]; then
@@ -433,9 +436,11 @@ main() {
     local rep_sql rep_many rep_stack stacks
     rep_sql=$(median "$TMP/rep-sql.time" 1)
     echo "    $rep_sql s, peak RSS $(human_kib "$(median "$TMP/rep-sql.time" 2)")"
-    echo "  \$ POOLPROBE_DEPTH=64 LD_PRELOAD=$SHIM POOLPROBE_OUT=$OUT/manystacks.trace $BB/manystacks 17"
+    # Full stacks: this measures the stack table and the report on 131k distinct stacks (in
+    # site mode they would share a few site prefixes).
+    echo "  \$ POOLPROBE_STACKS=full POOLPROBE_DEPTH=64 LD_PRELOAD=$SHIM POOLPROBE_OUT=$OUT/manystacks.trace $BB/manystacks 17"
     rm -f "$OUT/manystacks.trace"
-    "$gnu_time" -f '%e %M' -o "$TMP/ms-run.one" env POOLPROBE_DEPTH=64 LD_PRELOAD="$PWD/$SHIM" \
+    "$gnu_time" -f '%e %M' -o "$TMP/ms-run.one" env POOLPROBE_STACKS=full POOLPROBE_DEPTH=64 LD_PRELOAD="$PWD/$SHIM" \
         POOLPROBE_OUT="$OUT/manystacks.trace" "$BB/manystacks" 17 >/dev/null ||
         echo "manystacks under pp failed" >>"$problems"
     echo "    $(tail -n 1 "$TMP/ms-run.one" | awk '{ print $1 }') s," \
@@ -471,7 +476,7 @@ main() {
     echo
 
     # --- d. forks and short processes ----------------------------------------------------------
-    echo "d. what one process costs: (poolprobe s - native s) / $LOOP_N, from the shell and procs rows"
+    echo "d. what one process costs: (poolprobe CPU s - native CPU s) / $LOOP_N, from the shell and procs rows"
     local fork_ms=n/a proc_ms=n/a
     per_process_ms() { # per_process_ms NAME: extra ms per process of that loop, n/a without it
         case "${secs_pp[$1]:-n/a}${secs_native[$1]:-n/a}" in

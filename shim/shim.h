@@ -84,7 +84,7 @@ struct pp_config {
     uint32_t stack_sample;  /* site mode: unwind about 1 allocation in N in full
                                (POOLPROBE_STACK_SAMPLE, default 256) */
 };
-#define PP_SITE_DEPTH_MAX 16
+#define PP_SITE_DEPTH_MAX 8 /* the prefix buffer sits on the program's stack: keep it small */
 #define PP_MAX_DEPTH 256
 PP_HIDDEN extern struct pp_config pp_config;
 PP_HIDDEN void pp_config_load(void);
