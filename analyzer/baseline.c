@@ -77,6 +77,7 @@ int pp_summary_from_report(struct pp_summary *s, const struct pp_report *r, cons
     s->ops = r->ops;
     s->sample_every = r->sample_every ? r->sample_every : 1;
     s->snapshot = r->snapshot;
+    s->stacks_estimated = r->stacks_estimated;
     s->source = strdup(source);
     s->sites = calloc(r->nsites ? r->nsites : 1, sizeof *s->sites);
     if (!s->source || !s->sites)
@@ -246,6 +247,7 @@ static int load_document(struct pp_summary *s, const json_t *root, char *err, si
         if (json_is_object(p) && json_is_true(json_object_get(p, "snapshot")))
             s->snapshot = true;
     }
+    s->stacks_estimated = json_is_true(json_object_get(root, "stacks_estimated"));
     uint64_t sample_every = 1;
     if (get_count(root, "sample_every", "the document", false, &sample_every, NULL, err, errlen))
         return -1;

@@ -36,6 +36,7 @@ struct pp_summary {
     uint64_t ops;             /* operations declared (poolprobe_ops, --ops); 0 = none */
     uint32_t sample_every;    /* largest 1-in-N sampling of its traces; 1 = exact counts */
     bool snapshot;            /* some trace was written before its process exited */
+    bool stacks_estimated;    /* grouped by stack from site-mode traces: estimated figures */
     size_t nsites;            /* sorted by key (strcmp), keys unique */
     struct pp_summary_site *sites;
 };

@@ -214,6 +214,12 @@ static void add_notes(struct pp_gate_result *r, const struct pp_summary *b,
         note(r, "Sampled trace (1 in %u): counts are estimates; gate it with larger "
                 "tolerances.",
              b->sample_every > c->sample_every ? b->sample_every : c->sample_every);
+    if (b->stacks_estimated || c->stacks_estimated)
+        note(r, "Full stacks were sampled in the %s: its figures per stack are estimates; "
+                "gate by site, or record with POOLPROBE_STACKS=full.",
+             b->stacks_estimated && c->stacks_estimated ? "baseline and the current run"
+             : b->stacks_estimated                      ? "baseline"
+                                                        : "current run");
     if (b->snapshot || c->snapshot)
         note(r, "The %s comes from a snapshot taken while a process still ran; its counts "
                 "stop there.",

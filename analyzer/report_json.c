@@ -409,6 +409,7 @@ int pp_report_json(FILE *out, const struct pp_report *r, size_t top)
     set(root, "ops", integer(r->ops), &failed);
     set(root, "sampled", json_boolean(r->sample_every > 1), &failed);
     set(root, "sample_every", integer(r->sample_every), &failed);
+    set(root, "stacks_estimated", json_boolean(r->stacks_estimated), &failed);
     set(root, "site_count", integer(r->nsites), &failed);
     size_t shown = top && top < r->nsites ? top : r->nsites;
     json_t *sites = json_array();

@@ -201,6 +201,9 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
         fprintf(out, "  note: sampled 1 in %" PRIu32 " allocations: per-site figures are estimates\n"
                      "  (scaled back); totals are exact but the peak is of sampled blocks only\n",
                 r->sample_every);
+    if (r->stacks_estimated)
+        fprintf(out, "  note: full stacks were sampled: figures per stack are estimates (per-site\n"
+                     "  figures are exact; POOLPROBE_STACKS=full records every stack exactly)\n");
     if (r->snapshot)
         fprintf(out, "  note: snapshot taken while the process ran\n");
     if (r->tracking_lost)

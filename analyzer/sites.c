@@ -26,6 +26,7 @@
  * information (symbol table only) are told apart by code address, in address order.
  */
 #include "sites.h"
+#include "stack_estimate.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -463,7 +464,13 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
     size_t nviews = 0, cap = 0;
     int rc = 0;
     r->pattern_matched = calloc(opt->nwrappers ? opt->nwrappers : 1, sizeof *r->pattern_matched);
-    if (!r->pattern_matched)
+    /* Per trace, the estimated STATS of its full stacks when grouping a site-mode trace by
+     * stack (the views point into them until the end). */
+    struct {
+        struct pp_trace_stats *stats;
+        uint32_t n;
+    } *estimated = calloc(n ? n : 1, sizeof *estimated);
+    if (!r->pattern_matched || !estimated)
         rc = -1;
     for (size_t ti = 0; ti < n && rc == 0; ti++) {
         const struct pp_trace *t = traces[ti];
@@ -488,7 +495,23 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         }
         /* A sampled trace recorded one call in sample_every: scale back to unbiased estimates. */
         uint64_t scale = t->process.sample_every > 1 ? t->process.sample_every : 1;
-        for (uint32_t i = 0; i < t->nstats && rc == 0; i++) {
+        /* Site mode: by site, the exact prefix figures, each expanded from its most sampled
+         * full stack (same first frames, more callers); by stack, the sampled full stacks'
+         * estimated figures (stack_estimate.h). */
+        const struct pp_trace_stats *stats = t->stats;
+        uint32_t nstats = t->nstats, *shown = NULL;
+        if (opt->group_by == PP_GROUP_BY_STACK && t->site_mode) {
+            if (pp_stack_estimate(t, &estimated[ti].stats, &estimated[ti].n)) {
+                rc = -1;
+                break;
+            }
+            stats = estimated[ti].stats;
+            nstats = estimated[ti].n;
+            r->stacks_estimated = true;
+        } else {
+            shown = pp_stack_estimate_shown(t);
+        }
+        for (uint32_t i = 0; i < nstats && rc == 0; i++) {
             if (nviews == cap) {
                 size_t grown = cap ? cap * 2 : 64;
                 struct pp_stack_view *more = realloc(views, grown * sizeof *more);
@@ -499,17 +522,18 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
                 views = more;
                 cap = grown;
             }
-            const struct pp_trace_stats *s = &t->stats[i];
+            const struct pp_trace_stats *s = &stats[i];
             struct pp_stack_view *v = &views[nviews++];
             *v = (struct pp_stack_view){.space = space, .stats = s, .scale = scale};
             if (__builtin_mul_overflow(s->allocs, scale, &v->allocs))
                 v->allocs = UINT64_MAX;
             if (__builtin_mul_overflow(s->frees, scale, &v->frees))
                 v->frees = UINT64_MAX;
-            rc = expand_stack(v, sym, &t->stacks[s->stack_id]);
+            rc = expand_stack(v, sym, &t->stacks[shown ? shown[s->stack_id] : s->stack_id]);
             if (rc == 0)
                 rc = find_fixed_site(r, sym, v, opt, 0) < 0 ? -1 : 0;
         }
+        free(shown);
     }
     /* The user names wrappers as the report prints sites, and a site may be where the auto
      * wrappers led: apply the lists again above them, and look for wrappers above those. */
@@ -539,6 +563,9 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
     for (size_t i = 0; i < nviews; i++)
         free(views[i].frames);
     free(views);
+    for (size_t ti = 0; estimated && ti < n; ti++)
+        pp_stack_estimate_free(estimated[ti].stats, estimated[ti].n);
+    free(estimated);
     if (rc) {
         snprintf(err, errlen, "out of memory while grouping sites");
         pp_report_free(r);

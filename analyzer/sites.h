@@ -50,6 +50,8 @@ struct pp_report {
     uint32_t sample_every;          /* largest 1-in-N sampling among the traces (1 = exact) */
     bool snapshot;                  /* some trace was written before its process exited */
     bool tracking_lost;             /* some shim ran out of memory and stopped counting */
+    bool stacks_estimated;          /* grouped by stack from site-mode traces: the figures of
+                                       each full stack are estimates (stack_estimate.h) */
     size_t nsites;                  /* sorted by allocs, highest first, then by key */
     struct pp_site *sites;
     struct pp_verdict *verdicts;    /* one per site once judged (checklist.h), else NULL */

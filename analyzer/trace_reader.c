@@ -104,6 +104,7 @@ const char *pp_trace_tag_name(uint32_t tag)
     case PP_REC_STACKS: return "STACKS";
     case PP_REC_STATS: return "STATS";
     case PP_REC_TOTALS: return "TOTALS";
+    case PP_REC_STACK_SAMPLES: return "STACK_SAMPLES";
     case PP_REC_END: return "END";
     }
     return NULL;
@@ -415,6 +416,26 @@ static int check_frames(struct parse *p, size_t *first_record, size_t *records_e
     }
 }
 
+static int parse_stack_samples(struct parse *p, struct pp_cursor *c, struct pp_trace *t)
+{
+    t->site_mode = 1;
+    t->stack_sample = pp_get_u32(c);
+    t->site_depth = pp_get_u32(c);
+    uint32_t n = pp_get_u32(c);
+    if (check_count(p, c, n, 16, "stack samples"))
+        return -1;
+    t->samples = calloc(n ? n : 1, sizeof *t->samples);
+    if (!t->samples)
+        return fail(p, "out of memory");
+    t->nsamples = n;
+    for (uint32_t i = 0; i < n; i++) {
+        t->samples[i].full_id = pp_get_u32(c);
+        t->samples[i].site_id = pp_get_u32(c);
+        t->samples[i].count = pp_get_u64(c);
+    }
+    return c->ok ? 0 : fail_short(p, c);
+}
+
 struct pp_trace *pp_trace_read_buffer(const void *buf, size_t len, char *err, size_t errlen)
 {
     struct parse p = {buf, len, err, errlen, ""};
@@ -447,6 +468,17 @@ struct pp_trace *pp_trace_read_buffer(const void *buf, size_t len, char *err, si
                 goto bad;
             continue;
         }
+        if (tag == PP_REC_STACK_SAMPLES) {
+            p.record = pp_trace_tag_name(tag);
+            if (t->site_mode) {
+                fail(&p, "corrupt: second %s record at offset %zu", p.record,
+                     payload - PP_RECORD_HEADER_SIZE);
+                goto bad;
+            }
+            if (parse_stack_samples(&p, &c, t))
+                goto bad;
+            continue;
+        }
         if (tag < PP_REC_PROCESS || tag > PP_REC_TOTALS)
             continue; /* a newer minor's record */
         p.record = pp_trace_tag_name(tag);
@@ -475,6 +507,15 @@ struct pp_trace *pp_trace_read_buffer(const void *buf, size_t len, char *err, si
             goto bad;
         }
     }
+    for (uint32_t i = 0; i < t->nsamples; i++)
+        if (t->samples[i].full_id >= t->nstacks || t->samples[i].site_id >= t->nstacks) {
+            p.record = "STACK_SAMPLES";
+            fail(&p, "corrupt: sample %" PRIu32 " names stack id %" PRIu32 " (trace has %" PRIu32
+                 " stacks)", i, t->samples[i].full_id >= t->nstacks ? t->samples[i].full_id
+                                                                    : t->samples[i].site_id,
+                 t->nstacks);
+            goto bad;
+        }
     /* Stack ids: in range and unique, so a site never counts one stack twice. */
     if (t->nstats) {
         unsigned char *used = calloc(t->nstacks / 8 + 1, 1);
@@ -585,5 +626,6 @@ void pp_trace_free(struct pp_trace *t)
     }
     free(t->stats);
     free(t->totals.calls);
+    free(t->samples);
     free(t);
 }

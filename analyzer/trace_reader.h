@@ -106,6 +106,12 @@ struct pp_trace_own_pool {
     uint64_t gets, hits, misses, puts;
 };
 
+/* STACK_SAMPLES (v1.1, site mode): one full stack sampled under its site prefix. */
+struct pp_trace_sample {
+    uint32_t full_id, site_id; /* < pp_trace.nstacks */
+    uint64_t count;
+};
+
 struct pp_trace {
     uint16_t major, minor;
     uint64_t flags; /* PP_TRACE_F_* */
@@ -119,6 +125,12 @@ struct pp_trace {
     struct pp_trace_totals totals;
     uint32_t nown_pools;               /* v1.1 POOLS record; 0 when absent */
     struct pp_trace_own_pool *own_pools;
+    /* Site mode (a STACK_SAMPLES record): the stacks with STATS are site prefixes, exact; full
+     * stacks were sampled about 1 in stack_sample, so figures per full stack are estimates. */
+    int site_mode;
+    uint32_t stack_sample, site_depth;
+    uint32_t nsamples;
+    struct pp_trace_sample *samples;
 };
 
 /* Read and validate the trace at path. Returns a trace to release with pp_trace_free(), or NULL

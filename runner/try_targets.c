@@ -330,8 +330,13 @@ long try_targets_load(const char *trace_path, const char *const *patterns, size_
         tg->allocs_saved = get_u64(js, "allocs_saved");
         applied_from(js, ov->verdict ? ov->verdict : verdict, ov, &tg->applied);
     }
-    for (uint32_t si = 0; si < t->nstats && n > 0; si++) {
-        const struct pp_trace_stack *st = &t->stacks[t->stats[si].stack_id];
+    /* A site-mode trace's STATS stacks are short site prefixes, which may end below the site
+     * (a C++ container's growth path is ~10 frames): its sampled full stacks, among them the
+     * first allocation of every prefix, reach the site. */
+    uint32_t nstacks = t->nstats + t->nsamples;
+    for (uint32_t si = 0; si < nstacks && n > 0; si++) {
+        uint32_t id = si < t->nstats ? t->stats[si].stack_id : t->samples[si - t->nstats].full_id;
+        const struct pp_trace_stack *st = &t->stacks[id];
         unsigned d;
         long site = stack_site(idents, sym, space, st, &d);
         if (site >= 0 && target_of[site] >= 0 && add_chain(&targets[target_of[site]], t, st, d)) {

@@ -2,15 +2,20 @@
 # bench.sh — `make bench`: what recording costs under poolprobe, next to heaptrack.
 #
 # Usage: scripts/bench.sh   (after `make all`; run from anywhere, works from the tree's top)
-#   BENCH_RUNS=N     rounds per measurement (default 5; BENCH_RUNS=1 for a quick look)
-#   BENCH_SAMPLE=N   run alloc-1t under POOLPROBE_SAMPLE=N for the sampling figure (default 100)
+#   BENCH_RUNS=N     rounds per measurement (default 3; BENCH_RUNS=1 for a quick look)
+#   BENCH_SAMPLE=N   the sampled column runs under POOLPROBE_SAMPLE=N (default 100)
+#   BENCH_ONLY="w1 w2"  only these workloads (default: all nine; the targets then say n/a)
 #
-# Five workloads (allocbench on 1 and 2 threads, sqlite3, python3, cppcheck) run natively, under
-# the shim and under heaptrack (when installed), the three alternating within each round and the
-# order rotating from round to round, so drift in the machine hits all three alike. Wall time and
-# peak RSS come from GNU time; the table shows medians. Then: trace size against run length,
-# the shim's memory per live allocation, poolprobe-report's speed, and the sampling mode when
-# there is one. The last block sets each figure against its target.
+# Nine workloads (allocbench on 1 and 2 threads, sqlite3, python3 with PYTHONMALLOC=malloc,
+# cppcheck on a generated 6.8k-line C file, a shell loop of 50 subshells, a loop of 50 short
+# processes, and threadstress on 1 and 8 threads) run natively, under the shim, under the shim in
+# sampling mode, under the floor (tests/bench/floor.c: a preload that only forwards and counts
+# per return address, the limit of any per-site profiler) and under heaptrack (when installed),
+# all alternating within each round and the order rotating from round to round, so drift in the
+# machine hits them alike. Wall time and peak RSS come from GNU time; the table shows medians.
+# Then: trace size against run length, the shim's memory per live allocation and per stack,
+# poolprobe-report's speed. The last block sets each figure against its target. With the
+# defaults it takes about 6 minutes on a 2-core machine.
 #
 # A missed target is a measurement, not an error: the exit status is 0. It is 1 when a workload
 # failed or printed something different under the shim (that is a shim bug, reported above the
@@ -31,7 +36,9 @@ BB=$B/bench
 OUT=$BB/out
 SHIM=$B/libpoolprobe.so
 REPORT=$B/poolprobe-report
-WORKLOADS="alloc-1t alloc-2t sqlite3 python3 cppcheck"
+WORKLOADS=${BENCH_ONLY:-"alloc-1t alloc-2t sqlite3 python3 cppcheck shell procs threads-1 threads-8"}
+# The shell and procs loops: how many subshells / processes each run starts.
+LOOP_N=50
 
 die() { # die MESSAGE: the bench cannot run at all
     printf 'bench: error: %s\n' "$*" >&2
@@ -39,10 +46,10 @@ die() { # die MESSAGE: the bench cannot run at all
 }
 progress() { printf 'bench: %s\n' "$*" >&2; }
 
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-3}
 case $runs in '' | *[!0-9]* | 0) die "BENCH_RUNS=$runs is not a positive number" ;; esac
-sample=${BENCH_SAMPLE:-}
-case $sample in *[!0-9]* | 0) die "BENCH_SAMPLE=$sample is not a positive number" ;; esac
+sample=${BENCH_SAMPLE:-100}
+case $sample in '' | *[!0-9]* | 0) die "BENCH_SAMPLE=$sample is not a positive number" ;; esac
 
 for f in "$SHIM" "$REPORT"; do
     [ -f "$f" ] || die "$f is missing; run 'make bench' (or make all first)"
@@ -85,7 +92,9 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-declare -A ratio_pp ratio_ht # workload -> its time ratio to native, set with the table
+# workload -> its time ratio to native under poolprobe, heaptrack, sampling and the floor; and
+# the median seconds natively and under poolprobe (set with the table)
+declare -A ratio_pp ratio_ht ratio_ps ratio_fl secs_native secs_pp
 problems=$TMP/problems # one line per workload that failed or changed its output
 : >"$problems"
 
@@ -102,8 +111,8 @@ median() { # median FILE COL
 
 calc() { awk "BEGIN { $1 }" </dev/null; } # calc 'printf ..., expr': float arithmetic
 
-minus_kib() { # minus_kib A B: A - B, "-" when either is missing
-    if [ "$1" = - ] || [ "$2" = - ]; then echo -; else echo $(($1 - $2)); fi
+minus_kib() { # minus_kib A B: A - B, "-" when either is missing (medians may have decimals)
+    if [ "$1" = - ] || [ "$2" = - ]; then echo -; else calc "printf \"%d\", $1 - $2"; fi
 }
 
 as_x() { case $1 in - | n/a) echo n/a ;; *) echo "${1}x" ;; esac; } # as_x 2.5: "2.5x"
@@ -126,6 +135,10 @@ human_kib() { # human_kib KIB|-  (GNU time's %M)
 
 file_size() { if [ -f "$1" ]; then wc -c <"$1" | tr -d ' '; else echo -; fi; }
 
+trace_bytes() { # trace_bytes TAG: the bytes of TAG's trace and its children's, "-" when none
+    cat "$OUT/$1.trace" "$OUT/$1".[0-9]*.trace 2>/dev/null | wc -c | awk '{ print $1 ? $1 : "-" }'
+}
+
 # verdict OK: PASS when the awk condition OK holds, n/a when a figure is missing.
 verdict() { # verdict 'awk condition' FIGURE...
     local cond=$1
@@ -143,14 +156,20 @@ set_workload() { # set_workload NAME
     alloc-1t) cmd=("$BB/allocbench" 2000000 1) ;;
     alloc-2t) cmd=("$BB/allocbench" 2000000 2) ;;
     sqlite3) cmd=(sqlite3 :memory:) stdin=$BB/work.sql ;;
-    python3) cmd=("$python" tests/bench/pywork.py) ;;
+    python3) cmd=(env PYTHONMALLOC=malloc "$python" tests/bench/pywork.py) ;;
     cppcheck) cmd=(cppcheck --quiet --force "$BB/big.c") ;;
+    # Each $(...) is a forked bash that runs echo and exits: what a fork costs.
+    shell) cmd=(bash -c "for i in \$(seq $LOOP_N); do x=\$(echo \$i); done") ;;
+    # Each /bin/true is a fork and an exec of a process that does almost nothing.
+    procs) cmd=(bash -c "for i in \$(seq $LOOP_N); do /bin/true; done") ;;
+    threads-1) cmd=("$BB/threadstress" 5000000 1) ;;
+    threads-8) cmd=("$BB/threadstress" 1000000 8) ;;
     *) die "no workload $1" ;;
     esac
 }
 
-# run_mode MODE NAME TAG [ENV=VALUE...]: run workload NAME natively, under the shim (pp) or
-# under heaptrack (ht), appending "seconds peak-KiB" to $TMP/TAG.MODE.time. stdout and stderr
+# run_mode MODE NAME TAG [ENV=VALUE...]: run workload NAME natively, under the shim (pp), under
+# the shim sampling 1 in $sample (ps), under the floor (fl) or under heaptrack (ht), appending "seconds peak-KiB" to $TMP/TAG.MODE.time. stdout and stderr
 # go to $OUT/TAG.MODE.out / .err; the trace to $OUT/TAG.trace, heaptrack's to
 # $OUT/TAG.heaptrack.zst.
 run_mode() {
@@ -158,25 +177,37 @@ run_mode() {
     shift 3
     set_workload "$name"
     local tf=$TMP/$tag.$mode.one
+    # Wall time from the shell's microsecond clock (GNU time's %e has only two decimals, too
+    # coarse for the short loops); GNU time still gives the peak RSS.
+    local t0=$EPOCHREALTIME
     case $mode in
-    native) "$gnu_time" -f '%e %M' -o "$tf" "${cmd[@]}" ;;
+    native) "$gnu_time" -f '%e %M %U %S' -o "$tf" "${cmd[@]}" ;;
     pp)
         rm -f "$OUT/$tag.trace" "$OUT/$tag".*.trace
-        "$gnu_time" -f '%e %M' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
             POOLPROBE_OUT="$OUT/$tag.trace" "$@" "${cmd[@]}"
         ;;
+    ps)
+        rm -f "$OUT/$tag.sampled.trace" "$OUT/$tag.sampled".*.trace
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" POOLPROBE_SAMPLE="$sample" \
+            POOLPROBE_OUT="$OUT/$tag.sampled.trace" "$@" "${cmd[@]}"
+        ;;
+    fl) "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$BB/floor.so" "${cmd[@]}" ;;
     ht)
         rm -f "$OUT/$tag.heaptrack".*
-        "$gnu_time" -f '%e %M' -o "$tf" heaptrack -o "$OUT/$tag.heaptrack" "${cmd[@]}"
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" heaptrack -o "$OUT/$tag.heaptrack" "${cmd[@]}"
         ;;
     esac <"$stdin" >"$OUT/$tag.$mode.out" 2>"$OUT/$tag.$mode.err" || rc=$?
+    local t1=$EPOCHREALTIME
     if [ "$rc" != 0 ]; then
         echo "$tag under $mode: exit status $rc (see $OUT/$tag.$mode.err)" >>"$problems"
         progress "$tag under $mode failed with exit status $rc"
         return 0
     fi
-    # GNU time writes "Command exited..." lines first when the status is not 0; keep the last.
-    tail -n 1 "$tf" >>"$TMP/$tag.$mode.time"
+    # GNU time writes "Command exited..." lines first when the status is not 0; keep its last.
+    # Columns: wall s, peak RSS KiB, CPU s (user + system, children included).
+    calc "printf \"%.4f %d %.2f\\n\", $t1 - $t0, $(tail -n 1 "$tf" |
+        awk '{ print $2 ", " $3 " + " $4 }')" >>"$TMP/$tag.$mode.time"
 }
 
 # The heaptrack output file of TAG (zstd, gzip or plain, whichever heaptrack wrote).
@@ -216,8 +247,10 @@ build_cmds=(
     "gcc -O2 -g -pthread tests/bench/livemem.c -o $BB/livemem"
     "gcc -O1 -g -pthread -fno-inline -fno-optimize-sibling-calls tests/bench/manystacks.c -o $BB/manystacks"
     "gcc -O2 -g -pthread tests/bench/costmodel.c -o $BB/costmodel"
+    "gcc -O2 -g -pthread tests/bench/threadstress.c -o $BB/threadstress"
+    "gcc -O2 -g -shared -fPIC tests/bench/floor.c -o $BB/floor.so -ldl"
     "tests/bench/gen_sql.sh 200000 > $BB/work.sql"
-    "$python tests/bench/gen_c.py 60 > $BB/big.c"
+    "$python tests/bench/gen_c.py 30 > $BB/big.c"
 )
 progress "building workloads into $BB/"
 for c in "${build_cmds[@]}"; do
@@ -259,6 +292,8 @@ main() {
         echo "  $name:"
         echo "    native     \$ $(sh_quote "${cmd[@]}")$redir"
         echo "    poolprobe  \$ LD_PRELOAD=$SHIM POOLPROBE_OUT=$OUT/$name.trace $(sh_quote "${cmd[@]}")$redir"
+        echo "    sampled    \$ LD_PRELOAD=$SHIM POOLPROBE_SAMPLE=$sample POOLPROBE_OUT=$OUT/$name.sampled.trace $(sh_quote "${cmd[@]}")$redir"
+        echo "    floor      \$ LD_PRELOAD=$BB/floor.so $(sh_quote "${cmd[@]}")$redir"
         if [ $have_heaptrack = 1 ]; then
             echo "    heaptrack  \$ heaptrack -o $OUT/$name.heaptrack $(sh_quote "${cmd[@]}")$redir"
         fi
@@ -266,8 +301,8 @@ main() {
     echo
 
     # --- the table ------------------------------------------------------------------------------
-    local modes="native pp" order round name mode
-    [ $have_heaptrack = 0 ] || modes="native pp ht"
+    local modes="native pp ps fl" order round name mode
+    [ $have_heaptrack = 0 ] || modes="native pp ps fl ht"
     for round in $(seq 1 "$runs"); do
         # Rotate which of the three goes first, so none always runs on a cold (or warm) machine.
         order=$(echo "$modes" | awk -v r="$round" '{ for (i = 0; i < NF; i++)
@@ -279,36 +314,46 @@ main() {
         done
     done
 
-    echo "overhead: medians of $runs run(s); x = time / native time; RSS = peak resident set"
-    echo "(heaptrack's RSS is the largest process of its tree: the program or heaptrack_interpret)"
+    echo "overhead: medians of $runs run(s); cpu s = user + system CPU seconds (children included);"
+    echo "x = CPU time / native CPU time (on a shared machine, wall time mostly measures the other"
+    echo "load); RSS = peak resident set"
+    echo "pp = poolprobe; smp = poolprobe with POOLPROBE_SAMPLE=$sample; floor = forward and count"
+    echo "per return address only (tests/bench/floor.c); ht = heaptrack, whose RSS is the largest"
+    echo "process of its tree (the program or heaptrack_interpret)"
     echo
-    local fmt='%-8s %8s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n'
+    local fmt='%-9s %8s %6s %6s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n'
     # shellcheck disable=SC2059  # the format is ours
-    printf "$fmt" workload "native s" "pp s" "pp x" "ht s" "ht x" "pp trace" "ht output" \
-        "RSS nat" "RSS pp" "RSS ht"
-    printf '%.95s\n' "$(printf '%0100d' 0 | tr 0 -)"
+    printf "$fmt" workload "nat cpu" "pp cpu" "pp x" "smp x" "floor x" "ht cpu" "ht x" "pp trace" \
+        "ht output" "RSS nat" "RSS pp" "RSS ht"
+    printf '%.112s\n' "$(printf '%0120d' 0 | tr 0 -)"
     local nat_s pp_s ht_s
     for name in $WORKLOADS; do
-        nat_s=$(median "$TMP/$name.native.time" 1 2>/dev/null || echo -)
-        pp_s=$(median "$TMP/$name.pp.time" 1 2>/dev/null || echo -)
+        nat_s=$(median "$TMP/$name.native.time" 3 2>/dev/null || echo -)
+        pp_s=$(median "$TMP/$name.pp.time" 3 2>/dev/null || echo -)
         ht_s=n/a
-        [ $have_heaptrack = 0 ] || ht_s=$(median "$TMP/$name.ht.time" 1 2>/dev/null || echo -)
+        [ $have_heaptrack = 0 ] || ht_s=$(median "$TMP/$name.ht.time" 3 2>/dev/null || echo -)
         local ppx htx
         ppx=$(ratio "$pp_s" "$nat_s")
         htx=$(ratio "$ht_s" "$nat_s")
         ratio_pp[$name]=$ppx
         ratio_ht[$name]=$htx
+        ratio_ps[$name]=$(ratio "$(median "$TMP/$name.ps.time" 3 2>/dev/null || echo -)" "$nat_s")
+        ratio_fl[$name]=$(ratio "$(median "$TMP/$name.fl.time" 3 2>/dev/null || echo -)" "$nat_s")
+        secs_native[$name]=$nat_s
+        secs_pp[$name]=$pp_s
         local ht_out=n/a ht_rss=n/a
         if [ $have_heaptrack = 1 ]; then
             ht_out=$(human_bytes "$(file_size "$(ht_file "$name")")")
             ht_rss=$(human_kib "$(median "$TMP/$name.ht.time" 2 2>/dev/null || echo -)")
         fi
         # shellcheck disable=SC2059
-        printf "$fmt" "$name" "$nat_s" "$pp_s" "$ppx" "$ht_s" "$htx" \
-            "$(human_bytes "$(file_size "$OUT/$name.trace")")" "$ht_out" \
+        printf "$fmt" "$name" "$nat_s" "$pp_s" "$ppx" "${ratio_ps[$name]}" "${ratio_fl[$name]}" \
+            "$ht_s" "$htx" "$(human_bytes "$(trace_bytes "$name")")" "$ht_out" \
             "$(human_kib "$(median "$TMP/$name.native.time" 2 2>/dev/null || echo -)")" \
             "$(human_kib "$(median "$TMP/$name.pp.time" 2 2>/dev/null || echo -)")" "$ht_rss"
     done
+    echo "(pp trace: the bytes of every trace the run wrote; the shell and procs loops write one"
+    echo "per process)"
     echo
     if [ -s "$problems" ]; then
         echo "outputs: a workload failed or printed something else under a profiler (PROBLEMS below)"
@@ -348,9 +393,9 @@ main() {
             for mode in native pp; do
                 local tf=$TMP/livemem-$n.$mode.one rc=0
                 if [ $mode = native ]; then
-                    "$gnu_time" -f '%e %M' -o "$tf" "$BB/livemem" "$n" >/dev/null || rc=$?
+                    "$gnu_time" -f '%e %M %U %S' -o "$tf" "$BB/livemem" "$n" >/dev/null || rc=$?
                 else
-                    "$gnu_time" -f '%e %M' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
+                    "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$SHIM" \
                         POOLPROBE_OUT="$OUT/livemem-$n.trace" "$BB/livemem" "$n" >/dev/null || rc=$?
                 fi
                 if [ $rc = 0 ]; then
@@ -391,9 +436,11 @@ main() {
     local rep_sql rep_many rep_stack stacks
     rep_sql=$(median "$TMP/rep-sql.time" 1)
     echo "    $rep_sql s, peak RSS $(human_kib "$(median "$TMP/rep-sql.time" 2)")"
-    echo "  \$ POOLPROBE_DEPTH=64 LD_PRELOAD=$SHIM POOLPROBE_OUT=$OUT/manystacks.trace $BB/manystacks 17"
+    # Full stacks: this measures the stack table and the report on 131k distinct stacks (in
+    # site mode they would share a few site prefixes).
+    echo "  \$ POOLPROBE_STACKS=full POOLPROBE_DEPTH=64 LD_PRELOAD=$SHIM POOLPROBE_OUT=$OUT/manystacks.trace $BB/manystacks 17"
     rm -f "$OUT/manystacks.trace"
-    "$gnu_time" -f '%e %M' -o "$TMP/ms-run.one" env POOLPROBE_DEPTH=64 LD_PRELOAD="$PWD/$SHIM" \
+    "$gnu_time" -f '%e %M' -o "$TMP/ms-run.one" env POOLPROBE_STACKS=full POOLPROBE_DEPTH=64 LD_PRELOAD="$PWD/$SHIM" \
         POOLPROBE_OUT="$OUT/manystacks.trace" "$BB/manystacks" 17 >/dev/null ||
         echo "manystacks under pp failed" >>"$problems"
     echo "    $(tail -n 1 "$TMP/ms-run.one" | awk '{ print $1 }') s," \
@@ -418,27 +465,29 @@ main() {
     stacks=$(awk '/^  [0-9]+ sites?$/ { print $1; exit }' "$OUT/manystacks.stacks.txt")
     echo "    $rep_stack s, peak RSS $(human_kib "$(tail -n 1 "$TMP/rep-stack.one" | awk '{ print $2 }')")," \
         "${stacks:-an unknown number of} distinct stacks"
+    local ms_native_kib per_stack=-
+    ms_native_kib=$("$gnu_time" -f '%M' "$BB/manystacks" 17 2>&1 >/dev/null | tail -n 1)
+    if [ -n "$stacks" ] && [ "$fixed_kib" != - ]; then
+        per_stack=$(calc "printf \"%.0f\", ($(tail -n 1 "$TMP/ms-run.one" | awk '{ print $2 }') - \
+            $ms_native_kib - $fixed_kib) * 1024 / $stacks")
+    fi
+    echo "  shim memory per distinct stack: $per_stack B (peak RSS beyond native and the fixed cost," \
+        "over $stacks stacks)"
     echo
 
-    # --- d. sampling ----------------------------------------------------------------------------
-    local sample_x=""
-    sample=${sample:-100}
-    if [ -n "$sample" ]; then
-        echo "d. sampling: alloc-1t under POOLPROBE_SAMPLE=$sample (median of $runs)"
-        set_workload alloc-1t
-        echo "  \$ POOLPROBE_SAMPLE=$sample LD_PRELOAD=$SHIM POOLPROBE_OUT=$OUT/sampled.trace $(sh_quote "${cmd[@]}")"
-        progress "sampling"
-        for round in $(seq 1 "$runs"); do
-            run_mode pp alloc-1t sampled POOLPROBE_SAMPLE="$sample"
-        done
-        local samp_s
-        samp_s=$(median "$TMP/sampled.pp.time" 1)
-        sample_x=$(ratio "$samp_s" "$(median "$TMP/alloc-1t.native.time" 1)")
-        echo "    $samp_s s = ${sample_x}x native, trace $(human_bytes "$(file_size "$OUT/sampled.trace")")," \
-            "peak RSS $(human_kib "$(median "$TMP/sampled.pp.time" 2)")"
-    else
-        echo "d. sampling: not available"
-    fi
+    # --- d. forks and short processes ----------------------------------------------------------
+    echo "d. what one process costs: (poolprobe CPU s - native CPU s) / $LOOP_N, from the shell and procs rows"
+    local fork_ms=n/a proc_ms=n/a
+    per_process_ms() { # per_process_ms NAME: extra ms per process of that loop, n/a without it
+        case "${secs_pp[$1]:-n/a}${secs_native[$1]:-n/a}" in
+        *n/a* | *-*) echo n/a ;;
+        *) calc "printf \"%.2f\", (${secs_pp[$1]} - ${secs_native[$1]}) * 1000 / $LOOP_N" ;;
+        esac
+    }
+    fork_ms=$(per_process_ms shell)
+    proc_ms=$(per_process_ms procs)
+    echo "    a forked subshell: $fork_ms ms more than natively; a short process (fork + exec" \
+        "of /bin/true): $proc_ms ms more"
     echo
 
     # --- e. the cost model behind the checklist's "big enough" ------------------------------------
@@ -473,34 +522,46 @@ main() {
     echo "targets"
     # shellcheck disable=SC2059
     {
-        local a1=${ratio_pp[alloc-1t]} h1=${ratio_ht[alloc-1t]} a2=${ratio_pp[alloc-2t]}
-        local sq=${ratio_pp[sqlite3]} py=${ratio_pp[python3]} pyh=${ratio_ht[python3]}
-        local cc=${ratio_pp[cppcheck]} cch=${ratio_ht[cppcheck]}
-        printf "$tfmt" "alloc-1t x <= heaptrack x / 3" "$(as_x "$a1") vs $(as_x "$h1") / 3" \
-            "$(verdict "$a1 <= $h1 / 3" "$a1" "$h1")"
+        local name x h
+        for name in $WORKLOADS; do
+            x=${ratio_pp[$name]}
+            printf "$tfmt" "$name x <= 2" "$(as_x "$x") (floor $(as_x "${ratio_fl[$name]}"))" \
+                "$(verdict "$x <= 2" "$x")"
+        done
+        for name in $WORKLOADS; do
+            x=${ratio_pp[$name]} h=${ratio_ht[$name]}
+            printf "$tfmt" "$name x <= heaptrack x / 3" "$(as_x "$x") vs $(as_x "$h") / 3" \
+                "$(verdict "$x <= $h / 3" "$x" "$h")"
+        done
+        for name in $WORKLOADS; do
+            x=${ratio_ps[$name]}
+            printf "$tfmt" "$name sampled 1/$sample x <= 1.1" "$(as_x "$x")" \
+                "$(verdict "$x <= 1.1" "$x")"
+        done
+        local a1=${ratio_pp[alloc-1t]:-n/a} a2=${ratio_pp[alloc-2t]:-n/a}
+        local t1=${ratio_pp[threads-1]:-n/a} t8=${ratio_pp[threads-8]:-n/a}
         printf "$tfmt" "alloc-2t x <= 1.3 * alloc-1t x" "$(as_x "$a2") vs 1.3 * $(as_x "$a1")" \
             "$(verdict "$a2 <= 1.3 * $a1" "$a2" "$a1")"
-        printf "$tfmt" "sqlite3 x <= 2" "$(as_x "$sq")" "$(verdict "$sq <= 2" "$sq")"
-        printf "$tfmt" "python3 x <= heaptrack x / 2" "$(as_x "$py") vs $(as_x "$pyh") / 2" \
-            "$(verdict "$py <= $pyh / 2" "$py" "$pyh")"
-        printf "$tfmt" "cppcheck x <= heaptrack x / 2" "$(as_x "$cc") vs $(as_x "$cch") / 2" \
-            "$(verdict "$cc <= $cch / 2" "$cc" "$cch")"
+        printf "$tfmt" "threads-8 x <= 1.3 * threads-1 x" "$(as_x "$t8") vs 1.3 * $(as_x "$t1")" \
+            "$(verdict "$t8 <= 1.3 * $t1" "$t8" "$t1")"
+        printf "$tfmt" "a forked subshell < 1 ms more than native" "$fork_ms ms" \
+            "$(verdict "$fork_ms < 1" "$fork_ms")"
+        printf "$tfmt" "a short process < 1 ms more than native" "$proc_ms ms" \
+            "$(verdict "$proc_ms < 1" "$proc_ms")"
         printf "$tfmt" "trace at 10x the run: within 10%, < 256 KiB" \
             "ratio $len_ratio, $(human_bytes "$big")" \
             "$(verdict "$len_ratio >= 0.9 && $len_ratio <= 1.1 && $big < 262144 && $small < 262144" \
                 "$len_ratio" "$big" "$small")"
         printf "$tfmt" "bytes per live allocation <= 48 (+ fixed)" "$per_live B (fixed $(human_kib "$fixed_kib"))" \
             "$(verdict "$per_live <= 48" "$per_live")"
+        printf "$tfmt" "shim memory per stack <= 2.8 KiB" "$per_stack B" \
+            "$(verdict "$per_stack <= 2867" "$per_stack")"
         printf "$tfmt" "report on the sqlite3 trace < 1 s" "$rep_sql s" \
             "$(verdict "$rep_sql < 1" "$rep_sql")"
         printf "$tfmt" "report on ${stacks:-?} stacks < 5 s" "$rep_many s" \
             "$(verdict "$rep_many < 5" "$rep_many")"
         printf "$tfmt" "  the same with --group-by stack < 5 s" "$rep_stack s" \
             "$(verdict "$rep_stack < 5" "$rep_stack")"
-        if [ -n "$sample_x" ]; then
-            printf "$tfmt" "alloc-1t sampled 1/$sample <= 1.3x" "$(as_x "$sample_x")" \
-                "$(verdict "$sample_x <= 1.3" "$sample_x")"
-        fi
         if [ -s "$problems" ]; then
             printf "$tfmt" "every run completes with the same output" \
                 "$(wc -l <"$problems" | tr -d ' ') problem(s), see PROBLEMS" FAIL

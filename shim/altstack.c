@@ -2,14 +2,16 @@
  *
  * A hook runs on whatever stack the program called malloc from, and threads may have small
  * ones (coroutines on 16-64 KiB makecontext stacks, musl's 128 KiB default). The hot path (the
- * frame cache hits) takes a few hundred bytes there. Two paths need far more: a frame-cache miss
- * (libunwind's cursor, context and DWARF state, our ips buffer, the stack table; it took 9 KiB
- * of a coroutine's stack before this file) and the periodic snapshot (the writer's paths and
- * encoder). Both run here instead, on a per-thread stack of ALT_BYTES mapped on first use, with
- * a guard page below it; the deepest use measured here was 10,024 bytes (cppcheck, python3 and
- * tests/workloads/host_stack with a snapshot every 0.1 ms), so a signal handler that lands here
- * has over 50 KiB. The program's stack only holds the frames down to the switch: 344 bytes
- * below the caller of malloc in the worst case measured (tests/t_host_stack.sh).
+ * frame cache or the site walk hits) takes a few hundred bytes there. Some paths need far more:
+ * a frame-cache miss (libunwind's cursor, context and DWARF state, our ips buffer, the stack
+ * table; it took 9 KiB of a coroutine's stack before this file), in site mode a site walk that
+ * must learn from libunwind and a sampled full unwind, and the periodic snapshot (the writer's
+ * paths and encoder). All run here instead, on a per-thread stack of ALT_BYTES mapped on first
+ * use, with a guard page below it; the deepest use measured here was 10,024 bytes (cppcheck,
+ * python3 and tests/workloads/host_stack with a snapshot every 0.1 ms, before site mode), so a
+ * signal handler that lands here has over 50 KiB. The program's stack only holds the frames
+ * down to the switch: 496 bytes below the caller of malloc in the worst case measured, in site
+ * mode (tests/t_host_stack.sh).
  *
  * The switch (pp_altstack_switch, below) copies its own return address and the caller's frame
  * pointer to the top of the new stack and points the frame pointer at that copy, so the CFI of

@@ -71,11 +71,13 @@ void *pp_arena_alloc(size_t size)
         return pp_arena_map(size);
     size_t bytes = (size_t)1 << c;
     void *p = NULL;
+    int recycled = 0;
     pp_spin_lock(&lock);
     if (free_lists[c]) {
         struct free_block *b = free_lists[c];
         free_lists[c] = b->next;
         p = b;
+        recycled = 1;
     } else {
         if ((size_t)(chunk_end - chunk_pos) < bytes) {
             unsigned char *chunk = map_pages(CHUNK_BYTES);
@@ -95,7 +97,8 @@ void *pp_arena_alloc(size_t size)
         }
     }
     pp_spin_unlock(&lock);
-    if (p)
+    /* Fresh chunk memory is already zero (mmap): writing it would only fault its pages in. */
+    if (p && recycled)
         memset(p, 0, bytes);
     return p;
 }

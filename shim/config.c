@@ -15,6 +15,8 @@ struct pp_config pp_config = {
     .max_memory = 4096ull << 20,
     .interval_ns = 1000000000ull,
     .sample_every = 1,
+    .site_depth = 4,
+    .stack_sample = 256,
 };
 
 static char out_path[4096];
@@ -92,6 +94,21 @@ void pp_config_load(void)
     v = 0;
     load_uint("POOLPROBE_SAMPLE_SEED", 0, UINT64_MAX, &v);
     pp_config.sample_seed = v;
+
+    /* Site mode unless asked for full stacks: see sitewalk.c and stacksample.c. */
+    const char *stacks = getenv("POOLPROBE_STACKS");
+    if (stacks && !strcmp(stacks, "full"))
+        pp_config.site_depth = 0;
+    else if (stacks && strcmp(stacks, "site"))
+        pp_log("POOLPROBE_STACKS=%s is neither site nor full; using site", stacks);
+    if (pp_config.site_depth) {
+        v = pp_config.site_depth;
+        load_uint("POOLPROBE_SITE_DEPTH", 1, PP_SITE_DEPTH_MAX, &v);
+        pp_config.site_depth = (unsigned)(v < pp_config.depth ? v : pp_config.depth);
+    }
+    v = pp_config.stack_sample;
+    load_uint("POOLPROBE_STACK_SAMPLE", 1, 1000000, &v);
+    pp_config.stack_sample = (uint32_t)v;
 
     const char *interval = getenv("POOLPROBE_INTERVAL");
     if (interval && !parse_seconds(interval, &pp_config.interval_ns))

@@ -91,6 +91,8 @@ static void on_thread_exit(struct pp_thread *t)
     pp_stack_cache_clear(t);
     pp_framecache_release(t);
     pp_altstack_release(t);
+    pp_sitewalk_release(t);
+    pp_sitecache_release(t);
 }
 
 /* When the kernel started this process, as CLOCK_REALTIME: field 22 of /proc/self/stat (clock
@@ -140,6 +142,7 @@ static void on_fork_child(void)
     pp_stack_unlock_after_fork();
     pp_arena_unlock_after_fork();
     pp_stats_reset_after_fork();
+    pp_stacksample_reset_after_fork();
     pp_thread_reset_after_fork();
     atomic_store(&pp_process.live_bytes, 0);
     atomic_store(&pp_process.peak_live_bytes, 0);
@@ -266,10 +269,19 @@ __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
     atomic_fetch_add(&pp_process.ops, n);
 }
 
-static void write_snapshot(void *unused)
+/* On the alternate stack; arg is the snapshot's start time. */
+static void write_snapshot(void *arg)
 {
-    (void)unused;
+    uint64_t now_ns = *(const uint64_t *)arg;
     pp_write_trace(1, 1);
+    /* A snapshot costs time in proportion to the trace (cppcheck: 2.5 MB rewritten every
+     * second). Keep snapshots under 5% of the run: the next one waits at least 20 times as
+     * long as this one took. */
+    uint64_t end = pp_now_ns(); /* may read a hair behind now_ns on another CPU */
+    uint64_t took = end > now_ns ? end - now_ns : 0;
+    if (took < 3600000000000ull && took * 20 > pp_config.interval_ns)
+        atomic_store_explicit(&last_snapshot_ns, now_ns + took * 20 - pp_config.interval_ns,
+                              memory_order_relaxed);
 }
 
 void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
@@ -284,7 +296,7 @@ void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
      * that the final write would then have to wait for. */
     if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
         atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
-        pp_altstack_run(t, write_snapshot, NULL); /* the writer needs ~12 KiB of stack */
+        pp_altstack_run(t, write_snapshot, &now_ns); /* the writer needs ~12 KiB of stack */
 }
 
 int pp_ensure_started(void)

@@ -17,7 +17,8 @@
 #include "shim.h"
 
 #define NSHARDS 256
-#define INITIAL_SLOTS 256
+#define INITIAL_SLOTS 16  /* a short process touches few pages: 256 shards x 8 KiB did */
+#define SMALL_TABLE 4096  /* bytes: smaller tables come from the arena's chunks, not own pages */
 #define MAX_LOAD_PCT 85
 #define SIZE_BITS 39  /* sizes up to 512 GiB are kept exactly; larger ones are clamped */
 #define STACK_BITS 24
@@ -106,14 +107,31 @@ static uint32_t find(const struct shard *s, uintptr_t key, uint64_t h)
     return i;
 }
 
+/* Arrays below SMALL_TABLE bytes share the arena's chunks; bigger ones get their own pages
+ * (exact sizes: the arena's power-of-two classes would waste up to half). */
+static void *table_alloc(size_t bytes)
+{
+    return bytes < SMALL_TABLE ? pp_arena_alloc(bytes) : pp_arena_map(bytes);
+}
+
+static void table_free(void *p, size_t bytes)
+{
+    if (bytes < SMALL_TABLE)
+        pp_arena_free(p, bytes);
+    else
+        pp_arena_unmap(p, bytes);
+}
+
 static int grow(struct shard *s)
 {
     uint32_t old_cap = s->cap;
-    uint64_t want = old_cap ? (uint64_t)old_cap + old_cap / 4 : INITIAL_SLOTS;
+    /* Small tables double (cheap and few); from 256 slots on, a quarter at a time. */
+    uint64_t want = !old_cap ? INITIAL_SLOTS : old_cap < 256 ? (uint64_t)old_cap * 2
+                                                             : (uint64_t)old_cap + old_cap / 4;
     if (want > UINT32_MAX / 2)
         return 0;
     uint32_t cap = ((uint32_t)want + 15) & ~15u;
-    uintptr_t *keys = pp_arena_map(table_bytes(cap));
+    uintptr_t *keys = table_alloc(table_bytes(cap));
     if (!keys)
         return 0;
     uintptr_t *old_keys = s->keys;
@@ -128,7 +146,7 @@ static int grow(struct shard *s)
             s->vals[j] = old_vals[i];
         }
     if (old_keys)
-        pp_arena_unmap(old_keys, table_bytes(old_cap));
+        table_free(old_keys, table_bytes(old_cap));
     return 1;
 }
 
@@ -214,15 +232,18 @@ void pp_live_unlock_after_fork(void)
 }
 
 /* Child of fork: blocks inherited from the parent are not the child's; forget them all. */
+/* Child of fork: blocks inherited from the parent are untracked, so the child starts from
+ * empty tables. The parent's arrays are forgotten, not zeroed: zeroing (and then inserting into)
+ * them copied every page they span, copy-on-write, which made a forked bash subshell cost
+ * several ms more; they stay mapped, unused, in the child. The filter goes the same way. A lock
+ * another parent thread held at fork time is released with the rest. */
 void pp_live_reset_after_fork(void)
 {
     for (int i = 0; i < NSHARDS; i++) {
         struct shard *s = &shards[i];
-        if (s->keys)
-            memset(s->keys, 0, (size_t)s->cap * sizeof *s->keys);
-        s->count = 0;
-        atomic_store(&s->lock.held, 0);
+        if (s->keys || atomic_load_explicit(&s->lock.held, memory_order_relaxed))
+            *s = (struct shard){0};
     }
     if (filter)
-        memset((void *)filter, 0, FILTER_SLOTS);
+        filter = pp_arena_map(FILTER_SLOTS); /* NULL on failure: frees then probe the table */
 }

@@ -107,6 +107,84 @@ __attribute__((noinline, cold)) static struct pp_stack *find_stack(struct pp_thr
     return m.stack;
 }
 
+/* Site mode, an allocation picked for a full unwind: count its full stack under its site prefix
+ * and check the walk against the unwinder. Returns the site prefix's stack, which is the one
+ * libunwind's frames give when the walk disagreed. Runs on the thread's own stack (altstack.c),
+ * like find_stack_slow. */
+static struct pp_stack *sample_full_stack_slow(struct pp_thread *t, struct pp_stack *site,
+                                               const uintptr_t *prefix, unsigned n)
+{
+    uintptr_t ips[PP_UNWIND_MAX];
+    int truncated, fresh;
+    unsigned depth = pp_unwind_capture(ips, &truncated);
+    unsigned same = 0;
+    while (same < n && same < depth && ips[same] == prefix[same])
+        same++;
+    if (same >= 1 && same < n) {
+        /* The frame size learned for prefix[same - 1] led the walk astray (alloca?). */
+        pp_sitewalk_distrust(t, prefix[same - 1]);
+        unsigned want = pp_config.site_depth, m = depth < want ? depth : want;
+        site = pp_stack_intern(t, ips, m, depth > m || truncated, &fresh);
+        if (!site)
+            return NULL;
+    }
+    struct pp_stack *full = pp_stack_intern(t, ips, depth, truncated, &fresh);
+    if (!full)
+        return site; /* the exact site figures go on; one sample is lost */
+    if (fresh)
+        for (unsigned i = 0; i < depth; i++)
+            if (!pp_modules_cover(ips[i])) {
+                pp_modules_scan(); /* a new stack through code dlopen'ed since */
+                break;
+            }
+    pp_stacksample_add(pp_stack_id(full), pp_stack_id(site));
+    return site;
+}
+
+struct sample {
+    struct pp_thread *t;
+    struct pp_stack *site;
+    const uintptr_t *prefix;
+    unsigned n;
+};
+
+static void sample_on_altstack(void *arg)
+{
+    struct sample *j = arg;
+    j->site = sample_full_stack_slow(j->t, j->site, j->prefix, j->n);
+}
+
+/* Out of line and cold, so nothing of the sampling path sits in the hot path's frame. */
+__attribute__((noinline, cold)) static struct pp_stack *sample_full_stack(
+    struct pp_thread *t, struct pp_stack *site, const uintptr_t *prefix, unsigned n)
+{
+    struct sample j = {t, site, prefix, n};
+    pp_altstack_run(t, sample_on_altstack, &j);
+    return j.site;
+}
+
+/* Site mode: the stack counted exactly is the site prefix, the first site_depth frames; the
+ * full stack is unwound for the first allocation of a prefix and then about 1 in stack_sample. */
+static struct pp_stack *find_site(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
+{
+    uintptr_t prefix[PP_SITE_DEPTH_MAX];
+    unsigned want = pp_config.site_depth;
+    unsigned n = pp_sitewalk(t, ret, cfa, prefix, want);
+    int fresh = 0;
+    struct pp_stack *site = pp_sitecache_lookup(t, prefix, n);
+    if (PP_UNLIKELY(!site)) {
+        site = pp_stack_intern(t, prefix, n, n == want, &fresh);
+        if (PP_UNLIKELY(!site)) {
+            pp_tracking_lost("no memory for the stack table");
+            return NULL;
+        }
+        pp_sitecache_fill(t, prefix, n, site);
+    }
+    if (PP_UNLIKELY(fresh) || pp_stacksample_due(t))
+        site = sample_full_stack(t, site, prefix, n);
+    return site;
+}
+
 uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
                          uintptr_t ret, uintptr_t cfa)
 {
@@ -119,9 +197,15 @@ uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call
     atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
     if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t))
         return 0;
-    struct pp_stack *s = pp_framecache_lookup(t, ret, cfa);
-    if (!s && !(s = find_stack(t, ret, cfa)))
-        return 0;
+    struct pp_stack *s;
+    if (pp_config.site_depth) {
+        if (!(s = find_site(t, ret, cfa)))
+            return 0;
+    } else {
+        s = pp_framecache_lookup(t, ret, cfa);
+        if (!s && !(s = find_stack(t, ret, cfa)))
+            return 0;
+    }
     struct pp_live e = {
         .stack_id = pp_stack_id(s),
         .thread = (uint16_t)t->index,

@@ -26,6 +26,7 @@
 #ifndef POOLPROBE_SHIM_H
 #define POOLPROBE_SHIM_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,13 +39,20 @@
 
 /* ---- lock.h-style spinlock (used only for short, malloc-free critical sections) ---- */
 typedef struct { atomic_int held; } pp_spinlock;
+/* After a short spin, a waiter yields its CPU: with more threads than cores the holder may have
+ * been preempted, and spinning until the scheduler runs it again burns whole time slices (8
+ * threads on 2 cores: 17x native CPU with pure spinning). */
 static inline void pp_spin_lock(pp_spinlock *l)
 {
-    for (;;) {
+    for (unsigned spins = 0;;) {
         if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
             return;
-        while (atomic_load_explicit(&l->held, memory_order_relaxed))
-            __builtin_ia32_pause();
+        while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+            if (++spins < 100)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
     }
 }
 static inline void pp_spin_unlock(pp_spinlock *l)
@@ -73,7 +81,12 @@ struct pp_config {
     uint32_t sample_every;  /* POOLPROBE_SAMPLE: record 1 allocation in N at random (1 = all) */
     uint64_t sample_seed;   /* POOLPROBE_SAMPLE_SEED: fixed seed for repeatable sampling (0 =
                                from the clock) */
+    unsigned site_depth;    /* site mode: frames counted exactly per call (POOLPROBE_SITE_DEPTH,
+                               default 4); 0 = POOLPROBE_STACKS=full, every call fully unwound */
+    uint32_t stack_sample;  /* site mode: unwind about 1 allocation in N in full
+                               (POOLPROBE_STACK_SAMPLE, default 256) */
 };
+#define PP_SITE_DEPTH_MAX 8 /* the prefix buffer sits on the program's stack: keep it small */
 #define PP_MAX_DEPTH 256
 PP_HIDDEN extern struct pp_config pp_config;
 PP_HIDDEN void pp_config_load(void);
@@ -174,6 +187,11 @@ struct pp_thread {
     unsigned altstack_id;           /* valgrind's name for it */
     int altstack_failed, on_altstack;
     int exiting;                    /* past its exit destructor: build no more caches */
+    struct pp_sitewalk *sitewalk;   /* see sitewalk.c; NULL until the first walk */
+    struct pp_sitecache *sitecache; /* see sitecache.c; NULL until the first fill */
+    int sitewalk_failed;            /* no stack bounds: always unwind with libunwind */
+    int32_t stack_countdown;        /* allocations until the next full unwind (stacksample.c) */
+    uint64_t stack_rng;             /* its xorshift64 state */
 };
 #define PP_MAX_THREADS 65536
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
@@ -219,6 +237,34 @@ PP_HIDDEN struct pp_stack *pp_framecache_lookup(struct pp_thread *t, uintptr_t r
 PP_HIDDEN void pp_framecache_fill(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
                                   struct pp_stack *s, const uintptr_t *ips, unsigned depth);
 PP_HIDDEN void pp_framecache_release(struct pp_thread *t);
+
+/* ---- sitewalk.c: the first return addresses of a call, from learned frame sizes ---- */
+/* Fills out[0..want) (want <= PP_SITE_DEPTH_MAX) with the return addresses of the hook's caller
+ * and its callers, out[0] = ret; returns how many (fewer when the stack ends). Reads only this
+ * thread's stack; on an address it has not learned, unwinds with libunwind once. */
+PP_HIDDEN unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
+                               uintptr_t *out, unsigned want);
+/* A full unwind disagreed with the walk just after ret: never trust ret's frame size again. */
+PP_HIDDEN void pp_sitewalk_distrust(struct pp_thread *t, uintptr_t ret);
+PP_HIDDEN void pp_sitewalk_release(struct pp_thread *t);
+
+/* ---- sitecache.c: the stack of a site prefix seen before, by its words ---- */
+/* NULL on a miss (then ask the stack table and fill). Never allocates; fill may (arena). */
+PP_HIDDEN struct pp_stack *pp_sitecache_lookup(struct pp_thread *t, const uintptr_t *ips,
+                                               unsigned n);
+PP_HIDDEN void pp_sitecache_fill(struct pp_thread *t, const uintptr_t *ips, unsigned n,
+                                 struct pp_stack *s);
+PP_HIDDEN void pp_sitecache_release(struct pp_thread *t);
+
+/* ---- stacksample.c: full stacks sampled under their site prefix (site mode) ---- */
+/* 1 when this allocation's full stack should be unwound (about 1 in stack_sample). */
+PP_HIDDEN int pp_stacksample_due(struct pp_thread *t);
+/* One more sample of full stack `full` under site prefix `site` (stack ids). */
+PP_HIDDEN void pp_stacksample_add(uint32_t full, uint32_t site);
+/* Calls fn for every full stack sampled since start (or fork), under the table's lock. */
+PP_HIDDEN void pp_stacksample_each(void (*fn)(void *ctx, uint32_t full, uint32_t site,
+                                              uint64_t count), void *ctx);
+PP_HIDDEN void pp_stacksample_reset_after_fork(void);
 
 /* ---- stacktable.c: each distinct call stack interned once (uthash), then named by id ---- */
 struct pp_stack;
@@ -286,6 +332,8 @@ struct pp_stats_snapshot {
 };
 /* Fills *d; returns 0 when the stack has nothing to say (no allocation, no free). */
 PP_HIDDEN int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d);
+/* 1 when stack_id had an event in this process (since start, or since fork for a child). */
+PP_HIDDEN int pp_stats_active(uint32_t stack_id);
 PP_HIDDEN void pp_stats_reset_after_fork(void); /* child: zero every aggregate */
 
 /* ---- pools.c: the program's own pools, counted through include/poolprobe.h's markers ---- */

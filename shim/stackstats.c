@@ -68,6 +68,7 @@ struct stats {
 
 #define PAGE_SLOTS 4096u
 static _Atomic(_Atomic(struct stats *) *) pages[PP_MAX_STACKS / PAGE_SLOTS];
+static atomic_uint pages_made; /* every page made has an index below this */
 
 /* Cold: the first event of a stack id (or of a page of them). Two threads may race to make the
  * same entry; the loser gives its copy back. NULL on out of memory. */
@@ -79,8 +80,13 @@ __attribute__((noinline, cold)) static struct stats *create(uint32_t id)
         _Atomic(struct stats *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
         if (!fresh)
             return NULL;
-        if (atomic_compare_exchange_strong(&pages[id / PAGE_SLOTS], &page, fresh))
+        if (atomic_compare_exchange_strong(&pages[id / PAGE_SLOTS], &page, fresh)) {
             page = fresh;
+            unsigned made = atomic_load(&pages_made);
+            while (made < id / PAGE_SLOTS + 1 &&
+                   !atomic_compare_exchange_weak(&pages_made, &made, id / PAGE_SLOTS + 1))
+                ;
+        }
         else
             pp_arena_free(fresh, PAGE_SLOTS * sizeof *fresh);
     }
@@ -341,10 +347,10 @@ static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
 
 int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d)
 {
-    memset(d, 0, sizeof *d);
     struct stats *s = find(stack_id);
     if (!s)
-        return 0;
+        return 0; /* before the memset: most ids of a forked child have no entry */
+    memset(d, 0, sizeof *d);
     merge_lane(d, &s->lane0);
     struct lane *l1 = atomic_load_explicit(&s->lane1, memory_order_acquire);
     if (l1)
@@ -352,42 +358,22 @@ int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d)
     return d->agg.allocs || d->agg.frees;
 }
 
+int pp_stats_active(uint32_t stack_id)
+{
+    return find(stack_id) != NULL;
+}
+
 /* ---- fork ---- */
 
-static void reset_value_hist(struct pp_value_hist *h)
-{
-    uint64_t *b = h->buckets;
-    memset(h, 0, sizeof *h);
-    if (b) {
-        memset(b, 0, PP_SIZE_BUCKETS * sizeof *b);
-        h->buckets = b;
-    }
-}
-
-static void reset_lane(struct lane *l)
-{
-    atomic_store(&l->lock.held, 0);
-    memset(&l->agg, 0, sizeof l->agg);
-    l->agg.min_size = UINT64_MAX;
-    reset_value_hist(&l->size);
-    reset_value_hist(&l->chain_final);
-    memset(l->per_thread, 0, sizeof l->per_thread);
-}
-
-/* Child of fork: only the forking thread survives, so no lane lock can be legitimately held;
- * a lock another parent thread held at fork time is simply released. Counts restart at 0. */
+/* Child of fork: counts restart at 0. The entries are not zeroed but forgotten (the page
+ * pointers cleared), so the child makes fresh entries for the stacks it uses: zeroing every
+ * entry copied each page of them (copy-on-write), which made a forked bash subshell cost 5 ms
+ * more. Forgetting also drops any lane lock another parent thread held at fork time. The old
+ * entries stay mapped, unused, in the child. */
 void pp_stats_reset_after_fork(void)
 {
-    for (uint32_t p = 0; p < PP_MAX_STACKS / PAGE_SLOTS; p++) {
-        _Atomic(struct stats *) *page = atomic_load(&pages[p]);
-        for (uint32_t i = 0; page && i < PAGE_SLOTS; i++) {
-            struct stats *s = atomic_load(&page[i]);
-            if (!s)
-                continue;
-            reset_lane(&s->lane0);
-            struct lane *l1 = atomic_load(&s->lane1);
-            if (l1)
-                reset_lane(l1);
-        }
-    }
+    uint32_t used = atomic_load(&pages_made); /* a bound: reading the whole array faults */
+    for (uint32_t p = 0; p < used; p++)
+        if (atomic_load_explicit(&pages[p], memory_order_relaxed))
+            atomic_store_explicit(&pages[p], NULL, memory_order_relaxed);
 }

@@ -33,7 +33,7 @@
  * The last record is PP_REC_END; its payload is the u64 FNV-1a hash of every byte of the file
  * before the END record's own header. A file without a valid END is truncated or corrupt.
  * Records appear in this order in v1.0: PROCESS, MODULES, STACKS, STATS, TOTALS, END; v1.1
- * writes STACK_THREADS after STATS.
+ * writes STACK_THREADS after STATS, and STACK_SAMPLES (site mode) between STATS and TOTALS.
  *
  * PP_REC_PROCESS payload:
  *   u32 pid, u32 ppid
@@ -125,6 +125,22 @@
  *     u64 allocs, u64 live_bytes     summed over every stack with STATS at that moment
  *     u8  nstacks (<= 8), then per stack, most allocations first:
  *       u32 stack_id, u64 allocs, u64 live_bytes   that stack's cumulative counts then
+ *
+ * PP_REC_STACK_SAMPLES (v1.1; tag 10; written between STATS and TOTALS in site mode, the default,
+ * and absent with POOLPROBE_STACKS=full). In site mode the stacks that carry STATS are site
+ * prefixes: the first site_depth frames of each call, counted exactly on every call (flag
+ * TRUNCATED when the real stack may be deeper). Full stacks are unwound for the first allocation
+ * of each prefix and then for about one allocation in stack_sample; each one unwound is in
+ * STACKS too (without STATS) and is listed here with its number of samples. A reader estimates a
+ * full stack's figures as its prefix's exact figures times samples / (samples of all full
+ * stacks of that prefix), and must say that such figures are estimates. A v1.0 reader ignores
+ * this record and sees the exact per-prefix figures, which group into the same sites.
+ *   u32 stack_sample               about one allocation in this many is unwound in full
+ *   u32 site_depth                 frames in a site prefix
+ *   u32 count, then per sampled full stack:
+ *     u32 full_stack_id            a stack in STACKS (no STATS of its own)
+ *     u32 site_stack_id            its site prefix, a stack with STATS
+ *     u64 samples                  allocations whose full stack this was, among those unwound
  */
 #ifndef POOLPROBE_TRACE_FORMAT_H
 #define POOLPROBE_TRACE_FORMAT_H
@@ -162,6 +178,7 @@ enum pp_record_tag {
     PP_REC_POOLS = 6,         /* v1.1 */
     PP_REC_STACK_THREADS = 7, /* v1.1 */
     PP_REC_SERIES = 8, /* v1.1: allocations over time (see above) */
+    PP_REC_STACK_SAMPLES = 10, /* v1.1: site mode's sampled full stacks (see above) */
     PP_REC_END = 0x454e44, /* "END" */
 };
 

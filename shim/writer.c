@@ -311,6 +311,71 @@ static void encode_pools(struct tbuf *b)
     end_record(b, at);
 }
 
+/* STACK_SAMPLES (site mode): the full stacks sampled, each under its site prefix. */
+struct samples_out {
+    struct tbuf *b;
+    uint32_t nstacks, n;
+};
+
+static void put_sample(void *ctx, uint32_t full, uint32_t site, uint64_t count)
+{
+    struct samples_out *o = ctx;
+    if (full >= o->nstacks || site >= o->nstacks)
+        return; /* interned after the STACKS record was written */
+    put_u32(o->b, full);
+    put_u32(o->b, site);
+    put_u64(o->b, count);
+    o->n++;
+}
+
+static void encode_stack_samples(struct tbuf *b, uint32_t nstacks)
+{
+    size_t at = begin_record(b, PP_REC_STACK_SAMPLES);
+    put_u32(b, pp_config.stack_sample);
+    put_u32(b, pp_config.site_depth);
+    size_t count_at = b->len;
+    put_u32(b, 0);
+    struct samples_out o = {b, nstacks, 0};
+    pp_stacksample_each(put_sample, &o);
+    if (!b->failed)
+        pp_put_u32(b->base + count_at, o.n);
+    end_record(b, at);
+}
+
+struct used_stacks {
+    unsigned char *bits;
+    uint32_t nstacks;
+};
+
+static void mark_used(struct used_stacks *u, uint32_t id)
+{
+    if (id < u->nstacks)
+        u->bits[id / 8] |= (unsigned char)(1u << (id % 8));
+}
+
+static void mark_sampled(void *ctx, uint32_t full, uint32_t site, uint64_t count)
+{
+    (void)count;
+    mark_used(ctx, full);
+    mark_used(ctx, site);
+}
+
+/* A bitmap of the stacks this process used: those with statistics, and the sampled ones. NULL
+ * when it cannot be mapped (every stack is then written in full). */
+static unsigned char *mark_used_stacks(uint32_t nstacks, size_t bytes)
+{
+    unsigned char *used = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (used == MAP_FAILED)
+        return NULL;
+    struct used_stacks u = {used, nstacks};
+    for (uint32_t id = 0; id < nstacks; id++)
+        if (pp_stats_active(id))
+            mark_used(&u, id);
+    pp_stacksample_each(mark_sampled, &u);
+    return used;
+}
+
 /* A stack's statistics, copied out of its lanes (two bucket arrays: too big for the stack of a
  * hook that may run deep in the host's stack). Static: there is one writer at a time. */
 static struct pp_stats_snapshot stats_copy;
@@ -327,12 +392,24 @@ static void encode_trace(struct tbuf *b, int snapshot)
     encode_modules(b);
 
     uint32_t nstacks = pp_stack_count();
+    size_t used_bytes = nstacks / 8 + 1;
+    unsigned char *used = mark_used_stacks(nstacks, used_bytes);
     size_t at = begin_record(b, PP_REC_STACKS);
     put_u32(b, nstacks);
-    /* Stacks interned while we encode get ids >= nstacks: iterate exactly the first nstacks. */
-    for (uint32_t id = 0; id < nstacks; id++)
-        encode_stack_ips(b, pp_stack_by_id(id));
+    /* Stacks interned while we encode get ids >= nstacks: iterate exactly the first nstacks.
+     * A stack this process did not use (a forked child inherits all of its parent's) is
+     * written without frames: ids stay as they are, and the child's trace stays small. */
+    for (uint32_t id = 0; id < nstacks; id++) {
+        if (used && !(used[id / 8] >> (id % 8) & 1)) {
+            put_u16(b, 0);
+            put_u16(b, 0);
+        } else {
+            encode_stack_ips(b, pp_stack_by_id(id));
+        }
+    }
     end_record(b, at);
+    if (used)
+        munmap(used, used_bytes);
 
     at = begin_record(b, PP_REC_STATS);
     size_t count_at = b->len;
@@ -367,6 +444,8 @@ static void encode_trace(struct tbuf *b, int snapshot)
     end_record(b, at);
 
     encode_pools(b);
+    if (pp_config.site_depth)
+        encode_stack_samples(b, nstacks);
     encode_totals(b);
     encode_series(b, pp_series_end());
 
