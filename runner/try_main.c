@@ -36,7 +36,7 @@ static const char *usage_text =
     "  --capacity N        blocks per free list      --object-bytes N  block (or presize) size\n"
     "  --cap-bytes N       pool-capped: larger blocks are not pooled\n"
     "  --kind per-thread|shared\n"
-    "  --threshold NAME=VALUE  judge with this checklist threshold (as poolprobe-report -t)\n"
+    "  -t, --threshold NAME=VALUE  judge with this threshold (as poolprobe-report -t)\n"
     "  --runs N            paired runs per arm (default 5; `confirmed` needs >= 5)\n"
     "  --each              also measure each site alone\n"
     "  --format text|json\n";
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
     bool each = false;
     struct try_override ov = {0};
     static const struct option longopts[] = {
-        {"trace", required_argument, 0, 't'},    {"site", required_argument, 0, 's'},
+        {"trace", required_argument, 0, 'F'},    {"site", required_argument, 0, 's'},
         {"as", required_argument, 0, 'a'},       {"capacity", required_argument, 0, 'c'},
         {"object-bytes", required_argument, 0, 'o'}, {"cap-bytes", required_argument, 0, 'C'},
         {"kind", required_argument, 0, 'k'},     {"runs", required_argument, 0, 'r'},
@@ -204,9 +204,9 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+ht:", longopts, NULL)) != -1) {
         switch (c) {
-        case 't': trace = optarg; break;
+        case 'F': trace = optarg; break;
         case 's': patterns[npatterns++] = optarg; break;
         case 'a':
             if (strcmp(optarg, "pool") && strcmp(optarg, "pool-capped") &&
@@ -225,7 +225,9 @@ int main(int argc, char **argv)
             ov.kind = optarg;
             break;
         case 'r': runs = parse_count("--runs", optarg); break;
-        case 'T': thresholds[ov.nthresholds++] = optarg; break;
+        case 't': /* -t as poolprobe-report's */
+        case 'T':
+            thresholds[ov.nthresholds++] = optarg; break;
         case 'e': each = true; break;
         case 'f':
             if (strcmp(optarg, "text") && strcmp(optarg, "json"))
