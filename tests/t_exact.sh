@@ -6,7 +6,7 @@
 # each check below says how its expected value follows. Figures that cannot be exact have
 # bounds with their reason: lifetimes in ns (bounded by the workload's own clock readings) and
 # sampled counts (bounded by the binomial variance). No check depends on a verdict: the
-# recommendation order is checked against the report's own allocs_saved, whatever the verdicts.
+# recommendation order is checked against the report's own saving_ns, whatever the verdicts.
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
 require "$SHIM" "$REPORT" "$WORKLOADS/exact"
