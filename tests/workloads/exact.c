@@ -26,7 +26,8 @@
  *   handoff          5 x malloc(48) made by the main thread after the start (cross-thread frees)
  *   and itself makes thread_pair: 10 x { malloc(32); free }. Then the main thread calls
  *   inline_host, whose malloc(8) (freed at once) is in inlined_alloc, inlined into it, and
- *   final_sizes: 100 x { malloc(8); realloc to 100 (the first 95) or 200 (the last 5); free }.
+ *   final_sizes: 100 x { malloc(8); realloc to 100 (the first 95), 200 (the next 4) or 300
+ *   (the last); free }.
  * exact sample N     N x { malloc(200); free } at sampled_pair, for a run with POOLPROBE_SAMPLE.
  */
 #define _GNU_SOURCE
@@ -234,7 +235,7 @@ __attribute__((noinline)) static void inline_host(void)
 __attribute__((noinline)) static void final_sizes(void)
 {
     for (int i = 0; i < 100; i++)
-        free(must(realloc(must(malloc(8)), i < 95 ? 100 : 200)));
+        free(must(realloc(must(malloc(8)), i < 95 ? 100 : i < 99 ? 200 : 300)));
 }
 
 static int run_threads(void)
