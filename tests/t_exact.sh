@@ -6,7 +6,7 @@
 # each check below says how its expected value follows. Figures that cannot be exact have
 # bounds with their reason: lifetimes in ns (bounded by the workload's own clock readings) and
 # sampled counts (bounded by the binomial variance). No check depends on a verdict: the
-# recommendation order is checked against the report's own allocs_saved, whatever the verdicts.
+# recommendation order is checked against the report's own saving_ns, whatever the verdicts.
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
 require "$SHIM" "$REPORT" "$WORKLOADS/exact"
@@ -136,7 +136,7 @@ check_eq "leak_site: a free list never fills" "$(pools 0 0 0 0 0)" "$(pool_of "$
 
 # leak_grown: malloc(10) grown to 50 and kept: live bytes follow the realloc, the creation
 # size stays 10, and a chain is only counted once freed.
-expect "$J" leak_grown allocs=1 frees=0 bytes=10 size.max=10 live_at_exit=1 \
+expect "$J" leak_grown allocs=1 frees=0 bytes=10 size.max=10 size.p50=10 live_at_exit=1 \
     live_bytes_at_exit=50 peak_live_bytes=50 realloc_calls=1 realloc_grows=1 chains_freed=0 \
     chain_final_size.count=0
 
@@ -198,7 +198,12 @@ check_eq "thread_pair: free list serves 9 of 10" "$(pools 9 9 9 9 9)" "$(pool_of
 expect "$J" inlined_alloc allocs=1 frees=1 'frames[0].inlined=true' \
     'frames[1].function=inline_host' 'frames[1].inlined=null'
 
-# final_sizes: 95 chains end at 100 bytes, 5 at 200: p95 (rank 95) is 100, p99 (rank 99) 200.
+# two_frees: one function frees from two call sites (two return addresses): one free caller
+# in the report, by function, with both counts added.
+expect "$J" two_frees allocs=4 frees=4 'free_callers | map("\(.function):\(.count)") | join(" ")=two_frees:4'
+
+# final_sizes: 95 chains end at 100 bytes, 4 at 200, 1 at 300: p95 (rank 95) is 100, p99
+# (rank 99) 200; a p96 would be 200 and a p100 300.
 expect "$J" final_sizes allocs=100 realloc_calls=100 realloc_grows=100 chains_freed=100 \
     chain_final_size.p50=100 chain_final_size.p95=100 chain_final_size.p99=200 \
     chain_final_size.count=100 chain_final_size.exact=true
