@@ -188,8 +188,10 @@ check_eq "threads: two threads seen" 2 "$(json_get "$J" '.processes[0].threads')
 # the allocating thread (p50 = rank 3 = 2; p95 in bucket 4-5: 4), freed by handoff_free.
 expect "$J" handoff allocs=5 frees=5 cross_thread_frees=5 lifetime_allocs.p50=2 \
     lifetime_allocs.p95=4 'free_callers[0].function=handoff_free' 'free_callers[0].count=5'
-# thread_pair: the second thread's own pairs: not cross-thread, lifetime 0 in its own count.
-expect "$J" thread_pair allocs=10 frees=10 cross_thread_frees=0 lifetime_allocs.p99=0 \
+# thread_pair: the second thread's own pairs (its own lane of counters: min and max too): not
+# cross-thread, lifetime 0 in its own count.
+expect "$J" thread_pair allocs=10 frees=10 size.min=32 size.max=32 cross_thread_frees=0 \
+    lifetime_allocs.p99=0 \
     peak_live=1
 check_eq "thread_pair: free list serves 9 of 10" "$(pools 9 9 9 9 9)" "$(pool_of "$J" thread_pair)"
 
