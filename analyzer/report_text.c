@@ -259,7 +259,7 @@ static void print_site_where(FILE *out, const struct pp_site *s, const struct pp
     fprintf(out, "%s\n", line);
 }
 
-/* "render_buf  seeds.c:52" and, on the next line, the callers folded. */
+/* "render_buf  demo.c:41" and, on the next line, the callers folded. */
 static void print_site_title(FILE *out, size_t rank, const struct pp_site *s,
                              const struct pp_verdict *v)
 {

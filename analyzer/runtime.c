@@ -24,7 +24,7 @@ static const char *const returns_to_caller[] = {
     NULL,
 };
 
-static bool in_list(const char *const *list, const char *name)
+bool pp_name_in_list(const char *const *list, const char *name)
 {
     if (!name)
         return false;
@@ -47,7 +47,8 @@ bool pp_runtime_module(const struct pp_frame *f)
 
 bool pp_runtime_returns_to_caller(const struct pp_frame *f)
 {
-    return in_list(returns_to_caller, f->function) || in_list(returns_to_caller, f->symbol);
+    return pp_name_in_list(returns_to_caller, f->function) ||
+           pp_name_in_list(returns_to_caller, f->symbol);
 }
 
 const char *pp_cxx_qualified_name(const char *name)
@@ -114,11 +115,11 @@ static const char *const perl_functions[] = {
 const struct pp_pooling_runtime *pp_pooling_runtime_of(const struct pp_frame *f)
 {
     const char *fn = f->function ? f->function : f->symbol;
-    if (in_list(pymalloc_functions, fn))
+    if (pp_name_in_list(pymalloc_functions, fn))
         return &pymalloc;
-    if (in_list(gslice_functions, fn))
+    if (pp_name_in_list(gslice_functions, fn))
         return &gslice;
-    if (in_list(perl_functions, fn))
+    if (pp_name_in_list(perl_functions, fn))
         return &perl;
     return NULL;
 }

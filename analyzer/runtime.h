@@ -21,6 +21,9 @@
 
 #include "symbolize.h"
 
+/* 1 when name (may be NULL) is one of list's names (NULL-terminated). */
+bool pp_name_in_list(const char *const *list, const char *name);
+
 /* The frame's code is in a C or C++ runtime module (judged by the module's file name). */
 bool pp_runtime_module(const struct pp_frame *frame);
 

@@ -139,15 +139,6 @@ static bool name_matches(const char *pattern, const char *name)
     return r;
 }
 
-static bool in_list(const char *const *list, const char *name)
-{
-    if (!name)
-        return false;
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
-}
 
 static bool frame_matches(const char *pattern, const struct pp_frame *f)
 {
@@ -182,7 +173,8 @@ static bool allocator_proper(const struct pp_frame *f)
 {
     if (f->module && strncmp(pp_basename(f->module), "libpoolprobe", 12) == 0)
         return true;
-    if (in_list(libc_allocators, f->function) || in_list(libc_allocators, f->symbol))
+    if (pp_name_in_list(libc_allocators, f->function) ||
+        pp_name_in_list(libc_allocators, f->symbol))
         return true;
     if (f->symbol && (strncmp(f->symbol, "_Znw", 4) == 0 || strncmp(f->symbol, "_Zna", 4) == 0))
         return true;

@@ -56,6 +56,8 @@ struct try_target {
 
 /* What the user asked with --as and friends. */
 struct try_override {
+    const char *const *thresholds; /* "NAME=VALUE" for the checklist, as poolprobe-report -t */
+    size_t nthresholds;
     const char *verdict;    /* NULL: the report's */
     uint64_t capacity, object_bytes, cap_bytes; /* 0: the report's */
     const char *kind;       /* NULL: the report's, else per-thread */

@@ -36,6 +36,7 @@ static const char *usage_text =
     "  --capacity N        blocks per free list      --object-bytes N  block (or presize) size\n"
     "  --cap-bytes N       pool-capped: larger blocks are not pooled\n"
     "  --kind per-thread|shared\n"
+    "  -t, --threshold NAME=VALUE  judge with this threshold (as poolprobe-report -t)\n"
     "  --runs N            paired runs per arm (default 5; `confirmed` needs >= 5)\n"
     "  --each              also measure each site alone\n"
     "  --format text|json\n";
@@ -189,21 +190,23 @@ int main(int argc, char **argv)
 {
     const char *trace = NULL, *format = "text";
     const char **patterns = calloc((size_t)argc, sizeof *patterns);
+    const char **thresholds = calloc((size_t)argc, sizeof *thresholds);
     size_t npatterns = 0, runs = 5;
     bool each = false;
     struct try_override ov = {0};
     static const struct option longopts[] = {
-        {"trace", required_argument, 0, 't'},    {"site", required_argument, 0, 's'},
+        {"trace", required_argument, 0, 'F'},    {"site", required_argument, 0, 's'},
         {"as", required_argument, 0, 'a'},       {"capacity", required_argument, 0, 'c'},
         {"object-bytes", required_argument, 0, 'o'}, {"cap-bytes", required_argument, 0, 'C'},
         {"kind", required_argument, 0, 'k'},     {"runs", required_argument, 0, 'r'},
         {"each", no_argument, 0, 'e'},           {"format", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+        {"threshold", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+ht:", longopts, NULL)) != -1) {
         switch (c) {
-        case 't': trace = optarg; break;
+        case 'F': trace = optarg; break;
         case 's': patterns[npatterns++] = optarg; break;
         case 'a':
             if (strcmp(optarg, "pool") && strcmp(optarg, "pool-capped") &&
@@ -222,6 +225,9 @@ int main(int argc, char **argv)
             ov.kind = optarg;
             break;
         case 'r': runs = parse_count("--runs", optarg); break;
+        case 't': /* -t as poolprobe-report's */
+        case 'T':
+            thresholds[ov.nthresholds++] = optarg; break;
         case 'e': each = true; break;
         case 'f':
             if (strcmp(optarg, "text") && strcmp(optarg, "json"))
@@ -232,6 +238,7 @@ int main(int argc, char **argv)
         default: fputs(usage_text, stderr); return EXIT_TROUBLE;
         }
     }
+    ov.thresholds = thresholds;
     if (optind >= argc)
         die("%s", "no program given (usage: poolprobe try [OPTION]... -- PROGRAM [ARG]...)");
     if (runs > 1000)
@@ -332,6 +339,7 @@ int main(int argc, char **argv)
     free(configs);
     free(apply);
     free(patterns);
+    free(thresholds);
     try_targets_free(targets, (size_t)loaded);
     return EXIT_MEASURED;
 }

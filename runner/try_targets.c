@@ -284,6 +284,13 @@ long try_targets_load(const char *trace_path, const char *const *patterns, size_
     struct pp_group_options opt = {.group_by = PP_GROUP_BY_SITE, .default_wrappers = true};
     struct pp_thresholds th;
     pp_thresholds_default(&th);
+    for (size_t i = 0; i < ov->nthresholds; i++)
+        if (pp_thresholds_set(&th, ov->thresholds[i], why, sizeof why)) {
+            snprintf(err, errlen, "--threshold %s: %s", ov->thresholds[i], why);
+            pp_symbolizer_free(sym);
+            pp_trace_free(t);
+            return -1;
+        }
     struct pp_report r;
     const struct pp_trace *traces[1] = {t};
     long n = -1;

@@ -36,7 +36,7 @@ int pp_modules_cover(uintptr_t ip)
     return 0;
 }
 
-static void read_build_id(const struct dl_phdr_info *info, struct pp_module *m)
+const unsigned char *pp_modules_build_id(const struct dl_phdr_info *info, uint32_t *len)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -51,14 +51,23 @@ static void read_build_id(const struct dl_phdr_info *info, struct pp_module *m)
             const unsigned char *next = desc + ((n->n_descsz + 3) & ~3u);
             if (next > end)
                 break;
-            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
-                n->n_descsz <= sizeof m->build_id) {
-                memcpy(m->build_id, desc, n->n_descsz);
-                m->build_id_len = n->n_descsz;
-                return;
+            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+                *len = n->n_descsz;
+                return desc;
             }
             p = next;
         }
+    }
+    return NULL;
+}
+
+static void read_build_id(const struct dl_phdr_info *info, struct pp_module *m)
+{
+    uint32_t len;
+    const unsigned char *id = pp_modules_build_id(info, &len);
+    if (id && len <= sizeof m->build_id) {
+        memcpy(m->build_id, id, len);
+        m->build_id_len = len;
     }
 }
 

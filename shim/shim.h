@@ -168,6 +168,11 @@ struct pp_module {
     struct pp_module *next;
 };
 PP_HIDDEN struct pp_module *pp_modules_list(void);
+/* The GNU build-id note of a loaded object: its bytes (inside the object's own mapping) and
+ * their count in *len; NULL when it has none. Reads memory only. */
+struct dl_phdr_info;
+PP_HIDDEN const unsigned char *pp_modules_build_id(const struct dl_phdr_info *info,
+                                                   uint32_t *len);
 
 /* ---- thread.c: per-thread state, reached through one initial-exec TLS pointer ---- */
 struct pp_stack_ref;

@@ -328,26 +328,9 @@ static void hash_insert(uint32_t ci)
 
 static int same_build_id(const struct dl_phdr_info *info, const struct try_module *m)
 {
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
-            continue;
-        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
-        const unsigned char *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-            const unsigned char *name = p + sizeof *nh;
-            const unsigned char *desc = name + ((nh->n_namesz + 3) & ~3u);
-            const unsigned char *next = desc + ((nh->n_descsz + 3) & ~3u);
-            if (next > end)
-                break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4))
-                return nh->n_descsz == m->build_id_len &&
-                       !memcmp(desc, m->build_id, m->build_id_len);
-            p = next;
-        }
-    }
-    return 0;
+    uint32_t len;
+    const unsigned char *id = pp_modules_build_id(info, &len);
+    return id && len == m->build_id_len && !memcmp(id, m->build_id, len);
 }
 
 static int on_object(struct dl_phdr_info *info, size_t size, void *arg)

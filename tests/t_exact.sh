@@ -6,7 +6,7 @@
 # each check below says how its expected value follows. Figures that cannot be exact have
 # bounds with their reason: lifetimes in ns (bounded by the workload's own clock readings) and
 # sampled counts (bounded by the binomial variance). No check depends on a verdict: the
-# recommendation order is checked against the report's own allocs_saved, whatever the verdicts.
+# recommendation order is checked against the report's own saving_ns, whatever the verdicts.
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
 require "$SHIM" "$REPORT" "$WORKLOADS/exact"
@@ -136,7 +136,7 @@ check_eq "leak_site: a free list never fills" "$(pools 0 0 0 0 0)" "$(pool_of "$
 
 # leak_grown: malloc(10) grown to 50 and kept: live bytes follow the realloc, the creation
 # size stays 10, and a chain is only counted once freed.
-expect "$J" leak_grown allocs=1 frees=0 bytes=10 size.max=10 live_at_exit=1 \
+expect "$J" leak_grown allocs=1 frees=0 bytes=10 size.max=10 size.p50=10 live_at_exit=1 \
     live_bytes_at_exit=50 peak_live_bytes=50 realloc_calls=1 realloc_grows=1 chains_freed=0 \
     chain_final_size.count=0
 
@@ -188,8 +188,10 @@ check_eq "threads: two threads seen" 2 "$(json_get "$J" '.processes[0].threads')
 # the allocating thread (p50 = rank 3 = 2; p95 in bucket 4-5: 4), freed by handoff_free.
 expect "$J" handoff allocs=5 frees=5 cross_thread_frees=5 lifetime_allocs.p50=2 \
     lifetime_allocs.p95=4 'free_callers[0].function=handoff_free' 'free_callers[0].count=5'
-# thread_pair: the second thread's own pairs: not cross-thread, lifetime 0 in its own count.
-expect "$J" thread_pair allocs=10 frees=10 cross_thread_frees=0 lifetime_allocs.p99=0 \
+# thread_pair: the second thread's own pairs (its own lane of counters: min and max too): not
+# cross-thread, lifetime 0 in its own count.
+expect "$J" thread_pair allocs=10 frees=10 size.min=32 size.max=32 cross_thread_frees=0 \
+    lifetime_allocs.p99=0 \
     peak_live=1
 check_eq "thread_pair: free list serves 9 of 10" "$(pools 9 9 9 9 9)" "$(pool_of "$J" thread_pair)"
 
@@ -198,7 +200,12 @@ check_eq "thread_pair: free list serves 9 of 10" "$(pools 9 9 9 9 9)" "$(pool_of
 expect "$J" inlined_alloc allocs=1 frees=1 'frames[0].inlined=true' \
     'frames[1].function=inline_host' 'frames[1].inlined=null'
 
-# final_sizes: 95 chains end at 100 bytes, 5 at 200: p95 (rank 95) is 100, p99 (rank 99) 200.
+# two_frees: one function frees from two call sites (two return addresses): one free caller
+# in the report, by function, with both counts added.
+expect "$J" two_frees allocs=4 frees=4 'free_callers | map("\(.function):\(.count)") | join(" ")=two_frees:4'
+
+# final_sizes: 95 chains end at 100 bytes, 4 at 200, 1 at 300: p95 (rank 95) is 100, p99
+# (rank 99) 200; a p96 would be 200 and a p100 300.
 expect "$J" final_sizes allocs=100 realloc_calls=100 realloc_grows=100 chains_freed=100 \
     chain_final_size.p50=100 chain_final_size.p95=100 chain_final_size.p99=200 \
     chain_final_size.count=100 chain_final_size.exact=true

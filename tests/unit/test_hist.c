@@ -222,6 +222,25 @@ static void test_merge(void)
             count16 = a.bins[i].count;
     CHECK_U64(count16, 5, "bucket of 16 holds 5 after the merge");
 
+    /* Exact into inexact: the exact values land in dst's buckets, counts add. */
+    struct pp_hist e;
+    pp_hist_init(&e, PP_SIZE_SUB_BITS);
+    struct pp_hist_value ve[2] = {{16, 7}, {5000, 2}};
+    pp_hist_add_values(&e, ve, 2);
+    pp_hist_merge(&a, &e);
+    count16 = 0;
+    uint64_t count5000 = 0;
+    for (size_t i = 0; i < a.nbins; i++) {
+        if (a.bins[i].index == pp_hist_index(16, PP_SIZE_SUB_BITS))
+            count16 = a.bins[i].count;
+        if (a.bins[i].index == pp_hist_index(5000, PP_SIZE_SUB_BITS))
+            count5000 = a.bins[i].count;
+    }
+    CHECK(!a.exact && a.total == 23 && count16 == 12 && count5000 == 2,
+          "exact into inexact: total 14 + 9 = %" PRIu64 ", bucket of 16 holds 5 + 7 = %" PRIu64
+          ", bucket of 5000 holds %" PRIu64, a.total, count16, count5000);
+    pp_hist_free(&e);
+
     /* Re-bucketing: sub_bits 2 buckets into a sub_bits 1 histogram. */
     struct pp_hist d;
     pp_hist_init(&d, 1);

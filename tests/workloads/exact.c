@@ -26,7 +26,9 @@
  *   handoff          5 x malloc(48) made by the main thread after the start (cross-thread frees)
  *   and itself makes thread_pair: 10 x { malloc(32); free }. Then the main thread calls
  *   inline_host, whose malloc(8) (freed at once) is in inlined_alloc, inlined into it, and
- *   final_sizes: 100 x { malloc(8); realloc to 100 (the first 95) or 200 (the last 5); free }.
+ *   final_sizes: 100 x { malloc(8); realloc to 100 (the first 95), 200 (the next 4) or 300
+ *   (the last); free }, and two_frees: 4 x malloc(16), two freed by one free() call and two by
+ *   another in the same function.
  * exact sample N     N x { malloc(200); free } at sampled_pair, for a run with POOLPROBE_SAMPLE.
  */
 #define _GNU_SOURCE
@@ -234,7 +236,19 @@ __attribute__((noinline)) static void inline_host(void)
 __attribute__((noinline)) static void final_sizes(void)
 {
     for (int i = 0; i < 100; i++)
-        free(must(realloc(must(malloc(8)), i < 95 ? 100 : 200)));
+        free(must(realloc(must(malloc(8)), i < 95 ? 100 : i < 99 ? 200 : 300)));
+}
+
+__attribute__((noinline)) static void two_frees(void)
+{
+    void *p[4];
+    for (int i = 0; i < 4; i++)
+        p[i] = must(malloc(16));
+    free(p[0]);
+    free(p[1]);
+    escape(p[2]);
+    free(p[2]);
+    free(p[3]);
 }
 
 static int run_threads(void)
@@ -247,6 +261,7 @@ static int run_threads(void)
         return 1;
     inline_host();
     final_sizes();
+    two_frees();
     return 0;
 }
 
