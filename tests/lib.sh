@@ -13,6 +13,7 @@
 #   check NAME CMD...              ok when CMD exits 0
 #   check_eq NAME EXPECTED ACTUAL  ok when the two strings are equal
 #   check_refused NAME FILE REPORT ARGS...  poolprobe-report refuses FILE (exit 2, one line)
+#   check_option_refused NAME MESSAGE ARGS... poolprobe-report refuses these options (exit 2)
 #   skip NAME REASON               NAME was not checked, for REASON (a tool is missing): counted
 #                                  as skipped, or as a failure when CI=true (CI installs every
 #                                  tool, so a skip there means a check silently stopped running)
@@ -134,6 +135,17 @@ check_refused() {
     if [ "$report" = "$REPORT_ASAN" ]; then
         check "$name: no sanitizer report" sh -c "! grep -q 'Sanitizer' '$TMP/bad.err'"
     fi
+}
+
+# check_option_refused NAME MESSAGE-PART ARGS...: poolprobe-report ARGS... refuses an option or a
+# combination of options: exit 2, MESSAGE-PART in what it says on stderr, nothing on stdout.
+check_option_refused() {
+    local name=$1 want=$2 rc=0
+    shift 2
+    "$REPORT" "$@" >"$TMP/ref.out" 2>"$TMP/ref.err" || rc=$?
+    check_eq "$name: exit 2" 2 "$rc"
+    check "$name: says why" grep -qF -e "$want" "$TMP/ref.err"
+    check_eq "$name: nothing on stdout" "" "$(cat "$TMP/ref.out")"
 }
 
 # Stops the test with one failure when a build product it needs is missing.

@@ -91,21 +91,13 @@ check_eq "terminal of 120 columns: no line over 119" 0 \
     "$(tr -d '\r' <"$TMP/tty.out" | awk 'length > 119' | wc -l | tr -d ' ')"
 
 # --- options that would be ignored are refused, or work ---------------------------------------------
-refused() { # refused NAME MESSAGE-PART ARGS...
-    local name=$1 want=$2 rc=0
-    shift 2
-    "$REPORT" "$@" >"$TMP/ref.out" 2>"$TMP/ref.err" || rc=$?
-    check_eq "$name: exit 2" 2 "$rc"
-    check "$name: says why" grep -qF -e "$want" "$TMP/ref.err"
-    check_eq "$name: nothing on stdout" "" "$(cat "$TMP/ref.out")"
-}
-refused "--site with --format json" "--site explains sites as text only" --site render_buf -f json "$T"
-refused "--site with --write-baseline" "--site and --write-baseline do not go together" \
+check_option_refused "--site with --format json" "--site explains sites as text only" --site render_buf -f json "$T"
+check_option_refused "--site with --write-baseline" "--site and --write-baseline do not go together" \
     --site render_buf --write-baseline "$TMP/base.json" "$T"
 check "--site with --write-baseline: no baseline written" test ! -e "$TMP/base.json"
-refused "--site with --top" "--top does not apply" --site render_buf --top 1 "$T"
-refused "--top with --baseline" "--top does not apply to the regression gate" --top 2 --baseline "$T" "$T"
-refused "--wide with --format json" "--wide is for the text report only" --wide -f json "$T"
+check_option_refused "--site with --top" "--top does not apply" --site render_buf --top 1 "$T"
+check_option_refused "--top with --baseline" "--top does not apply to the regression gate" --top 2 --baseline "$T" "$T"
+check_option_refused "--wide with --format json" "--wide is for the text report only" --wide -f json "$T"
 check "--help documents --top 0" grep -q '(0: all, the default)' <("$REPORT" --help)
 check "--top=0 is the whole report" cmp "$TMP/text.out" <("$REPORT" --top=0 "$T")
 "$REPORT" --ops 1000 "$T" >"$TMP/ops.out"
@@ -117,8 +109,8 @@ check "no --ops and none declared: no per-operation line" sh -c "! grep -q ' ope
 
 # --- the same trace twice, an empty trace -------------------------------------------------------------
 ln -s "$T" "$TMP/link.bin"
-refused "the same trace twice" "given twice" "$T" "$T"
-refused "the same trace through a symlink" "merging a trace with itself would double every count" \
+check_option_refused "the same trace twice" "given twice" "$T" "$T"
+check_option_refused "the same trace through a symlink" "merging a trace with itself would double every count" \
     "$T" "$TMP/link.bin"
 : >"$TMP/empty.bin"
 check_refused "empty trace" "$TMP/empty.bin" "$REPORT" "$TMP/empty.bin"

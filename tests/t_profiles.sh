@@ -82,18 +82,11 @@ check_eq "pprof, merged: allocations of both" "alloc_objects/count=$(total "$TMP
     "$(pprof_totals "$TMP/ab.txt" | cut -d' ' -f1)"
 
 # --- what does not go with them ------------------------------------------------------------------
-refused() { # refused NAME MESSAGE-PART ARGS...
-    local name=$1 want=$2 rc=0
-    shift 2
-    "$REPORT" "$@" >"$TMP/ref.out" 2>"$TMP/ref.err" || rc=$?
-    check_eq "$name: exit 2" 2 "$rc"
-    check "$name: says why" grep -qF -e "$want" "$TMP/ref.err"
-}
-refused "--folded-value without folded" "--folded-value is for --format folded" \
+check_option_refused "--folded-value without folded" "--folded-value is for --format folded" \
     --folded-value bytes "$TMP/a.bin"
-refused "--format folded --group-by site" "profiles are by call stack" -f folded -g site "$TMP/a.bin"
-refused "--format pprof --top" "--top do not apply" -f pprof --top 3 "$TMP/a.bin"
-refused "unknown --folded-value" "unknown --folded-value 'frees'" -f folded --folded-value frees "$TMP/a.bin"
+check_option_refused "--format folded --group-by site" "profiles are by call stack" -f folded -g site "$TMP/a.bin"
+check_option_refused "--format pprof --top" "--top do not apply" -f pprof --top 3 "$TMP/a.bin"
+check_option_refused "unknown --folded-value" "unknown --folded-value 'frees'" -f folded --folded-value frees "$TMP/a.bin"
 script -qec "'$REPORT' -f pprof '$TMP/a.bin'" /dev/null >"$TMP/tty.out" || true
 check "pprof to a terminal: refused, says to redirect" grep -q 'redirect it to a file' "$TMP/tty.out"
 
