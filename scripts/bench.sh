@@ -462,7 +462,7 @@ main() {
         "$OUT/manystacks.trace" >"$OUT/manystacks.stacks.txt" ||
         echo "poolprobe-report --group-by stack on the manystacks trace failed" >>"$problems"
     rep_stack=$(tail -n 1 "$TMP/rep-stack.one" | awk '{ print $1 }')
-    stacks=$(awk '/^  [0-9]+ sites?$/ { print $1; exit }' "$OUT/manystacks.stacks.txt")
+    stacks=$(awk '/^  [0-9]+ sites?( |$)/ { print $1; exit }' "$OUT/manystacks.stacks.txt")
     echo "    $rep_stack s, peak RSS $(human_kib "$(tail -n 1 "$TMP/rep-stack.one" | awk '{ print $2 }')")," \
         "${stacks:-an unknown number of} distinct stacks"
     local ms_native_kib per_stack=-
