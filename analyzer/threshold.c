@@ -106,12 +106,3 @@ int pp_threshold_assign(const struct pp_threshold_info *table, size_t n, void *v
              assignment);
     return -1;
 }
-
-void pp_threshold_print(FILE *out, const struct pp_threshold_info *table, size_t n,
-                        const void *values)
-{
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %-20s %-12g %s (default %g)\n      %s\n", table[i].name,
-                pp_threshold_value(&table[i], values), table[i].unit, table[i].default_value,
-                table[i].why);
-}

@@ -2,7 +2,7 @@
  * doubles, set from "NAME=VALUE" on the command line.
  *
  * The checklist (checklist.c) and the regression gate (gate.c) each have one table; this is
- * the mechanism they share. No allocation, no I/O except pp_threshold_print.
+ * the mechanism they share. No allocation, no I/O.
  */
 #ifndef POOLPROBE_THRESHOLD_H
 #define POOLPROBE_THRESHOLD_H
@@ -37,9 +37,5 @@ double pp_threshold_value(const struct pp_threshold_info *info, const void *valu
 int pp_threshold_assign(const struct pp_threshold_info *table, size_t n, void *values,
                         const struct pp_threshold_rules *rules, const char *assignment,
                         char *err, size_t errlen);
-
-/* One entry a line: name, value in force, unit, default, and the reason below it. */
-void pp_threshold_print(FILE *out, const struct pp_threshold_info *table, size_t n,
-                        const void *values);
 
 #endif
