@@ -163,25 +163,59 @@ __attribute__((noinline, cold)) static struct pp_stack *sample_full_stack(
     return j.site;
 }
 
+/* The stack of site prefix ips[0..n): the thread's cache, else the stack table (then *fresh
+ * is 1 for a prefix never seen). NULL on out-of-memory. */
+static struct pp_stack *prefix_stack(struct pp_thread *t, const uintptr_t *ips, unsigned n,
+                                     int *fresh)
+{
+    struct pp_stack *site = pp_sitecache_lookup(t, ips, n);
+    if (PP_LIKELY(site != NULL))
+        return site;
+    site = pp_stack_intern(t, ips, n, n == pp_config.site_depth, fresh);
+    if (PP_UNLIKELY(!site)) {
+        pp_tracking_lost("no memory for the stack table");
+        return NULL;
+    }
+    pp_sitecache_fill(t, ips, n, site);
+    return site;
+}
+
+/* A thread without a walker (past its exit destructor, or out of memory) walks into a buffer
+ * on the program's stack: out of line, so that the common path's frame has no such buffer. */
+__attribute__((noinline, cold)) static struct pp_stack *walk_site_on_stack(struct pp_thread *t,
+                                                                          uintptr_t ret,
+                                                                          uintptr_t cfa,
+                                                                          int *fresh)
+{
+    uintptr_t prefix[PP_SITE_DEPTH_MAX];
+    unsigned n = pp_sitewalk(t, ret, cfa, prefix, pp_config.site_depth);
+    return prefix_stack(t, prefix, n, fresh);
+}
+
+/* Site mode, a call whose walk is not remembered: walk, find the prefix's stack, remember. */
+static struct pp_stack *walk_site(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, int *fresh)
+{
+    unsigned n;
+    const uintptr_t *prefix = pp_sitewalk_here(t, ret, cfa, pp_config.site_depth, &n);
+    if (PP_UNLIKELY(!prefix))
+        return walk_site_on_stack(t, ret, cfa, fresh);
+    struct pp_stack *site = prefix_stack(t, prefix, n, fresh);
+    if (site)
+        pp_sitewalk_remember(t, site);
+    return site;
+}
+
 /* Site mode: the stack counted exactly is the site prefix, the first site_depth frames; the
  * full stack is unwound for the first allocation of a prefix and then about 1 in stack_sample. */
 static struct pp_stack *find_site(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
 {
-    uintptr_t prefix[PP_SITE_DEPTH_MAX];
-    unsigned want = pp_config.site_depth;
-    unsigned n = pp_sitewalk(t, ret, cfa, prefix, want);
     int fresh = 0;
-    struct pp_stack *site = pp_sitecache_lookup(t, prefix, n);
-    if (PP_UNLIKELY(!site)) {
-        site = pp_stack_intern(t, prefix, n, n == want, &fresh);
-        if (PP_UNLIKELY(!site)) {
-            pp_tracking_lost("no memory for the stack table");
-            return NULL;
-        }
-        pp_sitecache_fill(t, prefix, n, site);
-    }
+    struct pp_stack *site = pp_sitewalk_recall(t, ret, cfa);
+    if (!site && !(site = walk_site(t, ret, cfa, &fresh)))
+        return NULL;
+    /* The prefix's stack holds the prefix: its ips are the words the walk found. */
     if (PP_UNLIKELY(fresh) || pp_stacksample_due(t))
-        site = sample_full_stack(t, site, prefix, n);
+        site = sample_full_stack(t, site, pp_stack_ips(site), pp_stack_depth(site));
     return site;
 }
 
@@ -206,20 +240,15 @@ uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call
         if (!s && !(s = find_stack(t, ret, cfa)))
             return 0;
     }
-    struct pp_live e = {
-        .stack_id = pp_stack_id(s),
-        .thread = (uint16_t)t->index,
-        .size = size,
-        .time_ns = pp_now_ns(),
-        .seq = seq,
-    };
-    if (PP_UNLIKELY(!pp_live_insert(p, &e))) {
+    uint32_t stack_id = pp_stack_id(s);
+    uint64_t now = pp_now_ns();
+    if (PP_UNLIKELY(!pp_live_insert(p, stack_id, (uint16_t)t->index, 0, size, now, seq))) {
         pp_tracking_lost("no memory for the live-block table");
         return 0;
     }
-    pp_stats_on_alloc(e.stack_id, t->index, size);
+    pp_stats_on_alloc(stack_id, t->index, size);
     note_process_bytes(t, (int64_t)size);
-    return e.time_ns;
+    return now;
 }
 
 static uint64_t book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t caller)
@@ -277,10 +306,8 @@ uint64_t pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp
     if (!tracked)
         return 0; /* an untracked block stays untracked (take_entry counted it) */
     if (new_p) {
-        struct pp_live moved = *old;
-        moved.size = new_size;
-        moved.realloced = 1;
-        if (!pp_live_insert(new_p, &moved)) {
+        if (!pp_live_insert(new_p, old->stack_id, old->thread, 1, new_size, old->time_ns,
+                            old->seq)) {
             pp_tracking_lost("no memory for the live-block table");
             return 0;
         }
@@ -291,7 +318,8 @@ uint64_t pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp
         return book_free(t, old, caller);
     } else {
         /* The realloc failed: p is untouched and still live. */
-        pp_live_insert(old_p, old);
+        pp_live_insert(old_p, old->stack_id, old->thread, old->realloced, old->size,
+                       old->time_ns, old->seq);
     }
     return 0;
 }
