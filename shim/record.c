@@ -1,21 +1,24 @@
 /* record.c — what each hook records: the glue between the hooks and the tables.
  *
- * An allocation finds its stack (the frame cache, else an unwind and the stack table), enters
- * the block in the side table and counts it in the stack's statistics; a free takes the block
- * out of the side table and books its lifetime on the stack that allocated it. A realloc keeps
- * its block attributed to the stack that created it (a growth chain belongs to its origin), so
- * "allocations" here means blocks created and realloc calls are counted apart. Every function
- * runs with the calling thread's busy flag set (see thread.c), so an allocation made below us
- * would be forwarded untracked, never recorded into the tables we are updating.
+ * An allocation finds its stack (in site mode, the default, its site prefix: a remembered walk,
+ * else a walk and the site cache or the stack table; with full stacks, the frame cache, else
+ * an unwind and the stack table), enters the block in the side table and counts it in the
+ * stack's statistics; a free takes the block out of the side table and books its lifetime on
+ * the stack that allocated it. A realloc keeps its block attributed to the stack that created
+ * it (a growth chain belongs to its origin), so "allocations" here means blocks created and
+ * realloc calls are counted apart. Every function runs with the calling thread's busy flag set
+ * (see thread.c), so an allocation made below us would be forwarded untracked, never recorded
+ * into the tables we are updating.
  *
- * The hot path, for a call from a stack seen before: pp_framecache_lookup (this thread's own
- * memory, no lock), pp_live_insert (one shard's spinlock, held for one probe), pp_stats_on_alloc
- * (one lane's spinlock, held for a few additions). None of them makes a system call, allocates
- * (except from the arena, on growth) or waits for anything but those short spinlocks. The miss
- * path (find_stack) is out of line and cold, and runs on the shim's own stack (altstack.c) so
- * that its buffers never sit on the program's: it unwinds with libunwind, interns the stack
- * and, for a new stack through code we have not mapped, rescans the module list
- * (dl_iterate_phdr, which takes the loader's lock, with none of ours held).
+ * The hot path, for a call from a place seen before: pp_sitewalk_recall (pp_framecache_lookup
+ * with full stacks; this thread's own memory, no lock), pp_live_insert (one shard's spinlock,
+ * held for one probe), pp_stats_on_alloc (one lane's spinlock, held for a few additions). None
+ * of them makes a system call, allocates (except from the arena, on growth) or waits for
+ * anything but those short spinlocks. The miss paths (find_stack, sample_full_stack) are out
+ * of line and cold, and run on the shim's own stack (altstack.c) so that their buffers never
+ * sit on the program's: they unwind with libunwind, intern the stack and, for a new stack
+ * through code we have not mapped, rescan the module list (dl_iterate_phdr, which takes the
+ * loader's lock, with none of ours held).
  */
 #include <stdlib.h>
 
