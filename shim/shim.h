@@ -327,7 +327,7 @@ struct pp_aggregate {
     uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
     struct pp_free_caller free_callers[PP_FREE_CALLERS];
     uint64_t other_free_callers;
-    uint64_t pool_hits[PP_POOL_LEVELS]; /* in a snapshot only (lanes keep them as misses) */
+    uint64_t pool_hits[PP_POOL_LEVELS]; /* snapshots only: a lane counts misses (stackstats.c) */
     uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
     /* Per thread (PP_REC_STACK_THREADS): which threads allocated here (bit thread index % 64)

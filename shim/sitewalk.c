@@ -209,13 +209,16 @@ static unsigned walk(struct pp_thread *t, struct pp_sitewalk *w, uintptr_t ret, 
     if (PP_LIKELY(w != NULL)) {
         struct recall *last = &w->last;
         uintptr_t r = ret, c = cfa;
+        int ended = 0; /* the stack ends after r */
         last->n = 0;
         while (n < want) {
             const struct hop *h = hop_for(w, r);
             if (h->ret != r || h->delta == HOP_UNKNOWN || h->delta == HOP_BAD)
                 break;
-            if (h->delta == HOP_END)
+            if (h->delta == HOP_END) {
+                ended = 1;
                 break;
+            }
             c += h->delta;
             if (c - 8 < w->stack_lo || c > w->stack_hi)
                 break;
@@ -226,8 +229,7 @@ static unsigned walk(struct pp_thread *t, struct pp_sitewalk *w, uintptr_t ret, 
             }
             out[n++] = r;
         }
-        if (n == want || (n < want && hop_for(w, r)->ret == r &&
-                          hop_for(w, r)->delta == HOP_END)) {
+        if (n == want || ended) {
             if (n <= RECALL_DEPTH) {
                 last->ret = ret;
                 last->cfa = cfa;

@@ -49,19 +49,19 @@ struct thread_live {
  * 0..z-1, and an allocation misses exactly there: instead of a hit counter per level, the lane
  * counts the allocations that found z levels empty (misses_at[z - 1]), and a level's hits are
  * the lane's allocations minus the misses at every z > k (pool_sim_hits). The counts themselves
- * (at most 4096, so 16 bits) sit in two 8-lane vectors, GCC's vector extensions: one event
+ * (at most 4096, so 16 bits) sit in two vectors of eight, GCC's vector extensions: one event
  * updates all 13 levels in a few SSE2 instructions (plain code on other CPUs) where a loop of
  * compares cost about 130 instructions per event (callgrind, allocbench). */
-#define SIM_LANES 16 /* PP_POOL_LEVELS rounded up to two vectors; the spare lanes stay 0 */
+#define LEVEL_SLOTS 16 /* PP_POOL_LEVELS rounded up to two vectors; the spare slots stay 0 */
 typedef int16_t level_vec __attribute__((vector_size(16)));
 struct pool_sim {
     level_vec held[2];                  /* blocks on each level's list */
     uint64_t misses_at[PP_POOL_LEVELS]; /* [z - 1]: allocations that found levels 0..z-1 empty */
 };
-_Static_assert(PP_POOL_LEVELS <= SIM_LANES && (1 << (PP_POOL_LEVELS - 1)) <= INT16_MAX,
+_Static_assert(PP_POOL_LEVELS <= LEVEL_SLOTS && (1 << (PP_POOL_LEVELS - 1)) <= INT16_MAX,
                "the what-if levels fit two vectors of 16-bit counts");
 
-/* Level capacities 1, 2, 4 ... 4096; 0 for the spare lanes, which therefore never fill. */
+/* Level capacities 1, 2, 4 ... 4096; 0 for the spare slots, which therefore never fill. */
 static const level_vec level_cap[2] = {
     {1, 2, 4, 8, 16, 32, 64, 128},
     {256, 512, 1024, 2048, 4096, 0, 0, 0},
