@@ -97,6 +97,18 @@ uint32_t pp_thread_count(void)
     return atomic_load(&next_index);
 }
 
+uint64_t pp_thread_events(void)
+{
+    uint64_t events = 0;
+    uint32_t n = pp_thread_count();
+    for (uint32_t i = 0; i < n && i < PP_MAX_THREADS; i++) {
+        struct pp_thread *t = threads ? threads[i] : NULL;
+        if (t)
+            events += t->allocs + t->frees;
+    }
+    return events;
+}
+
 void pp_thread_init(void (*on_exit)(struct pp_thread *))
 {
     busy++;
