@@ -15,6 +15,8 @@
 #   others DIR                           the names of DIR's files other than trace.bin, one a line
 #   like_native NAME FROM                NAME's native results are FROM's (same command)
 #   poolprobe_lines FILE                 the number of lines starting "poolprobe:" in FILE
+#   site_allocs TRACE FUNC               allocations at the site FUNC in TRACE ("no-site" when
+#                                        none, "unreadable" when the report fails)
 #
 # ROBUST_TIMEOUT (seconds, default 60) bounds each run; same_behaviour fails a run that hit it.
 # shellcheck shell=bash
@@ -87,4 +89,10 @@ like_native() { # like_native NAME FROM
 
 poolprobe_lines() { # poolprobe_lines FILE
     grep -c '^poolprobe:' "$1" || true
+}
+
+site_allocs() { # site_allocs TRACE FUNC
+    local json
+    json=$("$REPORT" --format json "$1" 2>/dev/null) || { echo unreadable; return; }
+    site_field "$json" "$2" allocs
 }
