@@ -6,7 +6,8 @@
  * state.c. Start happens at the first allocation or in our constructor, whichever comes first.
  * The trace is written by our destructor (exit() and return from main; the preloaded library's
  * destructor runs after the program's own), by a forked child at its own exit, and as a
- * snapshot once per POOLPROBE_INTERVAL by the hook that notices the interval is over.
+ * snapshot once per POOLPROBE_INTERVAL by the hook that notices the interval is over (or, when
+ * the program is quiet or dead, by the watcher this file starts: watcher.c).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

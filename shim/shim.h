@@ -5,9 +5,12 @@
  *
  *   entry    hooks.c (the exported allocation functions), exits.c (exec, _exit, abort),
  *            both calling into lifecycle.c (constructor, destructor, fork, thread exit,
- *            snapshots, the end of an image), never the reverse
+ *            snapshots, the end of an image), never the reverse; lifecycle.c starts and
+ *            stops watcher.c (a process sharing our memory that writes for an idle or dead
+ *            program), which calls only the writer and the tables
  *   record   record.c (what a hook records; the hot path), writer.c (encodes the trace from
- *            plain copies the tables hand it, and writes the file; cold)
+ *            plain copies the tables hand it, writes the file through sys.h, and keeps the
+ *            snapshot schedule; cold)
  *   tables   framecache.c, altstack.c, unwind.c, validate.c, stacktable.c, stackstats.c,
  *            live.c, thread.c, modules.c, series.c
  *   state    state.c (process state, "tracking lost"), arena.c, config.c, clock.c, log.c,

@@ -111,9 +111,11 @@ static inline int pp_sys_sigdefault(int sig)
     unsigned long act[4] = {0, 0, 0, 0}; /* SIG_DFL */
     return (int)pp_syscall(SYS_rt_sigaction, sig, (long)act, 0, 8, 0, 0);
 }
-static inline int pp_sys_wait_clone(int pid)
+/* Reaps pid, a child of any kind (__WALL); nohang: 0 while it still runs. */
+static inline int pp_sys_wait_clone(int pid, int nohang)
 {
-    return (int)pp_syscall(SYS_wait4, pid, 0, 0x40000000 /* __WALL */, 0, 0, 0);
+    return (int)pp_syscall(SYS_wait4, pid, 0, 0x40000000 /* __WALL */ | (nohang ? 1 : 0), 0, 0,
+                           0);
 }
 static inline __attribute__((noreturn)) void pp_sys_exit(int status)
 {

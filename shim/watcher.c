@@ -18,8 +18,10 @@
  *     do not reach it;
  *   - no file descriptor: it has its own descriptor table, and closes every descriptor it
  *     inherited at once (a pipe's reader still sees end-of-file when the program closes it);
- *   - no TLS, no errno: it runs with the TLS pointer of the thread that started it, so it
- *     calls only sys.h and the writer's TLS-free path, and never allocates;
+ *   - no TLS, no errno: it calls only sys.h and the writer's TLS-free path, and never
+ *     allocates. Its thread pointer is a page of its own holding only what compiled code reads
+ *     there (the stack-protector canary), so nothing it could touch is a thread's of the
+ *     program, and the thread that started it may exit;
  *   - a process named "poolprobe-watch" in ps, child of the program, using a 256 KiB stack
  *     mapping in the program's address space.
  * It is not started under valgrind (which cannot run a CLONE_VM process), when
@@ -45,6 +47,7 @@
 #endif
 
 #define WATCHER_STACK (256u << 10)
+#define WATCHER_TCB 4096u /* at the top of the stack mapping: the thread pointer's page */
 #define WAKE_SIGNAL SIGUSR1 /* the program's exit (parent-death signal) or pp_watcher_stop */
 
 static void *stack;           /* mapped once; a forked child reuses its copy */
@@ -63,9 +66,8 @@ static unsigned long sigbit(int sig)
 static uint64_t look(void)
 {
     uint64_t interval = pp_config.interval_ns, now = pp_now_ns();
-    uint64_t last = atomic_load_explicit(&pp_snapshot_last_ns, memory_order_relaxed);
-    if (now - last < interval)
-        return interval - (now - last); /* a hook wrote one lately, or will */
+    if (!pp_snapshot_due(now)) /* a hook wrote one lately: look again when the next is due */
+        return atomic_load_explicit(&pp_snapshot_last_ns, memory_order_relaxed) + interval - now;
     /* Nothing new since the file was written: rewrite only as its duration doubles, so an
      * idle process's rate stays within 2x and an idle daemon rewrites its trace a few dozen
      * times in a year, not every second. */
@@ -137,12 +139,19 @@ void pp_watcher_start(void)
     if (pp_syscall(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
         return; /* filtered (or unknown): a clone without CLONE_THREAD might be fatal */
     if (!stack) {
-        void *s = pp_sys_mmap(NULL, WATCHER_STACK, PROT_READ | PROT_WRITE,
+        void *s = pp_sys_mmap(NULL, WATCHER_STACK + WATCHER_TCB, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK);
         if (pp_sys_failed((long)s))
             return;
         stack = s;
     }
+    /* x86-64's thread control block as compiled code sees it: a pointer to itself at 0 (and at
+     * 16, glibc's header.self), the stack-protector canary at 0x28, copied from ours. */
+    uintptr_t *tcb = (uintptr_t *)((char *)stack + WATCHER_STACK);
+    uintptr_t canary;
+    __asm__("mov %%fs:0x28, %0" : "=r"(canary));
+    tcb[0] = tcb[2] = (uintptr_t)tcb;
+    tcb[5] = canary;
     watched_pid = pp_process.pid;
     atomic_store(&stop, 0);
     /* Every signal blocked across the clone: the watcher starts with them blocked, so no
@@ -151,7 +160,7 @@ void pp_watcher_start(void)
     pp_sys_sigprocmask(SIG_SETMASK, &all, &old);
     /* The C library's clone runs watcher_main on the new stack and touches no TLS in it. */
     int saved_errno = errno;
-    int pid = clone(watcher_main, (char *)stack + WATCHER_STACK, CLONE_VM, NULL);
+    int pid = clone(watcher_main, tcb, CLONE_VM | CLONE_SETTLS, NULL, NULL, tcb, NULL);
     errno = saved_errno;
     pp_sys_sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid > 0)
@@ -164,9 +173,14 @@ void pp_watcher_stop(void)
     if (!pid)
         return;
     atomic_store(&stop, 1);
+    /* It wakes at once and exits. Should it not (a kill refused after the program changed its
+     * user), exec goes on after 50 ms: the watcher sees the stop flag at its next wake and
+     * stays a zombie of this pid, which is better than holding up the program. */
     pp_sys_kill(pid, WAKE_SIGNAL);
-    while (pp_sys_wait_clone(pid) == -EINTR)
-        ;
+    for (int ms = 0; ms < 50 && pp_sys_wait_clone(pid, 1) == 0; ms++) {
+        struct timespec one_ms = {0, 1000000};
+        pp_sys_nanosleep(&one_ms);
+    }
     watcher_pid = 0;
     atomic_store(&pp_watcher_wanted, 1); /* if the exec fails, the next event starts another */
 }

@@ -17,6 +17,10 @@
 #   poolprobe_lines FILE                 the number of lines starting "poolprobe:" in FILE
 #   site_allocs TRACE FUNC               allocations at the site FUNC in TRACE ("no-site" when
 #                                        none, "unreadable" when the report fails)
+#   until_true SECONDS CMD...            0 as soon as CMD succeeds (polled), 1 after SECONDS
+#   died TRACE                           its process is marked died: the watcher (shim/watcher.c)
+#                                        wrote it after a fatal signal; with until_true, waits
+#                                        for that write, which follows the death by a few ms
 #
 # ROBUST_TIMEOUT (seconds, default 60) bounds each run; same_behaviour fails a run that hit it.
 # shellcheck shell=bash
@@ -95,4 +99,17 @@ site_allocs() { # site_allocs TRACE FUNC
     local json
     json=$("$REPORT" --format json "$1" 2>/dev/null) || { echo unreadable; return; }
     site_field "$json" "$2" allocs
+}
+
+until_true() { # until_true SECONDS CMD...
+    local tries
+    for ((tries = 0; tries < $1 * 50; tries++)); do
+        "${@:2}" 2>/dev/null && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+died() { # died TRACE
+    [ "$("$REPORT" --format json "$1" 2>/dev/null | jq -r '.processes[0].died')" = true ]
 }

@@ -19,17 +19,6 @@ process_field() { # process_field TRACE FIELD: .processes[0].FIELD, or "unreadab
         echo unreadable
 }
 
-until_true() { # until_true SECONDS CMD...: 0 as soon as CMD succeeds, 1 after SECONDS
-    local tries
-    for ((tries = 0; tries < $1 * 50; tries++)); do
-        "${@:2}" 2>/dev/null && return 0
-        sleep 0.02
-    done
-    return 1
-}
-
-died() { [ "$(process_field "$1" died)" = true ]; }
-
 # Watchers still running (not zombies) for a command line: the watcher shares the program's
 # memory, so its /proc/PID/cmdline is the program's.
 watchers_of() { # watchers_of ARG...
