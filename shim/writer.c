@@ -760,10 +760,11 @@ static void encode_and_publish(int snapshot)
             WRITE_FAILED("not writing the trace (%s): %s", what, path);
             goto out;
         }
-        /* Said once: by the first snapshot, or at exit when no snapshot was written. */
-        if (!warned_foreign && !quiet)
+        /* Said once: by the program's first write (the watcher cannot speak). */
+        if (!warned_foreign && !quiet) {
             pp_log("%s %s; writing %s instead", path, what, other);
-        warned_foreign = 1;
+            warned_foreign = 1;
+        }
         memcpy(path, other, sizeof path);
     }
     temporary_path();
