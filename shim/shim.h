@@ -207,6 +207,8 @@ struct pp_thread {
     int sitewalk_failed;            /* no stack bounds: always unwind with libunwind */
     int32_t stack_countdown;        /* allocations until the next full unwind (stacksample.c) */
     uint64_t stack_rng;             /* its xorshift64 state */
+    uintptr_t stack_lo, stack_hi;   /* this thread's stack (pp_thread_stack) */
+    int stack_known;                /* 0 not asked yet, 1 known, -1 unknown */
 };
 #define PP_MAX_THREADS 65536
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
@@ -220,6 +222,13 @@ PP_HIDDEN int pp_thread_try_busy(void);
 PP_HIDDEN void pp_thread_unbusy(void);
 PP_HIDDEN struct pp_thread *pp_thread_self(void);
 PP_HIDDEN uint32_t pp_thread_count(void);
+/* The calling thread t's stack, [*lo, *hi); 0 when unknown. on_stack: an address on it (the
+ * hook's CFA; the shim itself may be running on its own stack). Found once per thread, without the
+ * program's heap (glibc's pthread_getattr_np reads the main thread's from /proc/self/maps with
+ * stdio, whose buffers left blocks above the program's first ones and changed when glibc trims
+ * its heap). */
+PP_HIDDEN int pp_thread_stack(struct pp_thread *t, uintptr_t on_stack, uintptr_t *lo,
+                              uintptr_t *hi);
 /* Allocations plus frees recorded by every thread so far (racy reads: a hint, not a figure). */
 PP_HIDDEN uint64_t pp_thread_events(void);
 /* on_exit: called (busy) when a thread that entered the shim exits. */
