@@ -173,13 +173,18 @@ void pp_watcher_stop(void)
     if (!pid)
         return;
     atomic_store(&stop, 1);
-    /* It wakes at once and exits. Should it not (a kill refused after the program changed its
-     * user), exec goes on after 50 ms: the watcher sees the stop flag at its next wake and
-     * stays a zombie of this pid, which is better than holding up the program. */
-    pp_sys_kill(pid, WAKE_SIGNAL);
-    for (int ms = 0; ms < 50 && pp_sys_wait_clone(pid, 1) == 0; ms++) {
-        struct timespec one_ms = {0, 1000000};
-        pp_sys_nanosleep(&one_ms);
+    /* Woken, it exits at once (or after the snapshot it is writing): wait for that. Should the
+     * signal be refused (the program changed its user), exec goes on after 50 ms; the watcher
+     * sees the stop flag at its next wake and stays a zombie of this pid, which is better than
+     * holding up the program. */
+    if (pp_sys_kill(pid, WAKE_SIGNAL) == 0) {
+        while (pp_sys_wait_clone(pid, 0) == -EINTR)
+            ;
+    } else {
+        for (int ms = 0; ms < 50 && pp_sys_wait_clone(pid, 1) == 0; ms++) {
+            struct timespec one_ms = {0, 1000000};
+            pp_sys_nanosleep(&one_ms);
+        }
     }
     watcher_pid = 0;
     atomic_store(&pp_watcher_wanted, 1); /* if the exec fails, the next event starts another */
