@@ -9,11 +9,14 @@
  * or a program exec'd by a traced process writes its own file with ".<pid>" inserted before the
  * extension ("trace.<pid>.bin"). A file at the path that is not a poolprobe trace is never
  * overwritten: we write the pid-named file beside it and say so.
+ *
+ * Every system call goes through sys.h (no errno, no TLS): the watcher (watcher.c) runs the
+ * same encoder and publisher, through pp_write_trace_watcher. This file also keeps the snapshot
+ * schedule that the hooks and the watcher share.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename() only: no stdio streams in the host */
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -394,8 +397,8 @@ static struct pp_stats_snapshot stats_copy;
 
 static void encode_trace(struct tbuf *b, int snapshot)
 {
-    put_bytes(b, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN);
     atomic_store_explicit(&encoded_at_ns, pp_now_ns(), memory_order_relaxed);
+    put_bytes(b, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN);
     put_u16(b, PP_TRACE_MAJOR);
     put_u16(b, PP_TRACE_MINOR);
     put_u32(b, PP_TRACE_HEADER_SIZE);
@@ -475,7 +478,7 @@ atomic_ullong pp_snapshot_last_ns;
 int pp_snapshot_claim(uint64_t now_ns)
 {
     uint64_t last = atomic_load_explicit(&pp_snapshot_last_ns, memory_order_relaxed);
-    if ((int64_t)(now_ns - last) < (int64_t)pp_config.interval_ns)
+    if (!pp_snapshot_due(now_ns))
         return 0;
     /* One caller wins the interval; the others go on at once. Once the exit-time write has
      * begun (state no longer TRACKING), a snapshot must not start that it would wait for. */
