@@ -16,7 +16,7 @@
  * hook's CFA); c_{k+1} = c_k + d(r_k); r_{k+1} = the word at c_{k+1} - 8.
  *
  * Why this is safe: a walk reads only words inside this thread's own stack (bounds from
- * pthread_getattr_np; a call on a signal or coroutine stack falls back to libunwind). Why it is
+ * pp_thread_stack; a call on a signal or coroutine stack falls back to libunwind). Why it is
  * right: d(r) is a property of the code at r, so it holds for every call through r; a function
  * whose frame varies (alloca) gives a wrong r_{k+1}, which the sampled full unwinds catch
  * (pp_sitewalk_distrust marks the address, and from then on calls through it use libunwind).
@@ -32,7 +32,6 @@
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include <pthread.h>
 
 #include "shim.h"
 
@@ -89,30 +88,18 @@ static struct recall *recall_for(struct pp_sitewalk *w, uintptr_t ret, uintptr_t
     return &w->recalls[(((ret ^ (cfa << 20)) * 0x9e3779b97f4a7c15ull) >> 40) % RECALLS];
 }
 
-static struct pp_sitewalk *walker_of(struct pp_thread *t)
+static struct pp_sitewalk *walker_of(struct pp_thread *t, uintptr_t cfa)
 {
     if (PP_LIKELY(t->sitewalk != NULL))
         return t->sitewalk;
     if (t->sitewalk_failed || t->exiting)
         return NULL;
     struct pp_sitewalk *w = pp_arena_alloc(sizeof *w);
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    /* May allocate (the main thread's bounds come from /proc/self/maps): we are busy, so those
-     * calls go straight to the real allocator. */
-    int ok = w && pthread_getattr_np(pthread_self(), &attr) == 0;
-    if (ok) {
-        ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
-        pthread_attr_destroy(&attr);
-    }
-    if (!ok) {
+    if (!w || !pp_thread_stack(t, cfa, &w->stack_lo, &w->stack_hi)) {
         pp_arena_free(w, sizeof *w);
         t->sitewalk_failed = 1;
         return NULL;
     }
-    w->stack_lo = (uintptr_t)addr;
-    w->stack_hi = (uintptr_t)addr + size;
     t->sitewalk = w;
     return w;
 }
@@ -246,13 +233,13 @@ static unsigned walk(struct pp_thread *t, struct pp_sitewalk *w, uintptr_t ret, 
 unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, uintptr_t *out,
                      unsigned want)
 {
-    return walk(t, walker_of(t), ret, cfa, out, want);
+    return walk(t, walker_of(t, cfa), ret, cfa, out, want);
 }
 
 const uintptr_t *pp_sitewalk_here(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
                                   unsigned want, unsigned *n)
 {
-    struct pp_sitewalk *w = walker_of(t);
+    struct pp_sitewalk *w = walker_of(t, cfa);
     if (PP_UNLIKELY(!w))
         return NULL;
     *n = walk(t, w, ret, cfa, w->prefix, want);
