@@ -168,6 +168,19 @@ set_workload() { # set_workload NAME
     esac
 }
 
+# heaptrack traces the process it starts and not what that process execs: `heaptrack env
+# PYTHONMALLOC=malloc python3` traced env alone (36 allocations). So a workload's leading `env
+# VAR=VALUE...` goes in front of heaptrack: cmd_env gets the assignments, cmd_prog the rest.
+split_env() {
+    cmd_env=() cmd_prog=("${cmd[@]}")
+    [ "${cmd_prog[0]}" = env ] || return 0
+    cmd_prog=("${cmd_prog[@]:1}")
+    while [[ ${cmd_prog[0]} == *=* ]]; do
+        cmd_env+=("${cmd_prog[0]}")
+        cmd_prog=("${cmd_prog[@]:1}")
+    done
+}
+
 # run_mode MODE NAME TAG [ENV=VALUE...]: run workload NAME natively, under the shim (pp), under
 # the shim sampling 1 in $sample (ps), under the floor (fl) or under heaptrack (ht), appending "seconds peak-KiB" to $TMP/TAG.MODE.time. stdout and stderr
 # go to $OUT/TAG.MODE.out / .err; the trace to $OUT/TAG.trace, heaptrack's to
@@ -195,7 +208,9 @@ run_mode() {
     fl) "$gnu_time" -f '%e %M %U %S' -o "$tf" env LD_PRELOAD="$PWD/$BB/floor.so" "${cmd[@]}" ;;
     ht)
         rm -f "$OUT/$tag.heaptrack".*
-        "$gnu_time" -f '%e %M %U %S' -o "$tf" heaptrack -o "$OUT/$tag.heaptrack" "${cmd[@]}"
+        split_env
+        "$gnu_time" -f '%e %M %U %S' -o "$tf" env "${cmd_env[@]}" heaptrack \
+            -o "$OUT/$tag.heaptrack" "${cmd_prog[@]}"
         ;;
     esac <"$stdin" >"$OUT/$tag.$mode.out" 2>"$OUT/$tag.$mode.err" || rc=$?
     local t1=$EPOCHREALTIME
@@ -295,7 +310,8 @@ main() {
         echo "    sampled    \$ LD_PRELOAD=$SHIM POOLPROBE_SAMPLE=$sample POOLPROBE_OUT=$OUT/$name.sampled.trace $(sh_quote "${cmd[@]}")$redir"
         echo "    floor      \$ LD_PRELOAD=$BB/floor.so $(sh_quote "${cmd[@]}")$redir"
         if [ $have_heaptrack = 1 ]; then
-            echo "    heaptrack  \$ heaptrack -o $OUT/$name.heaptrack $(sh_quote "${cmd[@]}")$redir"
+            split_env
+            echo "    heaptrack  \$ $(sh_quote "${cmd_env[@]}")${cmd_env[*]:+ }heaptrack -o $OUT/$name.heaptrack $(sh_quote "${cmd_prog[@]}")$redir"
         fi
     done
     echo

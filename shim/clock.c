@@ -7,6 +7,11 @@
  * Without an invariant TSC we use clock_gettime, and so on every CPU but x86 (aarch64 and
  * others build the same file with the TSC part left out). Reading this clock is
  * async-signal-safe.
+ *
+ * A coarser clock is no way out: CLOCK_MONOTONIC_COARSE costs 8.5 ns where rdtsc costs 30 ns
+ * in the development VM (a loop of 10 M reads), but it moves in 4 ms steps, and the lifetime
+ * histogram's buckets start at 1 ns (most blocks live under a microsecond). Each event reads
+ * the clock once; the alloc's reading is the block's birth, the free's its death.
  */
 #include <time.h>
 #if defined(__x86_64__) || defined(__i386__)

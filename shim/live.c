@@ -150,16 +150,18 @@ static int grow(struct shard *s)
     return 1;
 }
 
-int pp_live_insert(const void *p, const struct pp_live *e)
+int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int realloced,
+                   uint64_t size, uint64_t time_ns, uint64_t seq)
 {
     uint64_t h = mix((uintptr_t)p);
     struct shard *s = shard_of(h);
-    uint64_t size = e->size < (1ull << SIZE_BITS) ? e->size : (1ull << SIZE_BITS) - 1;
+    if (size >= (1ull << SIZE_BITS))
+        size = (1ull << SIZE_BITS) - 1;
     struct payload val = {
-        .time_ns = e->time_ns,
-        .seq_thread = e->seq << 16 | e->thread,
-        .size_stack = size << (STACK_BITS + 1) | (uint64_t)(e->realloced != 0) << STACK_BITS |
-                      (e->stack_id & ((1u << STACK_BITS) - 1)),
+        .time_ns = time_ns,
+        .seq_thread = seq << 16 | thread,
+        .size_stack = size << (STACK_BITS + 1) | (uint64_t)(realloced != 0) << STACK_BITS |
+                      (stack_id & ((1u << STACK_BITS) - 1)),
     };
     int ok = 1;
     pp_spin_lock(&s->lock);

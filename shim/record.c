@@ -1,21 +1,24 @@
 /* record.c — what each hook records: the glue between the hooks and the tables.
  *
- * An allocation finds its stack (the frame cache, else an unwind and the stack table), enters
- * the block in the side table and counts it in the stack's statistics; a free takes the block
- * out of the side table and books its lifetime on the stack that allocated it. A realloc keeps
- * its block attributed to the stack that created it (a growth chain belongs to its origin), so
- * "allocations" here means blocks created and realloc calls are counted apart. Every function
- * runs with the calling thread's busy flag set (see thread.c), so an allocation made below us
- * would be forwarded untracked, never recorded into the tables we are updating.
+ * An allocation finds its stack (in site mode, the default, its site prefix: a remembered walk,
+ * else a walk and the site cache or the stack table; with full stacks, the frame cache, else
+ * an unwind and the stack table), enters the block in the side table and counts it in the
+ * stack's statistics; a free takes the block out of the side table and books its lifetime on
+ * the stack that allocated it. A realloc keeps its block attributed to the stack that created
+ * it (a growth chain belongs to its origin), so "allocations" here means blocks created and
+ * realloc calls are counted apart. Every function runs with the calling thread's busy flag set
+ * (see thread.c), so an allocation made below us would be forwarded untracked, never recorded
+ * into the tables we are updating.
  *
- * The hot path, for a call from a stack seen before: pp_framecache_lookup (this thread's own
- * memory, no lock), pp_live_insert (one shard's spinlock, held for one probe), pp_stats_on_alloc
- * (one lane's spinlock, held for a few additions). None of them makes a system call, allocates
- * (except from the arena, on growth) or waits for anything but those short spinlocks. The miss
- * path (find_stack) is out of line and cold, and runs on the shim's own stack (altstack.c) so
- * that its buffers never sit on the program's: it unwinds with libunwind, interns the stack
- * and, for a new stack through code we have not mapped, rescans the module list
- * (dl_iterate_phdr, which takes the loader's lock, with none of ours held).
+ * The hot path, for a call from a place seen before: pp_sitewalk_recall (pp_framecache_lookup
+ * with full stacks; this thread's own memory, no lock), pp_live_insert (one shard's spinlock,
+ * held for one probe), pp_stats_on_alloc (one lane's spinlock, held for a few additions). None
+ * of them makes a system call, allocates (except from the arena, on growth) or waits for
+ * anything but those short spinlocks. The miss paths (find_stack, sample_full_stack) are out
+ * of line and cold, and run on the shim's own stack (altstack.c) so that their buffers never
+ * sit on the program's: they unwind with libunwind, intern the stack and, for a new stack
+ * through code we have not mapped, rescan the module list (dl_iterate_phdr, which takes the
+ * loader's lock, with none of ours held).
  */
 #include <stdlib.h>
 
@@ -163,25 +166,59 @@ __attribute__((noinline, cold)) static struct pp_stack *sample_full_stack(
     return j.site;
 }
 
+/* The stack of site prefix ips[0..n): the thread's cache, else the stack table (then *fresh
+ * is 1 for a prefix never seen). NULL on out-of-memory. */
+static struct pp_stack *prefix_stack(struct pp_thread *t, const uintptr_t *ips, unsigned n,
+                                     int *fresh)
+{
+    struct pp_stack *site = pp_sitecache_lookup(t, ips, n);
+    if (PP_LIKELY(site != NULL))
+        return site;
+    site = pp_stack_intern(t, ips, n, n == pp_config.site_depth, fresh);
+    if (PP_UNLIKELY(!site)) {
+        pp_tracking_lost("no memory for the stack table");
+        return NULL;
+    }
+    pp_sitecache_fill(t, ips, n, site);
+    return site;
+}
+
+/* A thread without a walker (past its exit destructor, or out of memory) walks into a buffer
+ * on the program's stack: out of line, so that the common path's frame has no such buffer. */
+__attribute__((noinline, cold)) static struct pp_stack *walk_site_on_stack(struct pp_thread *t,
+                                                                          uintptr_t ret,
+                                                                          uintptr_t cfa,
+                                                                          int *fresh)
+{
+    uintptr_t prefix[PP_SITE_DEPTH_MAX];
+    unsigned n = pp_sitewalk(t, ret, cfa, prefix, pp_config.site_depth);
+    return prefix_stack(t, prefix, n, fresh);
+}
+
+/* Site mode, a call whose walk is not remembered: walk, find the prefix's stack, remember. */
+static struct pp_stack *walk_site(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, int *fresh)
+{
+    unsigned n;
+    const uintptr_t *prefix = pp_sitewalk_here(t, ret, cfa, pp_config.site_depth, &n);
+    if (PP_UNLIKELY(!prefix))
+        return walk_site_on_stack(t, ret, cfa, fresh);
+    struct pp_stack *site = prefix_stack(t, prefix, n, fresh);
+    if (site)
+        pp_sitewalk_remember(t, site);
+    return site;
+}
+
 /* Site mode: the stack counted exactly is the site prefix, the first site_depth frames; the
  * full stack is unwound for the first allocation of a prefix and then about 1 in stack_sample. */
 static struct pp_stack *find_site(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
 {
-    uintptr_t prefix[PP_SITE_DEPTH_MAX];
-    unsigned want = pp_config.site_depth;
-    unsigned n = pp_sitewalk(t, ret, cfa, prefix, want);
     int fresh = 0;
-    struct pp_stack *site = pp_sitecache_lookup(t, prefix, n);
-    if (PP_UNLIKELY(!site)) {
-        site = pp_stack_intern(t, prefix, n, n == want, &fresh);
-        if (PP_UNLIKELY(!site)) {
-            pp_tracking_lost("no memory for the stack table");
-            return NULL;
-        }
-        pp_sitecache_fill(t, prefix, n, site);
-    }
+    struct pp_stack *site = pp_sitewalk_recall(t, ret, cfa);
+    if (!site && !(site = walk_site(t, ret, cfa, &fresh)))
+        return NULL;
+    /* The prefix's stack holds the prefix: its ips are the words the walk found. */
     if (PP_UNLIKELY(fresh) || pp_stacksample_due(t))
-        site = sample_full_stack(t, site, prefix, n);
+        site = sample_full_stack(t, site, pp_stack_ips(site), pp_stack_depth(site));
     return site;
 }
 
@@ -206,20 +243,15 @@ uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call
         if (!s && !(s = find_stack(t, ret, cfa)))
             return 0;
     }
-    struct pp_live e = {
-        .stack_id = pp_stack_id(s),
-        .thread = (uint16_t)t->index,
-        .size = size,
-        .time_ns = pp_now_ns(),
-        .seq = seq,
-    };
-    if (PP_UNLIKELY(!pp_live_insert(p, &e))) {
+    uint32_t stack_id = pp_stack_id(s);
+    uint64_t now = pp_now_ns();
+    if (PP_UNLIKELY(!pp_live_insert(p, stack_id, (uint16_t)t->index, 0, size, now, seq))) {
         pp_tracking_lost("no memory for the live-block table");
         return 0;
     }
-    pp_stats_on_alloc(e.stack_id, t->index, size);
+    pp_stats_on_alloc(stack_id, t->index, size);
     note_process_bytes(t, (int64_t)size);
-    return e.time_ns;
+    return now;
 }
 
 static uint64_t book_free(struct pp_thread *t, const struct pp_live *e, uintptr_t caller)
@@ -277,10 +309,8 @@ uint64_t pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp
     if (!tracked)
         return 0; /* an untracked block stays untracked (take_entry counted it) */
     if (new_p) {
-        struct pp_live moved = *old;
-        moved.size = new_size;
-        moved.realloced = 1;
-        if (!pp_live_insert(new_p, &moved)) {
+        if (!pp_live_insert(new_p, old->stack_id, old->thread, 1, new_size, old->time_ns,
+                            old->seq)) {
             pp_tracking_lost("no memory for the live-block table");
             return 0;
         }
@@ -291,7 +321,8 @@ uint64_t pp_record_realloc_end(struct pp_thread *t, void *old_p, const struct pp
         return book_free(t, old, caller);
     } else {
         /* The realloc failed: p is untouched and still live. */
-        pp_live_insert(old_p, old);
+        pp_live_insert(old_p, old->stack_id, old->thread, old->realloced, old->size,
+                       old->time_ns, old->seq);
     }
     return 0;
 }

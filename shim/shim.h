@@ -270,6 +270,19 @@ PP_HIDDEN void pp_framecache_release(struct pp_thread *t);
  * thread's stack; on an address it has not learned, unwinds with libunwind once. */
 PP_HIDDEN unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
                                uintptr_t *out, unsigned want);
+/* pp_sitewalk into a buffer of the thread's own (valid until its next walk), so that the
+ * prefix never sits on the program's stack; NULL when the thread has no walker (no memory, or
+ * past its exit destructor): then use pp_sitewalk. */
+PP_HIDDEN const uintptr_t *pp_sitewalk_here(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
+                                            unsigned want, unsigned *n);
+/* The stack of the prefix pp_sitewalk would find for this call, when the last walk from the
+ * same ret and cfa is remembered and the words it read are still on the stack where it read
+ * them (the stack's ips are then the prefix); NULL to walk. Reads only words a walk from here
+ * read before, inside this thread's stack. */
+PP_HIDDEN struct pp_stack *pp_sitewalk_recall(struct pp_thread *t, uintptr_t ret, uintptr_t cfa);
+/* The prefix of the last pp_sitewalk on this thread is stack s: remembered for a recall when
+ * that walk went by learned frame sizes alone. Never allocates. */
+PP_HIDDEN void pp_sitewalk_remember(struct pp_thread *t, struct pp_stack *s);
 /* A full unwind disagreed with the walk just after ret: never trust ret's frame size again. */
 PP_HIDDEN void pp_sitewalk_distrust(struct pp_thread *t, uintptr_t ret);
 PP_HIDDEN void pp_sitewalk_release(struct pp_thread *t);
@@ -302,6 +315,7 @@ PP_HIDDEN struct pp_stack *pp_stack_intern(struct pp_thread *t, const uintptr_t 
 PP_HIDDEN const uintptr_t *pp_stack_ips(const struct pp_stack *s);
 PP_HIDDEN struct pp_stack *pp_stack_by_id(uint32_t id);
 PP_HIDDEN uint32_t pp_stack_id(const struct pp_stack *s);
+PP_HIDDEN unsigned pp_stack_depth(const struct pp_stack *s); /* its ips */
 PP_HIDDEN uint32_t pp_stack_count(void);
 /* For the writer: one stack's identity (it never changes once interned). */
 struct pp_stack_view {
@@ -334,8 +348,7 @@ struct pp_aggregate {
     uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
     struct pp_free_caller free_callers[PP_FREE_CALLERS];
     uint64_t other_free_callers;
-    uint32_t pooled[PP_POOL_LEVELS];
-    uint64_t pool_hits[PP_POOL_LEVELS];
+    uint64_t pool_hits[PP_POOL_LEVELS]; /* snapshots only: a lane counts misses (stackstats.c) */
     uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
     /* Per thread (PP_REC_STACK_THREADS): which threads allocated here (bit thread index % 64)
@@ -380,9 +393,11 @@ struct pp_live {
     uint64_t time_ns;
     uint64_t seq;
 };
-/* Returns 0 on out-of-memory. A stale entry for the same address (a free we never saw) is
- * replaced. */
-PP_HIDDEN int pp_live_insert(const void *p, const struct pp_live *e);
+/* Enters p with the fields of a struct pp_live (passed one by one: a struct would sit in the
+ * hot path's frame, on the program's stack). Returns 0 on out-of-memory. A stale entry for the
+ * same address (a free we never saw) is replaced. */
+PP_HIDDEN int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int realloced,
+                             uint64_t size, uint64_t time_ns, uint64_t seq);
 /* Removes p's entry into *e; 0 if p is not tracked. */
 PP_HIDDEN int pp_live_remove(const void *p, struct pp_live *e);
 /* Sampling mode: a filter that lets most frees of unsampled blocks skip the table. */

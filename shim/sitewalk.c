@@ -20,6 +20,14 @@
  * right: d(r) is a property of the code at r, so it holds for every call through r; a function
  * whose frame varies (alloca) gives a wrong r_{k+1}, which the sampled full unwinds catch
  * (pp_sitewalk_distrust marks the address, and from then on calls through it use libunwind).
+ *
+ * A call made again from the same place does not even walk: a second direct-mapped table, keyed
+ * by the hook's return address and the caller's stack pointer (the CFA), remembers where on the
+ * stack the last walk from there read each return address, what it read, and which stack the
+ * prefix named. With the same ret and CFA, the same frame sizes put every return address at the
+ * same place, so comparing the words there with the remembered ones is the walk, done in a few
+ * loads (allocbench: the walk and the prefix's lookup cost about 160 instructions per
+ * allocation). A frame size that becomes untrusted (HOP_BAD) forgets every remembered walk.
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
@@ -38,9 +46,24 @@ struct hop {
     uint32_t delta;
 };
 
+/* A walk remembered (see the top of the file): ips[0] = ret; ips[k] was read at at[k - 1]. */
+#define RECALLS 512
+#define RECALL_DEPTH 4 /* longer prefixes are walked every time */
+struct recall {
+    uintptr_t ret, cfa;
+    uint32_t n, gen; /* n = 0: empty; gen: the walker's gen when remembered */
+    uintptr_t ips[RECALL_DEPTH];
+    uintptr_t at[RECALL_DEPTH - 1];
+    struct pp_stack *stack;
+};
+
 struct pp_sitewalk {
     uintptr_t stack_lo, stack_hi;
+    uint32_t gen; /* bumped whenever a frame size becomes HOP_BAD */
+    struct recall last; /* the last walk, made by hops only when last.n != 0 */
+    uintptr_t prefix[PP_SITE_DEPTH_MAX]; /* pp_sitewalk_here's: off the program's stack */
     struct hop hops[HOPS];
+    struct recall recalls[RECALLS];
 };
 
 static struct hop *hop_for(struct pp_sitewalk *w, uintptr_t ret)
@@ -56,6 +79,13 @@ static void set_hop(struct pp_sitewalk *w, uintptr_t ret, uint32_t delta)
         return;
     h->ret = ret;
     h->delta = delta;
+    if (delta == HOP_BAD)
+        w->gen++; /* a remembered walk may have trusted it */
+}
+
+static struct recall *recall_for(struct pp_sitewalk *w, uintptr_t ret, uintptr_t cfa)
+{
+    return &w->recalls[(((ret ^ (cfa << 20)) * 0x9e3779b97f4a7c15ull) >> 40) % RECALLS];
 }
 
 static struct pp_sitewalk *walker_of(struct pp_thread *t, uintptr_t cfa)
@@ -158,30 +188,86 @@ __attribute__((noinline, cold)) static unsigned slow_walk(struct pp_thread *t,
     return job.n;
 }
 
-unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, uintptr_t *out,
-                     unsigned want)
+static unsigned walk(struct pp_thread *t, struct pp_sitewalk *w, uintptr_t ret, uintptr_t cfa,
+                     uintptr_t *out, unsigned want)
 {
-    struct pp_sitewalk *w = walker_of(t, cfa);
     unsigned n = 1;
     out[0] = ret;
     if (PP_LIKELY(w != NULL)) {
+        struct recall *last = &w->last;
         uintptr_t r = ret, c = cfa;
+        int ended = 0; /* the stack ends after r */
+        last->n = 0;
         while (n < want) {
             const struct hop *h = hop_for(w, r);
             if (h->ret != r || h->delta == HOP_UNKNOWN || h->delta == HOP_BAD)
                 break;
-            if (h->delta == HOP_END)
-                return n;
+            if (h->delta == HOP_END) {
+                ended = 1;
+                break;
+            }
             c += h->delta;
             if (c - 8 < w->stack_lo || c > w->stack_hi)
                 break;
             r = *(const uintptr_t *)(c - 8);
+            if (n < RECALL_DEPTH) {
+                last->ips[n] = r;
+                last->at[n - 1] = c - 8;
+            }
             out[n++] = r;
         }
-        if (n == want)
+        if (n == want || ended) {
+            if (n <= RECALL_DEPTH) {
+                last->ret = ret;
+                last->cfa = cfa;
+                last->ips[0] = ret;
+                last->n = n;
+                last->gen = w->gen;
+            }
             return n;
+        }
     }
     return slow_walk(t, w, ret, cfa, out, want);
+}
+
+unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, uintptr_t *out,
+                     unsigned want)
+{
+    return walk(t, walker_of(t, cfa), ret, cfa, out, want);
+}
+
+const uintptr_t *pp_sitewalk_here(struct pp_thread *t, uintptr_t ret, uintptr_t cfa,
+                                  unsigned want, unsigned *n)
+{
+    struct pp_sitewalk *w = walker_of(t, cfa);
+    if (PP_UNLIKELY(!w))
+        return NULL;
+    *n = walk(t, w, ret, cfa, w->prefix, want);
+    return w->prefix;
+}
+
+struct pp_stack *pp_sitewalk_recall(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)
+{
+    struct pp_sitewalk *w = t->sitewalk;
+    if (PP_UNLIKELY(!w))
+        return NULL;
+    const struct recall *m = recall_for(w, ret, cfa);
+    if (m->ret != ret || m->cfa != cfa || m->gen != w->gen || !m->n)
+        return NULL;
+    for (unsigned k = 1; k < m->n; k++)
+        if (*(const uintptr_t *)m->at[k - 1] != m->ips[k])
+            return NULL;
+    return m->stack;
+}
+
+void pp_sitewalk_remember(struct pp_thread *t, struct pp_stack *s)
+{
+    struct pp_sitewalk *w = t->sitewalk;
+    if (!w || !w->last.n || w->last.gen != w->gen)
+        return; /* the last walk took libunwind's help, or a frame size became untrusted */
+    struct recall *m = recall_for(w, w->last.ret, w->last.cfa);
+    *m = w->last;
+    m->stack = s;
 }
 
 void pp_sitewalk_distrust(struct pp_thread *t, uintptr_t ret)

@@ -191,6 +191,11 @@ const uintptr_t *pp_stack_ips(const struct pp_stack *s)
     return s->ips;
 }
 
+unsigned pp_stack_depth(const struct pp_stack *s)
+{
+    return s->depth;
+}
+
 uint32_t pp_stack_id(const struct pp_stack *s)
 {
     return s->id;

@@ -27,6 +27,11 @@ for mode in site full; do
     # The site behind two wrapper levels is the third frame: inside the site prefix.
     "$REPORT" --format json --wrappers 'my_xmalloc*' "$TMP/$mode.bin" >"$TMP/$mode.wrap.json"
     check_site "$TMP/$mode.wrap.json" wrapped_alloc $W $W 200
+    # The same behind a wrapper whose frame size changes from call to call (alloca).
+    "$REPORT" --format json --wrappers 'var_xmalloc*' "$TMP/$mode.bin" >"$TMP/$mode.var.json"
+    check_site "$TMP/$mode.var.json" varframe_alloc $W $W 96
+    check_eq "$mode: varframe_alloc is one site, one prefix" 1 \
+        "$(site_field "$TMP/$mode.var.json" varframe_alloc stacks)"
 done
 summary() { # the exact per-site figures of a JSON report, one line per site
     json_get "$1" '.sites[] | [.key, .allocs, .frees, .bytes, .size.min, .size.max, .size.p50,
