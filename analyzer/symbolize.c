@@ -68,6 +68,7 @@ struct pp_symbolizer {
     struct space *spaces;
     size_t nspaces;
     struct cached *cache;
+    uint32_t nframes; /* frames made so far, for pp_frame.id */
 };
 
 static const struct pp_frame unknown_frame = {.function = "??"};
@@ -527,6 +528,8 @@ size_t pp_symbolize(struct pp_symbolizer *sym, int space, uint64_t ip,
         free(c);
         return 1;
     }
+    for (size_t i = 0; i < c->nframes; i++)
+        c->frames[i].id = ++sym->nframes;
     HASH_ADD(hh, sym->cache, key, sizeof key, c);
     *frames = c->frames;
     return c->nframes;

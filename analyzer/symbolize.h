@@ -28,6 +28,9 @@ struct pp_frame {
     uint64_t offset;      /* address within the module's file (ip - 1 - load bias), or the
                              runtime address when module is NULL */
     bool inlined;         /* inlined into the frame that follows it */
+    uint32_t id;          /* which distinct frame this is: 1, 2, ... in the order the symbolizer
+                             made them (copies keep it, so callers can remember what they
+                             derived from a frame by id); 0 for a frame not made by it */
 };
 
 struct pp_symbolizer;
