@@ -402,7 +402,17 @@ static size_t inline_chain(struct pp_symbolizer *sym, struct module *m, Dwarf_Ad
             dwarf_tag(&found[i]) == DW_TAG_subprogram)
             innermost_fn = i;
     Dwarf_Die *scopes = NULL;
-    int nscopes = innermost_fn >= 0 ? dwarf_getscopes_die(&found[innermost_fn], &scopes) : 0;
+    int nscopes = 0;
+    if (innermost_fn >= 0 && dwarf_tag(&found[innermost_fn]) == DW_TAG_subprogram) {
+        /* Not inlined: the function is the whole chain. dwarf_getscopes_die would walk the
+         * unit's DIEs again only to return it first. */
+        if ((scopes = malloc(sizeof *scopes))) {
+            scopes[0] = found[innermost_fn];
+            nscopes = 1;
+        }
+    } else if (innermost_fn >= 0) {
+        nscopes = dwarf_getscopes_die(&found[innermost_fn], &scopes);
+    }
     free(found);
     if (nscopes <= 0)
         return 0;
