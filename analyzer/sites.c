@@ -272,18 +272,14 @@ static void frame_ident(struct text *t, struct pp_symbolizer *sym, const struct 
  * over was most of the time --group-by stack took. */
 struct frame_facts {
     const char *name;       /* pp_frame_name(): interned by the symbolizer */
-    const char *ident;      /* frame_ident(): interned in the table */
+    const char *ident;      /* frame_ident(), interned by the symbolizer: two frames at
+                               different addresses can have one identity (two calls on a line) */
     bool allocator;         /* allocator_proper() */
     bool runtime;           /* pp_runtime_module() */
     bool returns_to_caller; /* pp_runtime_returns_to_caller() */
     bool wrapper_known;     /* wrapper is worked out: only frames past the allocator ask */
     long wrapper;           /* wrapper_match() */
     const struct pp_pooling_runtime *pooling; /* pp_pooling_runtime_of() */
-};
-
-struct interned_ident {
-    char *text;
-    UT_hash_handle hh;
 };
 
 /* The facts of the frames asked about, by frame id. What a wrapper is depends on the options,
@@ -294,28 +290,7 @@ struct frame_table {
     struct frame_facts **by_id; /* [id]; NULL until asked */
     size_t cap;
     struct frame_facts unnumbered; /* a frame without an id ("[no stack]"), redone each time */
-    struct interned_ident *idents;
 };
-
-/* The one copy of text (which is taken over), NULL on out of memory. Two frames at different
- * addresses can have one identity (one line, two calls): interning makes them one key. */
-static const char *intern_ident(struct frame_table *t, char *text)
-{
-    struct interned_ident *e;
-    HASH_FIND_STR(t->idents, text, e);
-    if (e) {
-        free(text);
-        return e->text;
-    }
-    e = malloc(sizeof *e);
-    if (!e) {
-        free(text);
-        return NULL;
-    }
-    e->text = text;
-    HASH_ADD_KEYPTR(hh, t->idents, e->text, strlen(e->text), e);
-    return e->text;
-}
 
 static int facts_fill(struct frame_table *t, struct frame_facts *ff, const struct pp_frame *f)
 {
@@ -327,12 +302,13 @@ static int facts_fill(struct frame_table *t, struct frame_facts *ff, const struc
     }
     *ff = (struct frame_facts){
         .name = pp_frame_name(t->sym, f),
-        .ident = intern_ident(t, ident.s),
+        .ident = pp_symbolizer_intern(t->sym, ident.s),
         .allocator = allocator_proper(f),
         .runtime = pp_runtime_module(f),
         .returns_to_caller = pp_runtime_returns_to_caller(f),
         .pooling = pp_pooling_runtime_of(f),
     };
+    free(ident.s);
     return ff->ident ? 0 : -1;
 }
 
@@ -379,12 +355,6 @@ static void frame_table_free(struct frame_table *t)
     for (size_t i = 0; i < t->cap; i++)
         free(t->by_id[i]);
     free(t->by_id);
-    struct interned_ident *e, *tmp;
-    HASH_ITER(hh, t->idents, e, tmp) {
-        HASH_DEL(t->idents, e);
-        free(e->text);
-        free(e);
-    }
 }
 
 static const struct pp_frame no_stack_frame = {.function = "[no stack]"};

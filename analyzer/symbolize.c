@@ -545,6 +545,11 @@ size_t pp_symbolize(struct pp_symbolizer *sym, int space, uint64_t ip,
     return c->nframes;
 }
 
+const char *pp_symbolizer_intern(struct pp_symbolizer *sym, const char *text)
+{
+    return intern(sym, text);
+}
+
 bool pp_symbolizer_module_read(const struct pp_symbolizer *sym, const char *path)
 {
     for (size_t i = 0; i < sym->nmodules; i++)

@@ -59,6 +59,10 @@ void pp_frame_address(const struct pp_frame *frame, char *buf, size_t len);
  * "0xaddress". Interned: valid until pp_symbolizer_free(). */
 const char *pp_frame_name(struct pp_symbolizer *sym, const struct pp_frame *frame);
 
+/* The symbolizer's one copy of text: equal texts give equal pointers. Valid until
+ * pp_symbolizer_free(); NULL on out of memory. */
+const char *pp_symbolizer_intern(struct pp_symbolizer *sym, const char *text);
+
 /* Was the module at path (as a frame's module gives it) opened and read? False when its file
  * was missing, unreadable or another build (a warning said so). */
 bool pp_symbolizer_module_read(const struct pp_symbolizer *sym, const char *path);
