@@ -195,6 +195,34 @@ struct text {
     bool failed;
 };
 
+/* Room for n more bytes and the NUL; false (and failed) when there is none. */
+static bool text_reserve(struct text *t, size_t n)
+{
+    if (t->failed)
+        return false;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = (t->len + n + 1) * 2;
+        char *s = realloc(t->s, cap);
+        if (!s) {
+            t->failed = true;
+            return false;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+    return true;
+}
+
+/* Append n bytes of s: no format to parse, for names put together from the frames' ones. */
+static void text_append(struct text *t, const char *s, size_t n)
+{
+    if (!text_reserve(t, n))
+        return;
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
 __attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const char *fmt, ...)
 {
     if (t->failed)
@@ -207,26 +235,21 @@ __attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const
         t->failed = true;
         return;
     }
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = (t->len + (size_t)n + 1) * 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
+    if (!text_reserve(t, (size_t)n))
+        return;
     va_start(ap, fmt);
     vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
     va_end(ap);
     t->len += (size_t)n;
 }
 
-/* Grouping state: one entry per site, found by the site's identity string. */
+/* Grouping state: one entry per site, found by the site's identity: the identities of its
+ * frames (frame_ident, interned: equal texts are equal pointers), then the name of its
+ * container's kind (pp_cxx_kind_name) or NULL. */
 struct group {
-    char *ident; /* frame identities, in sort order (name, file, line, module) */
-    char *name;  /* key before disambiguation */
+    const char **ident;
+    size_t nident; /* frames + 1 */
+    char *name;    /* key before disambiguation */
     size_t site;
     UT_hash_handle hh;
 };
@@ -235,11 +258,103 @@ struct group {
  * module basename; with no line, the code address (zero-padded: address order), so that a
  * function known only from the symbol table still has one site per call to malloc. Separators
  * are control characters no symbol contains. */
-static void add_frame_ident(struct text *t, struct pp_symbolizer *sym, const struct pp_frame *f)
+static void frame_ident(struct text *t, struct pp_symbolizer *sym, const struct pp_frame *f)
 {
     text_add(t, "%s\x1f%s\x1f%010u\x1f%s\x1f%016" PRIx64 "\x1e", pp_frame_name(sym, f),
              f->file ? f->file : "", f->line, f->module ? pp_basename(f->module) : "",
              f->line ? 0 : f->offset);
+}
+
+/* What grouping asks of one frame, for every stack that holds it and again on every pass.
+ * None of it depends on the stack, so it is worked out once per distinct frame (pp_frame.id)
+ * and kept while the report is built: with 131k distinct stacks of about 40 frames, formatting
+ * the same frame identities and matching the same names against the wrapper lists over and
+ * over was most of the time --group-by stack took. */
+struct frame_facts {
+    const char *name;       /* pp_frame_name(): interned by the symbolizer */
+    const char *ident;      /* frame_ident(), interned by the symbolizer: two frames at
+                               different addresses can have one identity (two calls on a line) */
+    bool allocator;         /* allocator_proper() */
+    bool runtime;           /* pp_runtime_module() */
+    bool returns_to_caller; /* pp_runtime_returns_to_caller() */
+    bool wrapper_known;     /* wrapper is worked out: only frames past the allocator ask */
+    long wrapper;           /* wrapper_match() */
+    const struct pp_pooling_runtime *pooling; /* pp_pooling_runtime_of() */
+};
+
+/* The facts of the frames asked about, by frame id. What a wrapper is depends on the options,
+ * so a table serves one pp_report_build. */
+struct frame_table {
+    struct pp_symbolizer *sym;
+    const struct pp_group_options *opt;
+    struct frame_facts **by_id; /* [id]; NULL until asked */
+    size_t cap;
+    struct frame_facts unnumbered; /* a frame without an id ("[no stack]"), redone each time */
+};
+
+static int facts_fill(struct frame_table *t, struct frame_facts *ff, const struct pp_frame *f)
+{
+    struct text ident = {0};
+    frame_ident(&ident, t->sym, f);
+    if (ident.failed) {
+        free(ident.s);
+        return -1;
+    }
+    *ff = (struct frame_facts){
+        .name = pp_frame_name(t->sym, f),
+        .ident = pp_symbolizer_intern(t->sym, ident.s),
+        .allocator = allocator_proper(f),
+        .runtime = pp_runtime_module(f),
+        .returns_to_caller = pp_runtime_returns_to_caller(f),
+        .pooling = pp_pooling_runtime_of(f),
+    };
+    free(ident.s);
+    return ff->ident ? 0 : -1;
+}
+
+/* The facts of frame f; NULL on out of memory. They stay valid until frame_table_free, but
+ * those of a frame without an id only until the next call. */
+static struct frame_facts *facts_of(struct frame_table *t, const struct pp_frame *f)
+{
+    if (f->id == 0)
+        return facts_fill(t, &t->unnumbered, f) == 0 ? &t->unnumbered : NULL;
+    if (f->id >= t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap <= f->id)
+            cap *= 2;
+        struct frame_facts **grown = realloc(t->by_id, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + t->cap, 0, (cap - t->cap) * sizeof *grown);
+        t->by_id = grown;
+        t->cap = cap;
+    }
+    if (!t->by_id[f->id]) {
+        struct frame_facts *ff = malloc(sizeof *ff);
+        if (!ff || facts_fill(t, ff, f)) {
+            free(ff);
+            return NULL;
+        }
+        t->by_id[f->id] = ff;
+    }
+    return t->by_id[f->id];
+}
+
+/* wrapper_match() of the frame ff describes. */
+static long facts_wrapper(struct frame_table *t, struct frame_facts *ff, const struct pp_frame *f)
+{
+    if (!ff->wrapper_known) {
+        ff->wrapper = wrapper_match(f, t->opt);
+        ff->wrapper_known = true;
+    }
+    return ff->wrapper;
+}
+
+static void frame_table_free(struct frame_table *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->by_id[i]);
+    free(t->by_id);
 }
 
 static const struct pp_frame no_stack_frame = {.function = "[no stack]"};
@@ -272,28 +387,35 @@ static int expand_stack(struct pp_stack_view *v, struct pp_symbolizer *sym,
     }
     if (v->nframes == 0 && push_frame(v, &cap, &no_stack_frame))
         return -1;
+    /* Give back what doubling left over: a site keeps these frames (add_stats). */
+    struct pp_frame *exact = realloc(v->frames, v->nframes * sizeof *exact);
+    if (exact)
+        v->frames = exact;
     return 0;
 }
 
 /* The site by the fixed rules: from frame k, skip the leading allocator and wrapper frames
  * (noting which wrappers matched), then a runtime function that returns its memory to the
  * caller. Returns 1 when the site moved, 0 when not, -1 on out of memory. */
-static int find_fixed_site(struct pp_report *r, struct pp_symbolizer *sym,
-                           struct pp_stack_view *v, const struct pp_group_options *opt, size_t k)
+static int find_fixed_site(struct pp_report *r, struct frame_table *t, struct pp_stack_view *v,
+                           size_t k)
 {
     size_t from = k;
     const char *last_noted = NULL; /* interned: equal names are equal pointers */
     for (; k + 1 < v->nframes; k++) {
         const struct pp_frame *f = &v->frames[k];
-        if (allocator_proper(f))
+        struct frame_facts *ff = facts_of(t, f);
+        if (!ff)
+            return -1;
+        if (ff->allocator)
             continue;
-        long w = wrapper_match(f, opt);
+        long w = facts_wrapper(t, ff, f);
         if (w == -1)
             break;
         if (w >= 0)
             r->pattern_matched[w] = true;
         /* An inlined frame and its container may carry one name: count the stack once. */
-        const char *name = pp_frame_name(sym, f);
+        const char *name = ff->name;
         if (name == last_noted)
             continue;
         last_noted = name;
@@ -302,18 +424,34 @@ static int find_fixed_site(struct pp_report *r, struct pp_symbolizer *sym,
             return -1;
     }
     /* getline, asprintf, __cxa_allocate_exception...: the runtime allocates for its caller. */
-    for (size_t j = k; j + 1 < v->nframes && pp_runtime_module(&v->frames[j]); j++)
-        if (pp_runtime_returns_to_caller(&v->frames[j]))
+    for (size_t j = k; j + 1 < v->nframes; j++) {
+        const struct frame_facts *ff = facts_of(t, &v->frames[j]);
+        if (!ff)
+            return -1;
+        if (!ff->runtime)
+            break;
+        if (ff->returns_to_caller)
             k = j + 1;
+    }
     v->site = k;
     return k != from;
 }
 
+/* Groups in the order of their identities written out as one text each (the frames' texts,
+ * then the kind's name): by line, or by address in a function with no line information. Every
+ * frame's text ends in a separator that appears nowhere else in it nor in a kind's name, so
+ * the first entry that differs decides, as it would in the whole texts. */
 static int cmp_group(const void *a, const void *b)
 {
     const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
     int c = strcmp(x->name, y->name);
-    return c ? c : strcmp(x->ident, y->ident);
+    if (c)
+        return c;
+    size_t nx = x->nident - 1, ny = y->nident - 1, i = 0;
+    while (i < nx && i < ny && x->ident[i] == y->ident[i])
+        i++;
+    const char *p = x->ident[i < nx ? i : nx], *q = y->ident[i < ny ? i : ny];
+    return strcmp(p ? p : "", q ? q : "");
 }
 
 static int cmp_site(const void *a, const void *b)
@@ -354,60 +492,72 @@ static int assign_keys(struct group *groups, struct pp_site *sites, size_t nsite
     return 0;
 }
 
-static int add_stats(struct pp_report *r, struct group **groups, struct pp_symbolizer *sym,
-                     const struct pp_stack_view *v, const struct pp_group_options *opt)
+/* Add stack v to its site, making the site when it is the first of its group. The site may
+ * take v's frames: v must not be looked at again. r->sites has room for one site per stack. */
+static int add_stats(struct pp_report *r, struct group **groups, struct frame_table *t,
+                     struct pp_stack_view *v)
 {
+    struct pp_symbolizer *sym = t->sym;
     size_t k = v->site;
-    size_t last = opt->group_by == PP_GROUP_BY_STACK ? v->nframes : k + 1;
-    struct text ident = {0}, name = {0};
-    for (size_t i = k; i < last; i++) {
-        add_frame_ident(&ident, sym, &v->frames[i]);
-        text_add(&name, "%s%s", i > k ? "<" : "", pp_frame_name(sym, &v->frames[i]));
+    size_t last = t->opt->group_by == PP_GROUP_BY_STACK ? v->nframes : k + 1;
+    size_t nident = last - k + 1;
+    const char **ident = malloc(nident * sizeof *ident);
+    struct text name = {0};
+    bool runtime = false;
+    for (size_t i = k; i < last && ident; i++) {
+        const struct frame_facts *ff = facts_of(t, &v->frames[i]);
+        if (!ff) {
+            name.failed = true;
+            break;
+        }
+        if (i == k)
+            runtime = ff->runtime;
+        else
+            text_append(&name, "<", 1);
+        ident[i - k] = ff->ident;
+        text_append(&name, ff->name, strlen(ff->name));
+    }
+    if (!ident || name.failed) {
+        free(ident);
+        free(name.s);
+        return -1;
     }
     /* One line of C++ can allocate a map's nodes and its buckets: two sites, two fixes. */
     struct pp_cxx_container cxx;
     pp_cxx_recognise(v->frames, k, &cxx);
-    if (cxx.kind != PP_CXX_NONE)
-        text_add(&ident, "%s", pp_cxx_kind_name(cxx.kind));
-    if (ident.failed || name.failed) {
-        free(ident.s);
-        free(name.s);
-        return -1;
-    }
+    ident[nident - 1] = cxx.kind != PP_CXX_NONE ? pp_cxx_kind_name(cxx.kind) : NULL;
     struct group *g;
-    HASH_FIND_STR(*groups, ident.s, g);
+    HASH_FIND(hh, *groups, ident, nident * sizeof *ident, g);
     if (g) {
-        free(ident.s);
+        free(ident);
         free(name.s);
     } else {
-        struct pp_site *sites = realloc(r->sites, (r->nsites + 1) * sizeof *sites);
         g = calloc(1, sizeof *g);
-        if (sites)
-            r->sites = sites;
-        if (!sites || !g) {
-            free(g);
-            free(ident.s);
+        if (!g) {
+            free(ident);
             free(name.s);
             return -1;
         }
-        pp_site_init(&sites[r->nsites]);
-        sites[r->nsites].runtime = pp_runtime_module(&v->frames[k]);
-        g->ident = ident.s;
+        pp_site_init(&r->sites[r->nsites]);
+        r->sites[r->nsites].runtime = runtime;
+        g->ident = ident;
+        g->nident = nident;
         g->name = name.s;
         g->site = r->nsites++;
-        HASH_ADD_KEYPTR(hh, *groups, g->ident, strlen(g->ident), g);
+        HASH_ADD_KEYPTR(hh, *groups, g->ident, nident * sizeof *g->ident, g);
     }
     struct pp_site *site = &r->sites[g->site];
     const struct pp_trace_stats *s = v->stats;
-    /* Show the callers of the busiest stack in the site, and its container. */
+    /* Show the callers of the busiest stack in the site, and its container. The site takes
+     * the stack's frames (from the site frame outwards) rather than a copy: one copy per stack
+     * was a good part of the memory --group-by stack took. */
     if (!site->frames || s->allocs > site->best_stack_allocs) {
-        struct pp_frame *frames = malloc((v->nframes - k) * sizeof *frames);
-        if (!frames)
-            return -1;
-        memcpy(frames, v->frames + k, (v->nframes - k) * sizeof *frames);
+        memmove(v->frames, v->frames + k, (v->nframes - k) * sizeof *v->frames);
         free(site->frames);
-        site->frames = frames;
+        site->frames = v->frames;
         site->nframes = v->nframes - k;
+        v->frames = NULL;
+        v->nframes = 0;
         site->best_stack_allocs = s->allocs;
         site->cxx = cxx;
     }
@@ -431,12 +581,15 @@ static void note_nameless(struct pp_report *r, const char *module)
 }
 
 /* The first runtime seen that pools objects below malloc (its frames are in some stack). */
-static const struct pp_pooling_runtime *find_pooling_runtime(const struct pp_stack_view *views,
+static const struct pp_pooling_runtime *find_pooling_runtime(struct frame_table *t,
+                                                             const struct pp_stack_view *views,
                                                              size_t n)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < views[i].nframes; j++) {
-            const struct pp_pooling_runtime *p = pp_pooling_runtime_of(&views[i].frames[j]);
+            const struct frame_facts *ff = facts_of(t, &views[i].frames[j]);
+            const struct pp_pooling_runtime *p =
+                ff ? ff->pooling : pp_pooling_runtime_of(&views[i].frames[j]);
             if (p)
                 return p;
         }
@@ -452,6 +605,7 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
     r->ntraces = n;
     r->sample_every = 1;
     struct group *groups = NULL;
+    struct frame_table frames = {.sym = sym, .opt = opt};
     struct pp_stack_view *views = NULL;
     size_t nviews = 0, cap = 0;
     int rc = 0;
@@ -524,7 +678,7 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
                 v->frees = UINT64_MAX;
             rc = expand_stack(v, sym, &t->stacks[shown ? shown[s->stack_id] : s->stack_id]);
             if (rc == 0)
-                rc = find_fixed_site(r, sym, v, opt, 0) < 0 ? -1 : 0;
+                rc = find_fixed_site(r, &frames, v, 0) < 0 ? -1 : 0;
         }
         free(shown);
     }
@@ -534,18 +688,22 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         rc = pp_wrappers_detect(views, nviews, sym, &r->wrappers);
         bool moved = false;
         for (size_t i = 0; i < nviews && rc == 0; i++) {
-            int m = find_fixed_site(r, sym, &views[i], opt, views[i].site);
+            int m = find_fixed_site(r, &frames, &views[i], views[i].site);
             rc = m < 0 ? -1 : 0;
             moved |= m > 0;
         }
         if (!moved)
             break;
     }
+    r->pooling_runtime = find_pooling_runtime(&frames, views, nviews);
+    /* At most one site per stack; what is left over is given back below. */
+    if (rc == 0 && nviews && !(r->sites = malloc(nviews * sizeof *r->sites)))
+        rc = -1;
     for (size_t i = 0; i < nviews && rc == 0; i++)
-        rc = add_stats(r, &groups, sym, &views[i], opt);
+        rc = add_stats(r, &groups, &frames, &views[i]);
     if (rc == 0)
         rc = assign_keys(groups, r->sites, r->nsites);
-    r->pooling_runtime = find_pooling_runtime(views, nviews);
+    frame_table_free(&frames);
     struct group *g, *tmp;
     HASH_ITER(hh, groups, g, tmp) {
         HASH_DEL(groups, g);
@@ -564,6 +722,9 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
         pp_report_free(r);
         return -1;
     }
+    struct pp_site *fitted = r->nsites ? realloc(r->sites, r->nsites * sizeof *fitted) : NULL;
+    if (fitted)
+        r->sites = fitted;
     if (r->nsites > 1)
         qsort(r->sites, r->nsites, sizeof *r->sites, cmp_site);
     /* Sites without a name in a module that was read: debug symbols would name them. */

@@ -68,6 +68,7 @@ struct pp_symbolizer {
     struct space *spaces;
     size_t nspaces;
     struct cached *cache;
+    uint32_t nframes; /* frames made so far, for pp_frame.id */
 };
 
 static const struct pp_frame unknown_frame = {.function = "??"};
@@ -401,7 +402,17 @@ static size_t inline_chain(struct pp_symbolizer *sym, struct module *m, Dwarf_Ad
             dwarf_tag(&found[i]) == DW_TAG_subprogram)
             innermost_fn = i;
     Dwarf_Die *scopes = NULL;
-    int nscopes = innermost_fn >= 0 ? dwarf_getscopes_die(&found[innermost_fn], &scopes) : 0;
+    int nscopes = 0;
+    if (innermost_fn >= 0 && dwarf_tag(&found[innermost_fn]) == DW_TAG_subprogram) {
+        /* Not inlined: the function is the whole chain. dwarf_getscopes_die would walk the
+         * unit's DIEs again only to return it first. */
+        if ((scopes = malloc(sizeof *scopes))) {
+            scopes[0] = found[innermost_fn];
+            nscopes = 1;
+        }
+    } else if (innermost_fn >= 0) {
+        nscopes = dwarf_getscopes_die(&found[innermost_fn], &scopes);
+    }
     free(found);
     if (nscopes <= 0)
         return 0;
@@ -527,9 +538,16 @@ size_t pp_symbolize(struct pp_symbolizer *sym, int space, uint64_t ip,
         free(c);
         return 1;
     }
+    for (size_t i = 0; i < c->nframes; i++)
+        c->frames[i].id = ++sym->nframes;
     HASH_ADD(hh, sym->cache, key, sizeof key, c);
     *frames = c->frames;
     return c->nframes;
+}
+
+const char *pp_symbolizer_intern(struct pp_symbolizer *sym, const char *text)
+{
+    return intern(sym, text);
 }
 
 bool pp_symbolizer_module_read(const struct pp_symbolizer *sym, const char *path)

@@ -28,6 +28,9 @@ struct pp_frame {
     uint64_t offset;      /* address within the module's file (ip - 1 - load bias), or the
                              runtime address when module is NULL */
     bool inlined;         /* inlined into the frame that follows it */
+    uint32_t id;          /* which distinct frame this is: 1, 2, ... in the order the symbolizer
+                             made them (copies keep it, so callers can remember what they
+                             derived from a frame by id); 0 for a frame not made by it */
 };
 
 struct pp_symbolizer;
@@ -55,6 +58,10 @@ void pp_frame_address(const struct pp_frame *frame, char *buf, size_t len);
 /* A short name for a frame that always exists: its function, else "basename+0xoffset", else
  * "0xaddress". Interned: valid until pp_symbolizer_free(). */
 const char *pp_frame_name(struct pp_symbolizer *sym, const struct pp_frame *frame);
+
+/* The symbolizer's one copy of text: equal texts give equal pointers. Valid until
+ * pp_symbolizer_free(); NULL on out of memory. */
+const char *pp_symbolizer_intern(struct pp_symbolizer *sym, const char *text);
 
 /* Was the module at path (as a frame's module gives it) opened and read? False when its file
  * was missing, unreadable or another build (a warning said so). */

@@ -243,7 +243,24 @@ static void test_grouping(void)
             chain = &r.sites[i];
     CHECK(chain != NULL, "--group-by stack: key is the function chain (%s)",
           chain ? chain->key : "none");
+    /* One-frame stacks: the same two keys as by site, ordinals in line order, and the two
+     * stacks with one return address one group (groups are found by their frames' ids). */
+    a1 = find_site(&r, "site_a");
+    a2 = find_site(&r, "site_a#2");
+    CHECK(a1 && a2 && a1->frames[0].line < a2->frames[0].line,
+          "--group-by stack: site_a and site_a#2 in line order");
+    CHECK(a2 && a2->allocs == 21 && a2->nstacks == 2,
+          "--group-by stack: two stacks of one return address are one group");
+    CHECK(a1 && a2 && a1->frames[0].id && a2->frames[0].id &&
+              a1->frames[0].id != a2->frames[0].id,
+          "two return addresses, two frame ids");
     pp_report_free(&r);
+
+    const struct pp_frame *first, *again;
+    pp_symbolize(sym, 0, ips[0], &first);
+    uint32_t id = first->id;
+    pp_symbolize(sym, 0, ips[0], &again);
+    CHECK(id != 0 && again->id == id, "one address, one frame id (%u, %u)", id, again->id);
     pp_symbolizer_free(sym);
 }
 
