@@ -16,8 +16,9 @@
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
-shim=$PWD/build/libpoolprobe.so
-[ -e "$shim" ] || { echo "peer-git: build/libpoolprobe.so is missing (make all)" >&2; exit 2; }
+# PEER_GIT_SHIM preloads another library in its place (to check that a faulty one is caught).
+shim=${PEER_GIT_SHIM:-$PWD/build/libpoolprobe.so}
+[ -e "$shim" ] || { echo "peer-git: $shim is missing (make all)" >&2; exit 2; }
 jobs=${PEER_GIT_JOBS:-2}
 cache=${PEER_GIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/poolprobe/peer-git}
 # What the comparison is about: processes, pipes and descriptors (run-command, filters, hooks,
