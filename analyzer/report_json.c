@@ -83,6 +83,7 @@ static json_t *process_json(const struct pp_trace *t, int *failed)
     set(o, "forked_child", json_boolean(p->flags & PP_PROC_F_FORKED_CHILD), failed);
     set(o, "descendant", json_boolean(p->flags & PP_PROC_F_DESCENDANT), failed);
     set(o, "tracking_lost", json_boolean(p->flags & PP_PROC_F_TRACKING_LOST), failed);
+    set(o, "died", json_boolean(p->flags & PP_PROC_F_DIED), failed);
     set(o, "snapshot", json_boolean(t->flags & PP_TRACE_F_SNAPSHOT), failed);
     set(o, "untracked_frees", integer(p->untracked_frees), failed);
     set(o, "ops", integer(p->ops), failed);

@@ -206,6 +206,9 @@ static void print_header(FILE *out, const struct pp_report *r, size_t shown)
                      "  figures are exact; POOLPROBE_STACKS=full records every stack exactly)\n");
     if (r->snapshot)
         fprintf(out, "  note: snapshot taken while the process ran\n");
+    if (r->died)
+        fprintf(out, "  note: the process died without exiting (a signal); its trace was written\n"
+                     "  after its death and is complete up to it\n");
     if (r->tracking_lost)
         fprintf(out, "  warning: the shim ran out of memory: counts stop early\n");
     fprintf(out, "  %zu site%s", r->nsites, r->nsites == 1 ? "" : "s");

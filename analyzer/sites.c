@@ -480,6 +480,7 @@ int pp_report_build(struct pp_report *r, const struct pp_trace *const *traces, s
             r->sample_every = t->process.sample_every;
         r->snapshot |= (t->flags & PP_TRACE_F_SNAPSHOT) != 0;
         r->tracking_lost |= (t->process.flags & PP_PROC_F_TRACKING_LOST) != 0;
+        r->died |= (t->process.flags & PP_PROC_F_DIED) != 0;
         int space = pp_symbolizer_add_trace(sym, t);
         if (space < 0) {
             rc = -1;

@@ -50,6 +50,7 @@ struct pp_report {
     uint32_t sample_every;          /* largest 1-in-N sampling among the traces (1 = exact) */
     bool snapshot;                  /* some trace was written before its process exited */
     bool tracking_lost;             /* some shim ran out of memory and stopped counting */
+    bool died;                      /* some process died of a signal (its watcher wrote it) */
     bool stacks_estimated;          /* grouped by stack from site-mode traces: the figures of
                                        each full stack are estimates (stack_estimate.h) */
     size_t nsites;                  /* sorted by allocs, highest first, then by key */

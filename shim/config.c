@@ -17,6 +17,7 @@ struct pp_config pp_config = {
     .sample_every = 1,
     .site_depth = 4,
     .stack_sample = 256,
+    .watcher = 1,
 };
 
 static char out_path[4096];
@@ -113,6 +114,9 @@ void pp_config_load(void)
     const char *interval = getenv("POOLPROBE_INTERVAL");
     if (interval && !parse_seconds(interval, &pp_config.interval_ns))
         pp_log("POOLPROBE_INTERVAL=%s is not a number of seconds; using 1", interval);
+    v = pp_config.watcher;
+    load_uint("POOLPROBE_WATCHER", 0, 1, &v);
+    pp_config.watcher = (int)v;
 
     /* Resolve a relative output path now: daemons chdir("/") before they exit. */
     if (pp_config.out[0] != '/' && getcwd(out_path, sizeof out_path - 1)) {

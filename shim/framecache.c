@@ -9,7 +9,7 @@
  *
  * Why this is safe: slots are found by scanning upward from the CFA for each return address in
  * order, and an entry is kept only if every slot lies inside this thread's own stack (bounds
- * from pthread_getattr_np), so a lookup reads only mapped memory of this thread's stack. The
+ * from pp_thread_stack), so a lookup reads only mapped memory of this thread's stack. The
  * key includes the CFA, so a call from a signal or coroutine stack never matches an entry made
  * on the thread's stack. The residual risk is a stale copy of a return address in a local
  * variable sitting below the real slot while the real frame changes: the site (frame 0) is
@@ -21,7 +21,6 @@
  * whose lookups mostly miss (deep, varying recursion) stops using the cache for a while. perf on cppcheck showed the scan at 29% of its time before these.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <string.h>
 
 #include "shim.h"
@@ -88,24 +87,6 @@ __attribute__((noinline)) struct pp_stack *pp_framecache_lookup(struct pp_thread
     return e->stack;
 }
 
-static int find_bounds(struct pp_framecache *c)
-{
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    /* May allocate (the main thread's bounds come from /proc/self/maps): we are busy, so those
-     * calls go straight to the real allocator. */
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return 0;
-    int ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
-    pthread_attr_destroy(&attr);
-    if (!ok)
-        return 0;
-    c->stack_lo = (uintptr_t)addr;
-    c->stack_hi = (uintptr_t)addr + size;
-    return 1;
-}
-
 __attribute__((noinline)) void pp_framecache_fill(struct pp_thread *t, uintptr_t ret,
                                                   uintptr_t cfa, struct pp_stack *s,
                                                   const uintptr_t *ips, unsigned depth)
@@ -115,7 +96,7 @@ __attribute__((noinline)) void pp_framecache_fill(struct pp_thread *t, uintptr_t
         if (t->framecache_failed || t->exiting)
             return;
         c = pp_arena_alloc(sizeof *c);
-        if (!c || !find_bounds(c)) {
+        if (!c || !pp_thread_stack(t, cfa, &c->stack_lo, &c->stack_hi)) {
             pp_arena_free(c, sizeof *c);
             t->framecache_failed = 1;
             return;

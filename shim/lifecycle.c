@@ -6,7 +6,8 @@
  * state.c. Start happens at the first allocation or in our constructor, whichever comes first.
  * The trace is written by our destructor (exit() and return from main; the preloaded library's
  * destructor runs after the program's own), by a forked child at its own exit, and as a
- * snapshot once per POOLPROBE_INTERVAL by the hook that notices the interval is over.
+ * snapshot once per POOLPROBE_INTERVAL by the hook that notices the interval is over (or, when
+ * the program is quiet or dead, by the watcher this file starts: watcher.c).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #include "try.h"
 
 static atomic_int start_state; /* 0 not started, 1 starting, 2 done */
-static atomic_ullong last_snapshot_ns;
 
 /* Reads a whole small /proc file into arena memory; returns its length (0 on failure). */
 static size_t slurp(const char *path, char **out)
@@ -152,10 +152,11 @@ static void on_fork_child(void)
     pp_process.start_realtime_ns = pp_realtime_ns();
     pp_process.process_start_realtime_ns = pp_process.start_realtime_ns;
     pp_process.start_mono_ns = pp_now_ns();
-    atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
+    atomic_store(&pp_snapshot_last_ns, pp_process.start_mono_ns);
     atomic_store(&pp_process.untracked_frees, 0);
     atomic_store(&pp_process.ops, 0);
     pp_writer_choose_path();
+    pp_watcher_forget_after_fork();
 }
 
 void pp_start(void)
@@ -178,7 +179,7 @@ void pp_start(void)
     pp_process.ppid = (uint32_t)getppid();
     pp_process.start_realtime_ns = pp_realtime_ns();
     pp_process.start_mono_ns = pp_now_ns();
-    atomic_store(&last_snapshot_ns, pp_process.start_mono_ns);
+    atomic_store(&pp_snapshot_last_ns, pp_process.start_mono_ns);
     pp_thread_init(on_thread_exit);
     if (pp_config.sample_every > 1)
         pp_live_filter_init();
@@ -198,6 +199,7 @@ void pp_start(void)
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
     atomic_store(&start_state, 2);
     atomic_store(&pp_state, PP_STATE_TRACKING);
+    pp_watcher_start();
 }
 
 __attribute__((constructor)) static void on_load(void)
@@ -237,10 +239,12 @@ static int recorded_nothing(void)
 void pp_image_ends(enum pp_image_end how)
 {
     int stops = how == PP_END_EXIT;
-    if (atomic_load(&pp_state) == PP_STATE_OFF)
-        return; /* never started, or the final trace is written already */
     if ((uint32_t)getpid() != pp_process.pid)
-        return; /* a vfork child: this memory is its parent's, live */
+        return; /* a vfork child (this memory is its parent's, live), or never started */
+    if (how == PP_END_EXEC)
+        pp_watcher_stop(); /* it would keep this image's memory, and write over the next's */
+    if (atomic_load(&pp_state) == PP_STATE_OFF)
+        return; /* the final trace is written already */
     if (!pp_thread_try_busy())
         return; /* a handler that interrupted the shim on this thread */
     /* Nothing recorded: an exec'd image's own file follows; a forked child (a daemon's double
@@ -272,30 +276,19 @@ __attribute__((visibility("default"))) void poolprobe_ops(unsigned long long n)
 /* On the alternate stack; arg is the snapshot's start time. */
 static void write_snapshot(void *arg)
 {
-    uint64_t now_ns = *(const uint64_t *)arg;
     pp_write_trace(1, 1);
-    /* A snapshot costs time in proportion to the trace (cppcheck: 2.5 MB rewritten every
-     * second). Keep snapshots under 5% of the run: the next one waits at least 20 times as
-     * long as this one took. */
-    uint64_t end = pp_now_ns(); /* may read a hair behind now_ns on another CPU */
-    uint64_t took = end > now_ns ? end - now_ns : 0;
-    if (took < 3600000000000ull && took * 20 > pp_config.interval_ns)
-        atomic_store_explicit(&last_snapshot_ns, now_ns + took * 20 - pp_config.interval_ns,
-                              memory_order_relaxed);
+    pp_snapshot_written(*(const uint64_t *)arg);
 }
 
 void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
 {
     if (!now_ns)
         return; /* nothing was recorded */
-    uint64_t last = atomic_load_explicit(&last_snapshot_ns, memory_order_relaxed);
-    if (PP_LIKELY(!pp_config.interval_ns || now_ns - last < pp_config.interval_ns))
+    if (PP_UNLIKELY(atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed)))
+        pp_watcher_start();
+    if (PP_LIKELY(!pp_snapshot_due(now_ns)))
         return;
-    /* One thread wins the interval; the others go on at once. Once the exit-time write has
-     * begun (state no longer TRACKING), a thread still inside a hook must not start a snapshot
-     * that the final write would then have to wait for. */
-    if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
-        atomic_compare_exchange_strong(&last_snapshot_ns, &last, now_ns))
+    if (pp_snapshot_claim(now_ns))
         pp_altstack_run(t, write_snapshot, &now_ns); /* the writer needs ~12 KiB of stack */
 }
 

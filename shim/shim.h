@@ -5,9 +5,12 @@
  *
  *   entry    hooks.c (the exported allocation functions), exits.c (exec, _exit, abort),
  *            both calling into lifecycle.c (constructor, destructor, fork, thread exit,
- *            snapshots, the end of an image), never the reverse
+ *            snapshots, the end of an image), never the reverse; lifecycle.c starts and
+ *            stops watcher.c (a process sharing our memory that writes for an idle or dead
+ *            program), which calls only the writer and the tables
  *   record   record.c (what a hook records; the hot path), writer.c (encodes the trace from
- *            plain copies the tables hand it, and writes the file; cold)
+ *            plain copies the tables hand it, writes the file through sys.h, and keeps the
+ *            snapshot schedule; cold)
  *   tables   framecache.c, altstack.c, unwind.c, validate.c, stacktable.c, stackstats.c,
  *            live.c, thread.c, modules.c, series.c
  *   state    state.c (process state, "tracking lost"), arena.c, config.c, clock.c, log.c,
@@ -39,6 +42,9 @@
 
 /* ---- lock.h-style spinlock (used only for short, malloc-free critical sections) ---- */
 typedef struct { atomic_int held; } pp_spinlock;
+/* Set only by the watcher writing after the program died (watcher.c): a lock a killed thread
+ * held is never released, so a wait gives up after a while and goes on without it. */
+PP_HIDDEN extern atomic_int pp_locks_orphaned;
 /* After a short spin, a waiter yields its CPU: with more threads than cores the holder may have
  * been preempted, and spinning until the scheduler runs it again burns whole time slices (8
  * threads on 2 cores: 17x native CPU with pure spinning). */
@@ -50,6 +56,9 @@ static inline void pp_spin_lock(pp_spinlock *l)
         while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
             if (++spins < 100)
                 __builtin_ia32_pause();
+            else if (PP_UNLIKELY(atomic_load_explicit(&pp_locks_orphaned, memory_order_relaxed)) &&
+                     spins > 2000)
+                return;
             else
                 sched_yield();
         }
@@ -85,6 +94,7 @@ struct pp_config {
                                default 4); 0 = POOLPROBE_STACKS=full, every call fully unwound */
     uint32_t stack_sample;  /* site mode: unwind about 1 allocation in N in full
                                (POOLPROBE_STACK_SAMPLE, default 256) */
+    int watcher;            /* POOLPROBE_WATCHER (default 1; 0 = none): see watcher.c */
 };
 #define PP_SITE_DEPTH_MAX 8 /* the prefix buffer sits on the program's stack: keep it small */
 #define PP_MAX_DEPTH 256
@@ -197,6 +207,8 @@ struct pp_thread {
     int sitewalk_failed;            /* no stack bounds: always unwind with libunwind */
     int32_t stack_countdown;        /* allocations until the next full unwind (stacksample.c) */
     uint64_t stack_rng;             /* its xorshift64 state */
+    uintptr_t stack_lo, stack_hi;   /* this thread's stack (pp_thread_stack) */
+    int stack_known;                /* 0 not asked yet, 1 known, -1 unknown */
 };
 #define PP_MAX_THREADS 65536
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
@@ -210,6 +222,15 @@ PP_HIDDEN int pp_thread_try_busy(void);
 PP_HIDDEN void pp_thread_unbusy(void);
 PP_HIDDEN struct pp_thread *pp_thread_self(void);
 PP_HIDDEN uint32_t pp_thread_count(void);
+/* The calling thread t's stack, [*lo, *hi); 0 when unknown. on_stack: an address on it (the
+ * hook's CFA; the shim itself may be running on its own stack). Found once per thread, without the
+ * program's heap (glibc's pthread_getattr_np reads the main thread's from /proc/self/maps with
+ * stdio, whose buffers left blocks above the program's first ones and changed when glibc trims
+ * its heap). */
+PP_HIDDEN int pp_thread_stack(struct pp_thread *t, uintptr_t on_stack, uintptr_t *lo,
+                              uintptr_t *hi);
+/* Allocations plus frees recorded by every thread so far (racy reads: a hint, not a figure). */
+PP_HIDDEN uint64_t pp_thread_events(void);
 /* on_exit: called (busy) when a thread that entered the shim exits. */
 PP_HIDDEN void pp_thread_init(void (*on_exit)(struct pp_thread *));
 PP_HIDDEN void pp_thread_reset_after_fork(void);
@@ -404,6 +425,38 @@ PP_HIDDEN void pp_write_trace(int snapshot, int rescan_modules);
  * in a forked child (where it also frees the writer a parent thread may have held). An image
  * exec'd by an earlier image of the same process moves that image's file aside. */
 PP_HIDDEN void pp_writer_choose_path(void);
+/* The watcher's write (watcher.c): no TLS, no errno, no message, no module rescan. A snapshot
+ * gives way to any write in progress (returns 0) and is not written once tracking is off;
+ * after_death takes the writer from the dead thread that may hold it and writes the final
+ * trace. */
+PP_HIDDEN int pp_write_trace_watcher(int after_death);
+/* Allocations plus frees in the last trace encoded; *at_ns: when (pp_now_ns; 0 = never). */
+PP_HIDDEN uint64_t pp_writer_last_write(uint64_t *at_ns);
+/* The snapshot schedule, shared by the hooks and the watcher. pp_snapshot_last_ns is when the
+ * last snapshot began (or the process started); a snapshot is due POOLPROBE_INTERVAL after it.
+ * claim: 1 when the caller won a due snapshot and must write it (tracking still on);
+ * written: after it, pushes the next one back so snapshots take under 5% of the run. */
+PP_HIDDEN extern atomic_ullong pp_snapshot_last_ns;
+PP_HIDDEN int pp_snapshot_claim(uint64_t now_ns);
+PP_HIDDEN void pp_snapshot_written(uint64_t began_ns);
+static inline int pp_snapshot_due(uint64_t now_ns)
+{
+    uint64_t last = atomic_load_explicit(&pp_snapshot_last_ns, memory_order_relaxed);
+    /* Signed: the last one may be set ahead of now (see pp_snapshot_written). */
+    return pp_config.interval_ns && (int64_t)(now_ns - last) >= (int64_t)pp_config.interval_ns;
+}
+
+/* ---- watcher.c: a process sharing our memory that writes while the program idles or after
+ * it dies (see watcher.c for what the program can see of it) ---- */
+/* Starts it (once; nothing when POOLPROBE_INTERVAL=0, POOLPROBE_WATCHER=0, under valgrind or
+ * seccomp). */
+PP_HIDDEN void pp_watcher_start(void);
+/* 1 when the next recorded event should call pp_watcher_start (a forked child, a failed exec). */
+PP_HIDDEN extern atomic_int pp_watcher_wanted;
+/* Before an exec: stops it and reaps it (it would keep the old image's memory alive). */
+PP_HIDDEN void pp_watcher_stop(void);
+/* In a forked child: the parent's watcher is not ours; start one at the first event. */
+PP_HIDDEN void pp_watcher_forget_after_fork(void);
 
 /* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
 /* Each returns the event's time (pp_now_ns) when it recorded something the snapshot clock

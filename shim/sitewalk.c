@@ -16,7 +16,7 @@
  * hook's CFA); c_{k+1} = c_k + d(r_k); r_{k+1} = the word at c_{k+1} - 8.
  *
  * Why this is safe: a walk reads only words inside this thread's own stack (bounds from
- * pthread_getattr_np; a call on a signal or coroutine stack falls back to libunwind). Why it is
+ * pp_thread_stack; a call on a signal or coroutine stack falls back to libunwind). Why it is
  * right: d(r) is a property of the code at r, so it holds for every call through r; a function
  * whose frame varies (alloca) gives a wrong r_{k+1}, which the sampled full unwinds catch
  * (pp_sitewalk_distrust marks the address, and from then on calls through it use libunwind).
@@ -24,7 +24,6 @@
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include <pthread.h>
 
 #include "shim.h"
 
@@ -59,30 +58,18 @@ static void set_hop(struct pp_sitewalk *w, uintptr_t ret, uint32_t delta)
     h->delta = delta;
 }
 
-static struct pp_sitewalk *walker_of(struct pp_thread *t)
+static struct pp_sitewalk *walker_of(struct pp_thread *t, uintptr_t cfa)
 {
     if (PP_LIKELY(t->sitewalk != NULL))
         return t->sitewalk;
     if (t->sitewalk_failed || t->exiting)
         return NULL;
     struct pp_sitewalk *w = pp_arena_alloc(sizeof *w);
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    /* May allocate (the main thread's bounds come from /proc/self/maps): we are busy, so those
-     * calls go straight to the real allocator. */
-    int ok = w && pthread_getattr_np(pthread_self(), &attr) == 0;
-    if (ok) {
-        ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
-        pthread_attr_destroy(&attr);
-    }
-    if (!ok) {
+    if (!w || !pp_thread_stack(t, cfa, &w->stack_lo, &w->stack_hi)) {
         pp_arena_free(w, sizeof *w);
         t->sitewalk_failed = 1;
         return NULL;
     }
-    w->stack_lo = (uintptr_t)addr;
-    w->stack_hi = (uintptr_t)addr + size;
     t->sitewalk = w;
     return w;
 }
@@ -174,7 +161,7 @@ __attribute__((noinline, cold)) static unsigned slow_walk(struct pp_thread *t,
 unsigned pp_sitewalk(struct pp_thread *t, uintptr_t ret, uintptr_t cfa, uintptr_t *out,
                      unsigned want)
 {
-    struct pp_sitewalk *w = walker_of(t);
+    struct pp_sitewalk *w = walker_of(t, cfa);
     unsigned n = 1;
     out[0] = ret;
     if (PP_LIKELY(w != NULL)) {

@@ -7,6 +7,7 @@
 #include "shim.h"
 
 atomic_int pp_state = PP_STATE_OFF;
+atomic_int pp_locks_orphaned;
 struct pp_process pp_process;
 
 void pp_tracking_lost(const char *why)

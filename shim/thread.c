@@ -10,8 +10,13 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "shim.h"
+#include "sys.h"
+
+extern void *__libc_stack_end; /* the loader's: an address inside the main thread's stack */
 
 #define TLS __attribute__((tls_model("initial-exec")))
 static __thread struct pp_thread *self TLS;
@@ -95,6 +100,110 @@ struct pp_thread *pp_thread_at(uint32_t index)
 uint32_t pp_thread_count(void)
 {
     return atomic_load(&next_index);
+}
+
+/* Parses a hexadecimal number at *p, leaving *p after it. */
+static uintptr_t hex(const char **p, const char *end)
+{
+    uintptr_t v = 0;
+    for (; *p < end; (*p)++) {
+        char c = **p;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : 16u;
+        if (d == 16)
+            break;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The main thread's stack as glibc's pthread_getattr_np computes it: the top of the mapping
+ * holding __libc_stack_end, and below it RLIMIT_STACK, or down to the mapping before it. Reads
+ * /proc/self/maps through sys.h into our own memory. */
+static int main_thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    const size_t cap = 16384;
+    char *buf = pp_arena_alloc(cap);
+    int fd = buf ? pp_sys_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0) : -1;
+    uintptr_t inside = (uintptr_t)__libc_stack_end, prev_end = 0;
+    int found = 0;
+    size_t len = 0;
+    while (fd >= 0 && !found) {
+        long n = pp_sys_read(fd, buf + len, cap - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        char *line = buf, *end = buf + len, *nl;
+        while (!found && (nl = memchr(line, '\n', (size_t)(end - line))) != NULL) {
+            const char *p = line;
+            uintptr_t start = hex(&p, nl);
+            p++; /* '-' */
+            uintptr_t stop = hex(&p, nl);
+            if (start <= inside && inside < stop) {
+                struct rlimit rl;
+                uintptr_t size = stop - prev_end;
+                if (pp_syscall(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl, 0, 0) == 0 &&
+                    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < size)
+                    size = rl.rlim_cur & ~(uintptr_t)4095;
+                *hi = stop;
+                *lo = stop - size;
+                found = 1;
+            }
+            prev_end = stop;
+            line = nl + 1;
+        }
+        len = (size_t)(end - line); /* keep the partial line */
+        memmove(buf, line, len);
+    }
+    if (fd >= 0)
+        pp_sys_close(fd);
+    if (buf)
+        pp_arena_free(buf, cap);
+    return found;
+}
+
+int pp_thread_stack(struct pp_thread *t, uintptr_t on_stack, uintptr_t *lo, uintptr_t *hi)
+{
+    if (!t->stack_known) {
+        uintptr_t l = 0, h = 0;
+        /* The main thread, called on its own stack (not a thread that forked, in the child,
+         * nor a coroutine). */
+        int ok = pp_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0) == pp_sys_getpid() &&
+                 main_thread_stack(&l, &h) && l <= on_stack && on_stack < h;
+        if (!ok) {
+            /* Another thread's comes from its descriptor; glibc allocates only the 32-byte
+             * affinity set, freed at once (we are busy: straight to the real allocator). */
+            pthread_attr_t attr;
+            void *addr;
+            size_t size;
+            ok = pthread_getattr_np(pthread_self(), &attr) == 0;
+            if (ok) {
+                ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
+                pthread_attr_destroy(&attr);
+                l = (uintptr_t)addr;
+                h = l + size;
+            }
+        }
+        t->stack_lo = l;
+        t->stack_hi = h;
+        t->stack_known = ok ? 1 : -1;
+    }
+    *lo = t->stack_lo;
+    *hi = t->stack_hi;
+    return t->stack_known == 1;
+}
+
+uint64_t pp_thread_events(void)
+{
+    uint64_t events = 0;
+    uint32_t n = pp_thread_count();
+    for (uint32_t i = 0; i < n && i < PP_MAX_THREADS; i++) {
+        struct pp_thread *t = threads ? threads[i] : NULL;
+        if (t)
+            events += t->allocs + t->frees;
+    }
+    return events;
 }
 
 void pp_thread_init(void (*on_exit)(struct pp_thread *))

@@ -165,6 +165,9 @@
 #define PP_PROC_F_EXECED 0x8u         /* v1.1: this image ended in exec; the same pid's next
                                          image wrote its own trace (README, "Which file a
                                          process writes"). Older readers ignore the bit. */
+#define PP_PROC_F_DIED 0x10u          /* v1.1: the process died without exit (a signal); the
+                                         watcher wrote this trace after its death, complete up
+                                         to it. Older readers ignore the bit. */
 
 /* Stack flags. */
 #define PP_STACK_F_TRUNCATED 0x1u /* deeper than depth_limit */

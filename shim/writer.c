@@ -9,11 +9,14 @@
  * or a program exec'd by a traced process writes its own file with ".<pid>" inserted before the
  * extension ("trace.<pid>.bin"). A file at the path that is not a poolprobe trace is never
  * overwritten: we write the pid-named file beside it and say so.
+ *
+ * Every system call goes through sys.h (no errno, no TLS): the watcher (watcher.c) runs the
+ * same encoder and publisher, through pp_write_trace_watcher. This file also keeps the snapshot
+ * schedule that the hooks and the watcher share.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename() only: no stdio streams in the host */
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "sys.h"
 
 struct tbuf {
     unsigned char *base;
@@ -37,9 +41,9 @@ static int reserve(struct tbuf *b, size_t n)
     size_t cap = b->cap ? b->cap : 1u << 20;
     while (cap < b->len + n)
         cap *= 2;
-    void *p = b->base ? mremap(b->base, b->cap, cap, MREMAP_MAYMOVE)
-                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    void *p = b->base ? pp_sys_mremap(b->base, b->cap, cap, MREMAP_MAYMOVE)
+                      : pp_sys_mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (pp_sys_failed((long)p)) {
         b->failed = 1;
         return 0;
     }
@@ -242,6 +246,16 @@ static void encode_stack_stats(struct tbuf *b, uint32_t id, const struct pp_stat
     encode_value_hist(b, &d->chain_final);
 }
 
+/* Allocations and frees in the last trace encoded, and when it was encoded (pp_now_ns): the
+ * watcher compares them with the program's counters to see whether the file is behind. */
+static atomic_ullong events_encoded, encoded_at_ns;
+
+uint64_t pp_writer_last_write(uint64_t *at_ns)
+{
+    *at_ns = atomic_load_explicit(&encoded_at_ns, memory_order_relaxed);
+    return atomic_load_explicit(&events_encoded, memory_order_relaxed);
+}
+
 static void encode_totals(struct tbuf *b)
 {
     uint64_t calls[PP_CALL_COUNT] = {0}, allocs = 0, frees = 0, bytes = 0;
@@ -258,6 +272,7 @@ static void encode_totals(struct tbuf *b)
         frees += t->frees;
         bytes += t->alloc_bytes;
     }
+    atomic_store_explicit(&events_encoded, allocs + frees, memory_order_relaxed);
     size_t at = begin_record(b, PP_REC_TOTALS);
     put_u64(b, allocs);
     put_u64(b, frees);
@@ -364,9 +379,9 @@ static void mark_sampled(void *ctx, uint32_t full, uint32_t site, uint64_t count
  * when it cannot be mapped (every stack is then written in full). */
 static unsigned char *mark_used_stacks(uint32_t nstacks, size_t bytes)
 {
-    unsigned char *used = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (used == MAP_FAILED)
+    unsigned char *used = pp_sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS);
+    if (pp_sys_failed((long)used))
         return NULL;
     struct used_stacks u = {used, nstacks};
     for (uint32_t id = 0; id < nstacks; id++)
@@ -382,6 +397,7 @@ static struct pp_stats_snapshot stats_copy;
 
 static void encode_trace(struct tbuf *b, int snapshot)
 {
+    atomic_store_explicit(&encoded_at_ns, pp_now_ns(), memory_order_relaxed);
     put_bytes(b, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN);
     put_u16(b, PP_TRACE_MAJOR);
     put_u16(b, PP_TRACE_MINOR);
@@ -409,7 +425,7 @@ static void encode_trace(struct tbuf *b, int snapshot)
     }
     end_record(b, at);
     if (used)
-        munmap(used, used_bytes);
+        pp_sys_munmap(used, used_bytes);
 
     at = begin_record(b, PP_REC_STATS);
     size_t count_at = b->len;
@@ -453,6 +469,33 @@ static void encode_trace(struct tbuf *b, int snapshot)
     at = begin_record(b, PP_REC_END);
     put_u64(b, hash);
     end_record(b, at);
+}
+
+/* ---- the snapshot schedule ---- */
+
+atomic_ullong pp_snapshot_last_ns;
+
+int pp_snapshot_claim(uint64_t now_ns)
+{
+    uint64_t last = atomic_load_explicit(&pp_snapshot_last_ns, memory_order_relaxed);
+    if (!pp_snapshot_due(now_ns))
+        return 0;
+    /* One caller wins the interval; the others go on at once. Once the exit-time write has
+     * begun (state no longer TRACKING), a snapshot must not start that it would wait for. */
+    return atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING &&
+           atomic_compare_exchange_strong(&pp_snapshot_last_ns, &last, now_ns);
+}
+
+void pp_snapshot_written(uint64_t began_ns)
+{
+    /* A snapshot costs time in proportion to the trace (cppcheck: 2.5 MB rewritten every
+     * second). Keep snapshots under 5% of the run: the next one waits at least 20 times as
+     * long as this one took. */
+    uint64_t end = pp_now_ns(); /* may read a hair behind began_ns on another CPU */
+    uint64_t took = end > began_ns ? end - began_ns : 0;
+    if (took < 3600000000000ull && took * 20 > pp_config.interval_ns)
+        atomic_store_explicit(&pp_snapshot_last_ns, began_ns + took * 20 - pp_config.interval_ns,
+                              memory_order_relaxed);
 }
 
 /* ---- choosing the file name ---- */
@@ -511,14 +554,14 @@ static void output_path(char *dst, size_t cap, int insert_pid, int image)
  * had the same pid long ago is older than our process. */
 static int written_by_earlier_image(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = pp_sys_open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0)
         return 0;
     struct stat st;
     unsigned char head[PP_TRACE_HEADER_SIZE + PP_RECORD_HEADER_SIZE + 4];
-    int ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-               read(fd, head, sizeof head) == (ssize_t)sizeof head;
-    close(fd);
+    int ours = pp_sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+               pp_sys_read(fd, head, sizeof head) == (long)sizeof head;
+    pp_sys_close(fd);
     if (!ours || memcmp(head, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN) != 0)
         return 0;
     struct pp_cursor c = {head + PP_TRACE_HEADER_SIZE, head + sizeof head, 1};
@@ -554,8 +597,8 @@ void pp_writer_choose_path(void)
     struct stat st;
     for (int image = 0; image < 100000; image++) {
         output_path(aside, sizeof aside, 1, image);
-        if (lstat(aside, &st) != 0 && errno == ENOENT) {
-            rename(out_path, aside);
+        if (pp_sys_lstat(aside, &st) == -ENOENT) {
+            pp_sys_rename(out_path, aside);
             break;
         }
     }
@@ -569,7 +612,7 @@ enum { PATH_OURS, PATH_FOREIGN_FILE, PATH_SYMLINK, PATH_NOT_FILE };
 static int path_kind(const char *path)
 {
     struct stat st;
-    if (lstat(path, &st) != 0)
+    if (pp_sys_lstat(path, &st) != 0)
         return PATH_OURS;
     if (S_ISLNK(st.st_mode))
         return PATH_SYMLINK; /* someone's link: neither followed nor replaced */
@@ -577,13 +620,13 @@ static int path_kind(const char *path)
         return PATH_NOT_FILE;
     if (st.st_size == 0)
         return PATH_OURS; /* an empty file is no one's data (e.g. a previous run cut short) */
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = pp_sys_open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0)
         return PATH_FOREIGN_FILE;
     char magic[PP_TRACE_MAGIC_LEN];
-    ssize_t n = read(fd, magic, sizeof magic);
-    close(fd);
-    int trace = n == (ssize_t)sizeof magic && !memcmp(magic, PP_TRACE_MAGIC, sizeof magic);
+    long n = pp_sys_read(fd, magic, sizeof magic);
+    pp_sys_close(fd);
+    int trace = n == (long)sizeof magic && !memcmp(magic, PP_TRACE_MAGIC, sizeof magic);
     return trace ? PATH_OURS : PATH_FOREIGN_FILE;
 }
 
@@ -607,43 +650,43 @@ static const char *error_name(int e)
     }
 }
 
+/* 0 or the errno of the failure. */
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
+        long w = pp_sys_write(fd, p, n);
+        if (w == -EINTR)
             continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return 0;
-        }
+        if (w <= 0)
+            return w == 0 ? EIO : (int)-w;
         p += w;
         n -= (size_t)w;
     }
-    return 1;
+    return 0;
 }
 
 /* Writes b to tmp (created, never followed) and renames it over path; 0 or the errno of the
  * step that failed, with tmp removed. */
 static int publish(const char *tmp, const char *path, const struct tbuf *b)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = pp_sys_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno;
-    int e = write_all(fd, b->base, b->len) ? 0 : errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
+        return -fd;
+    int e = write_all(fd, b->base, b->len);
+    int c = pp_sys_close(fd);
+    if (c && !e)
+        e = -c;
+    if (!e && (c = pp_sys_rename(tmp, path)) != 0)
+        e = -c;
     if (e)
-        unlink(tmp);
+        pp_sys_unlink(tmp);
     return e;
 }
 
 /* This thread is inside pp_write_trace (a signal handler that calls exit() may interrupt it). */
 static __thread int writing_here __attribute__((tls_model("initial-exec")));
 static int warned_foreign;
+static int quiet; /* the watcher is writing: it has no stderr and must not touch errno */
 static char last_failure[600]; /* the last failure said ("" = none yet), to say each once */
 
 /* Takes the writer. A snapshot gives way to any write in progress. The final write (exit) must
@@ -660,7 +703,7 @@ static int take_writer(int snapshot)
         if (snapshot || writing_here || waited_ms >= 5000)
             return 0;
         struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
+        pp_sys_nanosleep(&ms);
     }
 }
 
@@ -669,7 +712,7 @@ static int take_writer(int snapshot)
  * unwritable POOLPROBE_OUT gets one "poolprobe:" line, not one per attempt. */
 static void write_failed(int snapshot, const char *msg)
 {
-    if (snapshot ? last_failure[0] != '\0' : !strcmp(msg, last_failure))
+    if (quiet || (snapshot ? last_failure[0] != '\0' : !strcmp(msg, last_failure)))
         return;
     pp_log("%s", msg);
     size_t n = strlen(msg);
@@ -686,15 +729,19 @@ static void write_failed(int snapshot, const char *msg)
         write_failed(snapshot, msg_);                                                          \
     } while (0)
 
-void pp_write_trace(int snapshot, int rescan_modules)
-{
-    if (!take_writer(snapshot))
-        return;
-    writing_here = 1;
-    int saved_errno = errno;
-    if (rescan_modules)
-        pp_modules_scan();
+/* Static: a writer may run deep in a small stack, and there is one writer at a time. */
+static char path[sizeof out_path], tmp[sizeof out_path + 32], other[sizeof out_path];
 
+/* The temporary file this process's writes go through. */
+static void temporary_path(void)
+{
+    pp_format(tmp, sizeof tmp, "%s.tmp.%u", path, pp_process.pid);
+}
+
+/* Encodes and publishes the trace; the caller holds the writer. Uses no TLS and sets no errno
+ * (sys.h), so the watcher can run it too. */
+static void encode_and_publish(int snapshot)
+{
     struct tbuf b = {0};
     encode_trace(&b, snapshot);
     if (b.failed) {
@@ -702,8 +749,6 @@ void pp_write_trace(int snapshot, int rescan_modules)
         goto out;
     }
 
-    /* Static: a writer may run deep in a small stack, and there is one writer at a time. */
-    static char path[sizeof out_path], tmp[sizeof out_path + 32], other[sizeof out_path];
     memcpy(path, out_path, sizeof path);
     int kind = path_kind(path);
     if (kind == PATH_NOT_FILE) {
@@ -718,20 +763,54 @@ void pp_write_trace(int snapshot, int rescan_modules)
             WRITE_FAILED("not writing the trace (%s): %s", what, path);
             goto out;
         }
-        /* Said once: by the first snapshot, or at exit when no snapshot was written. */
-        if (!warned_foreign)
+        /* Said once: by the program's first write (the watcher cannot speak). */
+        if (!warned_foreign && !quiet) {
             pp_log("%s %s; writing %s instead", path, what, other);
-        warned_foreign = 1;
+            warned_foreign = 1;
+        }
         memcpy(path, other, sizeof path);
     }
-    pp_format(tmp, sizeof tmp, "%s.tmp.%u", path, pp_process.pid);
+    temporary_path();
     int e = publish(tmp, path, &b);
     if (e)
         WRITE_FAILED("cannot write the trace (%s): %s", error_name(e), path);
 out:
     if (b.base)
-        munmap(b.base, b.cap);
+        pp_sys_munmap(b.base, b.cap);
+}
+
+void pp_write_trace(int snapshot, int rescan_modules)
+{
+    if (!take_writer(snapshot))
+        return;
+    writing_here = 1;
+    int saved_errno = errno; /* pp_modules_scan and pp_log may set it */
+    if (rescan_modules)
+        pp_modules_scan();
+    encode_and_publish(snapshot);
     errno = saved_errno;
     writing_here = 0;
     atomic_store(&writing, 0);
+}
+
+int pp_write_trace_watcher(int after_death)
+{
+    if (after_death) {
+        /* Every thread of the program is gone: a write one of them had begun never ends, so
+         * the writer is ours, and its temporary file a leftover. */
+        atomic_store(&writing, 1);
+        memcpy(path, out_path, sizeof path);
+        temporary_path();
+        pp_sys_unlink(tmp);
+    } else if (!take_writer(1)) {
+        return 0;
+    } else if (atomic_load(&pp_state) != PP_STATE_TRACKING) {
+        atomic_store(&writing, 0); /* the final write came first: a snapshot must not follow */
+        return 0;
+    }
+    quiet = 1;
+    encode_and_publish(!after_death);
+    quiet = 0;
+    atomic_store(&writing, 0);
+    return 1;
 }

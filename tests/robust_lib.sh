@@ -15,6 +15,12 @@
 #   others DIR                           the names of DIR's files other than trace.bin, one a line
 #   like_native NAME FROM                NAME's native results are FROM's (same command)
 #   poolprobe_lines FILE                 the number of lines starting "poolprobe:" in FILE
+#   site_allocs TRACE FUNC               allocations at the site FUNC in TRACE ("no-site" when
+#                                        none, "unreadable" when the report fails)
+#   until_true SECONDS CMD...            0 as soon as CMD succeeds (polled), 1 after SECONDS
+#   died TRACE                           its process is marked died: the watcher (shim/watcher.c)
+#                                        wrote it after a fatal signal; with until_true, waits
+#                                        for that write, which follows the death by a few ms
 #
 # ROBUST_TIMEOUT (seconds, default 60) bounds each run; same_behaviour fails a run that hit it.
 # shellcheck shell=bash
@@ -87,4 +93,23 @@ like_native() { # like_native NAME FROM
 
 poolprobe_lines() { # poolprobe_lines FILE
     grep -c '^poolprobe:' "$1" || true
+}
+
+site_allocs() { # site_allocs TRACE FUNC
+    local json
+    json=$("$REPORT" --format json "$1" 2>/dev/null) || { echo unreadable; return; }
+    site_field "$json" "$2" allocs
+}
+
+until_true() { # until_true SECONDS CMD...
+    local tries
+    for ((tries = 0; tries < $1 * 50; tries++)); do
+        "${@:2}" 2>/dev/null && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+died() { # died TRACE
+    [ "$("$REPORT" --format json "$1" 2>/dev/null | jq -r '.processes[0].died')" = true ]
 }

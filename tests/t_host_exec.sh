@@ -13,13 +13,6 @@
 require "$SHIM" "$REPORT" "$WORKLOADS/host_exec"
 W=$WORKLOADS/host_exec
 
-# count TRACE FUNC: allocations at the site FUNC in TRACE ("no-site" when none, "unreadable").
-count() {
-    local json
-    json=$("$REPORT" --format json "$1" 2>/dev/null) || { echo unreadable; return; }
-    site_field "$json" "$2" allocs
-}
-
 # --- exec of itself, twice: three images, three files -----------------------------------------
 mkdir "$TMP/self"
 run_native self -- "$W" chain 2 100
@@ -29,7 +22,7 @@ pid=$("$REPORT" --format json "$TMP/self/trace.bin" | jq -r '.processes[0].pid')
 check_eq "self: the files" "trace.$pid.0.bin trace.$pid.1.bin trace.bin" \
     "$(cd "$TMP/self" && echo *)"
 for f in "trace.$pid.0.bin" "trace.$pid.1.bin" trace.bin; do
-    check_eq "self: $f has chain_alloc's 100" 100 "$(count "$TMP/self/$f" chain_alloc)"
+    check_eq "self: $f has chain_alloc's 100" 100 "$(site_allocs "$TMP/self/$f" chain_alloc)"
 done
 check_eq "self: one pid in all three" "$pid $pid $pid" \
     "$(for f in "trace.$pid.0.bin" "trace.$pid.1.bin" trace.bin; do
@@ -50,15 +43,15 @@ for case in "under 0" "over 400"; do
     check_eq "$name: the files" "trace.$child.0.bin trace.$child.bin trace.bin" \
         "$(cd "$TMP/$name" && echo *)"
     check_eq "$name: the child's image before exec has child_alloc's 1000" 1000 \
-        "$(count "$TMP/$name/trace.$child.0.bin" child_alloc)"
+        "$(site_allocs "$TMP/$name/trace.$child.0.bin" child_alloc)"
     check_eq "$name: ... written whole, not as a snapshot" false \
         "$("$REPORT" --format json "$TMP/$name/trace.$child.0.bin" | jq -r '.processes[0].snapshot')"
     check_eq "$name: the exec'd image has chain_alloc's 7" 7 \
-        "$(count "$TMP/$name/trace.$child.bin" chain_alloc)"
+        "$(site_allocs "$TMP/$name/trace.$child.bin" chain_alloc)"
     check_eq "$name: the exec'd image has no child_alloc" no-site \
-        "$(count "$TMP/$name/trace.$child.bin" child_alloc)"
+        "$(site_allocs "$TMP/$name/trace.$child.bin" child_alloc)"
     check_eq "$name: the parent has no child_alloc" no-site \
-        "$(count "$TMP/$name/trace.bin" child_alloc)"
+        "$(site_allocs "$TMP/$name/trace.bin" child_alloc)"
 done
 
 # --- _exit, _Exit, abort within the first interval ---------------------------------------------
@@ -68,7 +61,7 @@ for how in _exit _Exit abort; do
     (cd "$TMP/$how" && POOLPROBE_INTERVAL=60 run_shim "$how" trace.bin -- "$W" end $how 500)
     same_behaviour "$how" quiet
     check_eq "$how: the one file" trace.bin "$(cd "$TMP/$how" && echo *)"
-    check_eq "$how: end_alloc's 500" 500 "$(count "$TMP/$how/trace.bin" end_alloc)"
+    check_eq "$how: end_alloc's 500" 500 "$(site_allocs "$TMP/$how/trace.bin" end_alloc)"
     check_eq "$how: all 500 live at the end" 500 \
         "$("$REPORT" --format json "$TMP/$how/trace.bin" | jq -r '.sites[] | select(.frames[0].function == "end_alloc") | .live_at_exit')"
 done

@@ -1,0 +1,198 @@
+/* watcher.c — keeps the trace current while the program is idle, and writes it after a death.
+ *
+ * Snapshots are taken inside allocation calls (lifecycle.c): a program that stops allocating
+ * would keep its last snapshot however long it idles, and a signal that kills it (SIGKILL, a
+ * crash, SIGTERM unhandled) would lose what came after. The watcher is a small process that
+ * shares the program's memory (clone with CLONE_VM, without CLONE_THREAD). Once per interval it
+ * looks at the program's counters and, when the file is behind them, writes the snapshot
+ * itself; when the program dies without our final write, it writes the final trace from the
+ * memory the dead program left (the kernel keeps it mapped while the watcher lives).
+ *
+ * What the program can see of it, and why each is harmless:
+ *   - no thread: it is not in /proc/self/task, and fork() in a threaded program is unchanged;
+ *   - no child to wait for: it exits with no signal (exit signal 0), so wait(), waitpid(-1)
+ *     and waitid(P_ALL) skip it (only __WALL or __WCLONE see it); we reap it ourselves;
+ *   - no signal: the program's handlers and mask are its own (the watcher has a copy of the
+ *     handler table, reset to the defaults, and blocks every signal; it waits for its wake-up
+ *     signal synchronously). It leaves the program's process group, so Ctrl-C and kill(0, ...)
+ *     do not reach it;
+ *   - no file descriptor: it has its own descriptor table, and closes every descriptor it
+ *     inherited at once (a pipe's reader still sees end-of-file when the program closes it);
+ *   - no TLS, no errno: it calls only sys.h and the writer's TLS-free path, and never
+ *     allocates. Its thread pointer is a page of its own holding only what compiled code reads
+ *     there (the stack-protector canary), so nothing it could touch is a thread's of the
+ *     program, and the thread that started it may exit;
+ *   - a process named "poolprobe-watch" in ps, child of the program, using a 256 KiB stack
+ *     mapping in the program's address space.
+ * It is not started under valgrind (which cannot run a CLONE_VM process), when
+ * POOLPROBE_INTERVAL=0, or in a process under a seccomp filter (which might kill the program for
+ * the clone). It dies with the program's memory: the OOM killer kills every process sharing it,
+ * and then the trace is the last snapshot.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "shim.h"
+#include "sys.h"
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#define WATCHER_STACK (256u << 10)
+#define WATCHER_TCB 4096u /* at the top of the stack mapping: the thread pointer's page */
+#define WAKE_SIGNAL SIGUSR1 /* the program's exit (parent-death signal) or pp_watcher_stop */
+
+static void *stack;           /* mapped once; a forked child reuses its copy */
+static int watcher_pid;       /* 0: none */
+static uint32_t watched_pid;  /* the program's pid, as the watcher's parent */
+static atomic_int stop;       /* set by pp_watcher_stop before it wakes the watcher */
+atomic_int pp_watcher_wanted; /* start at the next recorded event (lifecycle.c) */
+
+static unsigned long sigbit(int sig)
+{
+    return 1ul << (sig - 1);
+}
+
+/* The watcher's counterpart of a snapshot inside a hook, for a program that has gone quiet.
+ * Returns how long to sleep before looking again. */
+static uint64_t look(void)
+{
+    uint64_t interval = pp_config.interval_ns, now = pp_now_ns();
+    if (!pp_snapshot_due(now)) /* a hook wrote one lately: look again when the next is due */
+        return atomic_load_explicit(&pp_snapshot_last_ns, memory_order_relaxed) + interval - now;
+    /* Nothing new since the file was written: rewrite only as its duration doubles, so an
+     * idle process's rate stays within 2x and an idle daemon rewrites its trace a few dozen
+     * times in a year, not every second. */
+    uint64_t written_at, events = pp_writer_last_write(&written_at);
+    if (events == pp_thread_events() && written_at &&
+        now - written_at < written_at - pp_process.start_mono_ns)
+        return interval;
+    if (pp_snapshot_claim(now)) {
+        pp_write_trace_watcher(0);
+        pp_snapshot_written(now);
+    }
+    return interval;
+}
+
+/* The program died (every thread is gone) without the final write: write it now from the
+ * memory it left. A lock a killed thread held is never released: waits give up (state.c). */
+static void after_death(void)
+{
+    int s = atomic_load(&pp_state);
+    if (s == PP_STATE_OFF)
+        return; /* exit(), _exit() or exec wrote the final trace */
+    atomic_store(&pp_locks_orphaned, 1);
+    pp_process.flags |= PP_PROC_F_DIED;
+    pp_write_trace_watcher(1);
+}
+
+static int watcher_main(void *unused)
+{
+    (void)unused;
+    for (int sig = 1; sig <= 64; sig++)
+        pp_sys_sigdefault(sig); /* a copy of the program's handlers: none may run here */
+    if (pp_syscall(SYS_close_range, 0, ~0u, 0, 0, 0, 0) != 0)
+        for (int fd = 0; fd < 4096; fd++)
+            pp_sys_close(fd);
+    struct rlimit no_core = {0, 0};
+    pp_syscall(SYS_prlimit64, 0, RLIMIT_CORE, (long)&no_core, 0, 0, 0);
+    pp_syscall(SYS_prctl, PR_SET_NAME, (long)"poolprobe-watch", 0, 0, 0, 0);
+    pp_syscall(SYS_setpgid, 0, 0, 0, 0, 0, 0);
+    pp_syscall(SYS_prctl, PR_SET_PDEATHSIG, WAKE_SIGNAL, 0, 0, 0, 0);
+
+    const unsigned long wake = sigbit(WAKE_SIGNAL) | sigbit(SIGTERM) | sigbit(SIGINT) |
+                               sigbit(SIGHUP);
+    for (;;) {
+        if (atomic_load(&stop))
+            break;
+        /* Checked after PR_SET_PDEATHSIG, so a death before it is seen here. */
+        if ((uint32_t)pp_sys_getppid() != watched_pid) {
+            after_death();
+            break;
+        }
+        uint64_t sleep_ns = 0;
+        if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING)
+            sleep_ns = look();
+        if (sleep_ns < 10000000)
+            sleep_ns = 10000000;
+        struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
+        int sig = pp_sys_sigtimedwait(&wake, &ts);
+        if (sig > 0 && sig != WAKE_SIGNAL)
+            break; /* someone asked the watcher itself to go */
+    }
+    pp_sys_exit(0);
+}
+
+void pp_watcher_start(void)
+{
+    atomic_store(&pp_watcher_wanted, 0);
+    if (!pp_config.interval_ns || !pp_config.watcher || watcher_pid || RUNNING_ON_VALGRIND)
+        return;
+    if (pp_syscall(SYS_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+        return; /* filtered (or unknown): a clone without CLONE_THREAD might be fatal */
+    if (!stack) {
+        void *s = pp_sys_mmap(NULL, WATCHER_STACK + WATCHER_TCB, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK);
+        if (pp_sys_failed((long)s))
+            return;
+        stack = s;
+    }
+    /* x86-64's thread control block as compiled code sees it: a pointer to itself at 0 (and at
+     * 16, glibc's header.self), the stack-protector canary at 0x28, copied from ours. */
+    uintptr_t *tcb = (uintptr_t *)((char *)stack + WATCHER_STACK);
+    uintptr_t canary;
+    __asm__("mov %%fs:0x28, %0" : "=r"(canary));
+    tcb[0] = tcb[2] = (uintptr_t)tcb;
+    tcb[5] = canary;
+    watched_pid = pp_process.pid;
+    atomic_store(&stop, 0);
+    /* Every signal blocked across the clone: the watcher starts with them blocked, so no
+     * handler of the program can run in it before it resets them. */
+    unsigned long all = ~0ul, old;
+    pp_sys_sigprocmask(SIG_SETMASK, &all, &old);
+    /* The C library's clone runs watcher_main on the new stack and touches no TLS in it. */
+    int saved_errno = errno;
+    int pid = clone(watcher_main, tcb, CLONE_VM | CLONE_SETTLS, NULL, NULL, tcb, NULL);
+    errno = saved_errno;
+    pp_sys_sigprocmask(SIG_SETMASK, &old, NULL);
+    if (pid > 0)
+        watcher_pid = pid;
+}
+
+void pp_watcher_stop(void)
+{
+    int pid = watcher_pid;
+    if (!pid)
+        return;
+    atomic_store(&stop, 1);
+    /* Woken, it exits at once (or after the snapshot it is writing): wait for that. Should the
+     * signal be refused (the program changed its user), exec goes on after 50 ms; the watcher
+     * sees the stop flag at its next wake and stays a zombie of this pid, which is better than
+     * holding up the program. */
+    if (pp_sys_kill(pid, WAKE_SIGNAL) == 0) {
+        while (pp_sys_wait_clone(pid, 0) == -EINTR)
+            ;
+    } else {
+        for (int ms = 0; ms < 50 && pp_sys_wait_clone(pid, 1) == 0; ms++) {
+            struct timespec one_ms = {0, 1000000};
+            pp_sys_nanosleep(&one_ms);
+        }
+    }
+    watcher_pid = 0;
+    atomic_store(&pp_watcher_wanted, 1); /* if the exec fails, the next event starts another */
+}
+
+void pp_watcher_forget_after_fork(void)
+{
+    watcher_pid = 0; /* the parent's; a forked child has none */
+    atomic_store(&stop, 0);
+    atomic_store(&pp_watcher_wanted, 1);
+}
