@@ -10,8 +10,10 @@
 # globs in git's t/ directory; default: the list below) runs twice, natively and with
 # LD_PRELOAD=libpoolprobe.so, PEER_GIT_JOBS (default 2) at a time under `nice -n 10`, and the
 # outcome of every test (ok, not ok, skip, known breakage, fixed) is compared, as is each
-# script's exit status. Exit 0 when all are the same, 1 otherwise (the differing tests and
-# their verbose output under the shim are shown), 2 when git could not be obtained or built.
+# script's exit status. A script that differed runs once more both ways, to say whether the
+# difference repeats. Exit 0 when all are the same, 1 otherwise (the differing tests and their
+# verbose output under the shim are shown), 2 when git could not be obtained or built.
+# PEER_GIT_KEEP=1 keeps the logs, trash directories and traces.
 # Without apt-get or a reachable source index the run is skipped (exit 0; exit 2 under CI=true).
 set -u
 export LC_ALL=C
