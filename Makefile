@@ -71,7 +71,7 @@ TRY_OBJS  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard runner/*.c)) \
 REPORT_ASAN := $(B)/asan/poolprobe-report
 COSTMODEL := $(B)/poolprobe-costmodel
 
-.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate peer
+.PHONY: all deps install uninstall test check-build bench demo clean soak fuzz mutate peer peer-git
 
 all: $(SHIM) $(REPORT) $(TRY) $(COSTMODEL)
 
@@ -172,6 +172,11 @@ mutate: deps
 # CPython's test_subprocess natively and under the shim, outcomes compared; takes minutes.
 peer: all
 	@scripts/peer.sh
+
+peer-git:
+	@scripts/install-deps.sh --peer-git
+	@$(MAKE) --no-print-directory all
+	@scripts/peer-git.sh
 
 bench:
 	@scripts/install-deps.sh --bench

@@ -1,9 +1,10 @@
 #!/bin/sh
 # install-deps.sh — install what poolprobe needs to build and test, and nothing that is already there.
 #
-# Usage: scripts/install-deps.sh [--bench] [--fuzz] [--check]
+# Usage: scripts/install-deps.sh [--bench] [--fuzz] [--peer-git] [--check]
 #   --bench   also install heaptrack (used only by `make bench` for comparison)
 #   --fuzz    also install clang and its libFuzzer runtime (used only by `make fuzz`)
+#   --peer-git  also install what git's test suite needs for its terminal tests (`make peer-git`)
 #   --check   only report what is missing; exit 1 if anything is
 #
 # Idempotent: asks dpkg which packages are missing and runs apt-get only for those. Runs as root
@@ -20,6 +21,9 @@ libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev chromium xz-u
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 BENCH_PACKAGES="heaptrack"
 FUZZ_PACKAGES="clang libclang-rt-dev"
+# git's own build needs only build-essential and zlib1g-dev (above); IO::Pty gives its test
+# suite a terminal (the TTY prerequisite: pager and progress tests). dpkg-dev unpacks the source.
+PEER_GIT_PACKAGES="libio-pty-perl dpkg-dev"
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -29,9 +33,10 @@ for arg in "$@"; do
     case $arg in
     --bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
     --fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+    --peer-git) PACKAGES="$PACKAGES $PEER_GIT_PACKAGES" ;;
     --check) check_only=1 ;;
     -h | --help)
-        sed -n '2,12s/^# \{0,1\}//p' "$0"
+        sed -n '2,13s/^# \{0,1\}//p' "$0"
         exit 0
         ;;
     *) die "unknown option: $arg (try --help)" ;;
