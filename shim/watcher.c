@@ -16,8 +16,12 @@
  *     handler table, reset to the defaults, and blocks every signal; it waits for its wake-up
  *     signal synchronously). It leaves the program's process group, so Ctrl-C and kill(0, ...)
  *     do not reach it;
- *   - no file descriptor: it has its own descriptor table, and closes every descriptor it
- *     inherited at once (a pipe's reader still sees end-of-file when the program closes it);
+ *   - no file descriptor: it starts on the program's own descriptor table (CLONE_FILES, which
+ *     takes no reference to any file) and its first call leaves it for an empty table of its
+ *     own (close_range with CLOSE_RANGE_UNSHARE and nothing to copy). A copy of the table
+ *     would hold every file open until the watcher ran: on a busy CPU a script written by
+ *     `cat >x.sh` could not be exec'd ("Text file busy") and a pipe's reader waited for its
+ *     end. Without that call (Linux before 5.9) there is no watcher;
  *   - no TLS, no errno: it calls only sys.h and the writer's TLS-free path, and never
  *     allocates. Its thread pointer is a page of its own holding only what compiled code reads
  *     there (the stack-protector canary), so nothing it could touch is a thread's of the
@@ -97,11 +101,11 @@ static void after_death(void)
 static int watcher_main(void *unused)
 {
     (void)unused;
+    /* First: an empty descriptor table of our own, leaving the program's untouched. */
+    if (pp_syscall(SYS_close_range, 0, ~0u, 2 /* CLOSE_RANGE_UNSHARE */, 0, 0, 0) != 0)
+        pp_sys_exit(0);
     for (int sig = 1; sig <= 64; sig++)
         pp_sys_sigdefault(sig); /* a copy of the program's handlers: none may run here */
-    if (pp_syscall(SYS_close_range, 0, ~0u, 0, 0, 0, 0) != 0)
-        for (int fd = 0; fd < 4096; fd++)
-            pp_sys_close(fd);
     struct rlimit no_core = {0, 0};
     pp_syscall(SYS_prlimit64, 0, RLIMIT_CORE, (long)&no_core, 0, 0, 0);
     pp_syscall(SYS_prctl, PR_SET_NAME, (long)"poolprobe-watch", 0, 0, 0, 0);
@@ -160,7 +164,8 @@ void pp_watcher_start(void)
     pp_sys_sigprocmask(SIG_SETMASK, &all, &old);
     /* The C library's clone runs watcher_main on the new stack and touches no TLS in it. */
     int saved_errno = errno;
-    int pid = clone(watcher_main, tcb, CLONE_VM | CLONE_SETTLS, NULL, NULL, tcb, NULL);
+    int pid = clone(watcher_main, tcb, CLONE_VM | CLONE_FILES | CLONE_SETTLS, NULL, NULL, tcb,
+                    NULL);
     errno = saved_errno;
     pp_sys_sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid > 0)
