@@ -27,7 +27,11 @@
  *     there (the stack-protector canary), so nothing it could touch is a thread's of the
  *     program, and the thread that started it may exit;
  *   - a process named "poolprobe-watch" in ps, child of the program, using a 256 KiB stack
- *     mapping in the program's address space.
+ *     mapping in the program's address space;
+ *   - a child for a program that waits for all of its children, clones included (__WALL or
+ *     __WCLONE with any pid: strace, gdb, some init systems). It would wait for us forever, so
+ *     the watcher looks at what the program's main thread is waiting in (/proc/PID/syscall) at
+ *     least every 250 ms and leaves when it is such a wait.
  * It is not started under valgrind (which cannot run a CLONE_VM process), when
  * POOLPROBE_INTERVAL=0, or in a process under a seccomp filter (which might kill the program for
  * the clone). It dies with the program's memory: the OOM killer kills every process sharing it,
@@ -86,6 +90,57 @@ static uint64_t look(void)
     return interval;
 }
 
+/* Parses the hexadecimal or decimal number at *p (a "0x" prefix says which), moving past it and
+ * the space after it. */
+static uint64_t number(const char **p)
+{
+    uint64_t v = 0;
+    unsigned base = 10;
+    if ((*p)[0] == '0' && (*p)[1] == 'x') {
+        base = 16;
+        *p += 2;
+    }
+    for (;; (*p)++) {
+        char c = **p;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : 99u;
+        if (d >= base)
+            break;
+        v = v * base + d;
+    }
+    if (**p == ' ')
+        (*p)++;
+    return v;
+}
+
+/* 1 when the program's main thread is in wait4(-1, ..., __WALL or __WCLONE) or waitid(P_ALL,
+ * ..., __WALL or __WCLONE): a wait that includes us. /proc/PID/syscall says "NR ARG1 ... ARG6
+ * SP PC" for a thread blocked in a system call. */
+static int program_waits_for_clones(void)
+{
+    char path[48], buf[256];
+    pp_format(path, sizeof path, "/proc/%u/syscall", watched_pid);
+    int fd = pp_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    long n = pp_sys_read(fd, buf, sizeof buf - 1);
+    pp_sys_close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = buf;
+    uint64_t nr = number(&p), arg[6];
+    for (int i = 0; i < 6; i++)
+        arg[i] = number(&p);
+    const uint64_t clones = 0x40000000u | 0x80000000u; /* __WALL | __WCLONE */
+    if (nr == SYS_wait4)
+        return (int32_t)arg[0] == -1 && (arg[2] & clones); /* an int: shown as 0xffffffff */
+    if (nr == SYS_waitid)
+        return arg[0] == 0 /* P_ALL */ && (arg[3] & clones);
+    return 0;
+}
+
 /* The program died (every thread is gone) without the final write: write it now from the
  * memory it left. A lock a killed thread held is never released: waits give up (state.c). */
 static void after_death(void)
@@ -122,11 +177,15 @@ static int watcher_main(void *unused)
             after_death();
             break;
         }
+        if (program_waits_for_clones())
+            break;
         uint64_t sleep_ns = 0;
         if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING)
             sleep_ns = look();
         if (sleep_ns < 10000000)
             sleep_ns = 10000000;
+        if (sleep_ns > 250000000)
+            sleep_ns = 250000000; /* to see a wait for all children soon (above) */
         struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
         int sig = pp_sys_sigtimedwait(&wake, &ts);
         if (sig > 0 && sig != WAKE_SIGNAL)

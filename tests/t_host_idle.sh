@@ -7,7 +7,8 @@
 # and the end of its stdout are what they are natively (tests/workloads/host_idle.c). Without the
 # watcher (POOLPROBE_WATCHER=0) the idle process has no trace at all: the check that shows the
 # others can fail. A script written by cat under the shim can be exec'd at once (the watcher
-# never holds a copy of the program's descriptors).
+# never holds a copy of the program's descriptors). A program that waits with __WALL for every
+# child (as strace does) is not kept waiting by its watcher.
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/robust_lib.sh
@@ -113,6 +114,12 @@ etxtbsy=$(taskset -c 0 sh -c '
     done
     echo $fail' sh "$SHIM" "$TMP/etxtbsy")
 check_eq "a script cat just wrote runs at once, 500 times (failures)" 0 "$etxtbsy"
+
+# --- a program that waits for all of its children, clones included (strace, gdb) --------------
+# It would wait for its watcher forever; the watcher sees the wait and leaves within 250 ms.
+run_native wall -- "$W" wall
+run_shim wall "$TMP/wall.bin" -- "$W" wall
+same_behaviour wall quiet
 
 # --- a fatal signal with no handler, within the first interval ------------------------------
 run_native crash -- "$W" crash 3000
