@@ -117,8 +117,9 @@ minus_kib() { # minus_kib A B: A - B, "-" when either is missing (medians may ha
 
 as_x() { case $1 in - | n/a) echo n/a ;; *) echo "${1}x" ;; esac; } # as_x 2.5: "2.5x"
 
-ratio() { # ratio A B: A/B with two decimals, "n/a" when either is missing
-    case "$1$2" in *-* | *n/a*) echo n/a ;; *) calc "printf \"%.2f\", $1 / $2" ;; esac
+ratio() { # ratio A B: A/B with two decimals, "n/a" when either is missing or B is 0
+    # (GNU time counts CPU in 10 ms steps: a short native run can read 0.00)
+    case "$1$2" in *-* | *n/a*) echo n/a ;; *) calc "a = $1; b = $2; if (b == 0) print \"n/a\"; else printf \"%.2f\", a / b" ;; esac
 }
 
 human_bytes() { # human_bytes N|-

@@ -16,14 +16,22 @@
  *     handler table, reset to the defaults, and blocks every signal; it waits for its wake-up
  *     signal synchronously). It leaves the program's process group, so Ctrl-C and kill(0, ...)
  *     do not reach it;
- *   - no file descriptor: it has its own descriptor table, and closes every descriptor it
- *     inherited at once (a pipe's reader still sees end-of-file when the program closes it);
+ *   - no file descriptor: it starts on the program's own descriptor table (CLONE_FILES, which
+ *     takes no reference to any file) and its first call leaves it for an empty table of its
+ *     own (close_range with CLOSE_RANGE_UNSHARE and nothing to copy). A copy of the table
+ *     would hold every file open until the watcher ran: on a busy CPU a script written by
+ *     `cat >x.sh` could not be exec'd ("Text file busy") and a pipe's reader waited for its
+ *     end. Without that call (Linux before 5.9) there is no watcher;
  *   - no TLS, no errno: it calls only sys.h and the writer's TLS-free path, and never
  *     allocates. Its thread pointer is a page of its own holding only what compiled code reads
  *     there (the stack-protector canary), so nothing it could touch is a thread's of the
  *     program, and the thread that started it may exit;
  *   - a process named "poolprobe-watch" in ps, child of the program, using a 256 KiB stack
- *     mapping in the program's address space.
+ *     mapping in the program's address space;
+ *   - a child for a program that waits for all of its children, clones included (__WALL or
+ *     __WCLONE with any pid: strace, gdb, some init systems). It would wait for us forever, so
+ *     the watcher looks at what the program's main thread is waiting in (/proc/PID/syscall) at
+ *     least every 250 ms and leaves when it is such a wait.
  * It is not started under valgrind (which cannot run a CLONE_VM process), when
  * POOLPROBE_INTERVAL=0, or in a process under a seccomp filter (which might kill the program for
  * the clone). It dies with the program's memory: the OOM killer kills every process sharing it,
@@ -82,6 +90,57 @@ static uint64_t look(void)
     return interval;
 }
 
+/* Parses the hexadecimal or decimal number at *p (a "0x" prefix says which), moving past it and
+ * the space after it. */
+static uint64_t number(const char **p)
+{
+    uint64_t v = 0;
+    unsigned base = 10;
+    if ((*p)[0] == '0' && (*p)[1] == 'x') {
+        base = 16;
+        *p += 2;
+    }
+    for (;; (*p)++) {
+        char c = **p;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : 99u;
+        if (d >= base)
+            break;
+        v = v * base + d;
+    }
+    if (**p == ' ')
+        (*p)++;
+    return v;
+}
+
+/* 1 when the program's main thread is in wait4(-1, ..., __WALL or __WCLONE) or waitid(P_ALL,
+ * ..., __WALL or __WCLONE): a wait that includes us. /proc/PID/syscall says "NR ARG1 ... ARG6
+ * SP PC" for a thread blocked in a system call. */
+static int program_waits_for_clones(void)
+{
+    char path[48], buf[256];
+    pp_format(path, sizeof path, "/proc/%u/syscall", watched_pid);
+    int fd = pp_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    long n = pp_sys_read(fd, buf, sizeof buf - 1);
+    pp_sys_close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = buf;
+    uint64_t nr = number(&p), arg[6];
+    for (int i = 0; i < 6; i++)
+        arg[i] = number(&p);
+    const uint64_t clones = 0x40000000u | 0x80000000u; /* __WALL | __WCLONE */
+    if (nr == SYS_wait4)
+        return (int32_t)arg[0] == -1 && (arg[2] & clones); /* an int: shown as 0xffffffff */
+    if (nr == SYS_waitid)
+        return arg[0] == 0 /* P_ALL */ && (arg[3] & clones);
+    return 0;
+}
+
 /* The program died (every thread is gone) without the final write: write it now from the
  * memory it left. A lock a killed thread held is never released: waits give up (state.c). */
 static void after_death(void)
@@ -97,11 +156,11 @@ static void after_death(void)
 static int watcher_main(void *unused)
 {
     (void)unused;
+    /* First: an empty descriptor table of our own, leaving the program's untouched. */
+    if (pp_syscall(SYS_close_range, 0, ~0u, 2 /* CLOSE_RANGE_UNSHARE */, 0, 0, 0) != 0)
+        pp_sys_exit(0);
     for (int sig = 1; sig <= 64; sig++)
         pp_sys_sigdefault(sig); /* a copy of the program's handlers: none may run here */
-    if (pp_syscall(SYS_close_range, 0, ~0u, 0, 0, 0, 0) != 0)
-        for (int fd = 0; fd < 4096; fd++)
-            pp_sys_close(fd);
     struct rlimit no_core = {0, 0};
     pp_syscall(SYS_prlimit64, 0, RLIMIT_CORE, (long)&no_core, 0, 0, 0);
     pp_syscall(SYS_prctl, PR_SET_NAME, (long)"poolprobe-watch", 0, 0, 0, 0);
@@ -118,11 +177,15 @@ static int watcher_main(void *unused)
             after_death();
             break;
         }
+        if (program_waits_for_clones())
+            break;
         uint64_t sleep_ns = 0;
         if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING)
             sleep_ns = look();
         if (sleep_ns < 10000000)
             sleep_ns = 10000000;
+        if (sleep_ns > 250000000)
+            sleep_ns = 250000000; /* to see a wait for all children soon (above) */
         struct timespec ts = {(time_t)(sleep_ns / 1000000000u), (long)(sleep_ns % 1000000000u)};
         int sig = pp_sys_sigtimedwait(&wake, &ts);
         if (sig > 0 && sig != WAKE_SIGNAL)
@@ -160,7 +223,8 @@ void pp_watcher_start(void)
     pp_sys_sigprocmask(SIG_SETMASK, &all, &old);
     /* The C library's clone runs watcher_main on the new stack and touches no TLS in it. */
     int saved_errno = errno;
-    int pid = clone(watcher_main, tcb, CLONE_VM | CLONE_SETTLS, NULL, NULL, tcb, NULL);
+    int pid = clone(watcher_main, tcb, CLONE_VM | CLONE_FILES | CLONE_SETTLS, NULL, NULL, tcb,
+                    NULL);
     errno = saved_errno;
     pp_sys_sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid > 0)

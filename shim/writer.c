@@ -549,10 +549,11 @@ static void output_path(char *dst, size_t cap, int insert_pid, int image)
     append(dst, at, cap, ext);
 }
 
-/* 1 when path holds a trace written by an earlier image of this very process: an image that
- * exec'd (same pid, file written since the process began). A file of another process that
- * had the same pid long ago is older than our process. */
-static int written_by_earlier_image(const char *path)
+/* Who wrote the trace at path, if it names our pid: an earlier image of this very process (an
+ * image that exec'd: written since the process began), or an earlier process that had the same
+ * pid (written before we began). */
+enum { NOT_OUR_PID, EARLIER_IMAGE, EARLIER_PROCESS };
+static int written_with_our_pid(const char *path)
 {
     int fd = pp_sys_open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0)
@@ -563,16 +564,18 @@ static int written_by_earlier_image(const char *path)
                pp_sys_read(fd, head, sizeof head) == (long)sizeof head;
     pp_sys_close(fd);
     if (!ours || memcmp(head, PP_TRACE_MAGIC, PP_TRACE_MAGIC_LEN) != 0)
-        return 0;
+        return NOT_OUR_PID;
     struct pp_cursor c = {head + PP_TRACE_HEADER_SIZE, head + sizeof head, 1};
     uint32_t tag = pp_get_u32(&c);
     pp_get_u32(&c);
     pp_get_u64(&c);
     uint32_t pid = pp_get_u32(&c);
     uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    if (!c.ok || tag != PP_REC_PROCESS || pid != pp_process.pid)
+        return NOT_OUR_PID;
     /* The kernel's start time has clock-tick (10 ms) resolution. */
-    return c.ok && tag == PP_REC_PROCESS && pid == pp_process.pid &&
-           mtime + 20000000ull >= pp_process.process_start_realtime_ns;
+    return mtime + 20000000ull >= pp_process.process_start_realtime_ns ? EARLIER_IMAGE
+                                                                       : EARLIER_PROCESS;
 }
 
 static atomic_int writing; /* a write is in progress (take_writer) */
@@ -583,7 +586,11 @@ static char out_path[4096];
 /* The last image of a process holds the plain name, so `env X=1 prog`, `nice prog` and
  * wrappers ending in exec "$@" leave prog's trace where a direct run would. Images before an
  * exec are moved aside, in order: <name>.<pid>.0.bin, <name>.<pid>.1.bin, ... Nothing is ever
- * replaced: a name already taken is skipped. */
+ * replaced: a name already taken is skipped. A pid-named file (a forked child's, a traced
+ * program's child's, or with %p) left by an earlier process with the same pid moves aside the same way:
+ * with many processes the kernel reuses pids (git's test suite wraps pid_max several times),
+ * and the earlier process's trace is as much the user's as ours. The plain name of the first
+ * process is replaced as before: running the program again replaces its trace. */
 void pp_writer_choose_path(void)
 {
     /* In a forked child: a snapshot another parent thread was writing at the fork does not go
@@ -591,7 +598,9 @@ void pp_writer_choose_path(void)
     atomic_store(&writing, 0);
     int descendant = (pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT)) != 0;
     output_path(out_path, sizeof out_path, descendant, -1);
-    if (!written_by_earlier_image(out_path))
+    int earlier = written_with_our_pid(out_path);
+    int pid_named = descendant || strstr(pp_config.out, "%p") != NULL;
+    if (earlier == NOT_OUR_PID || (earlier == EARLIER_PROCESS && !pid_named))
         return;
     static char aside[sizeof out_path];
     struct stat st;

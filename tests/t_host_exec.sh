@@ -4,8 +4,9 @@
 # aside to trace.<pid>.0.bin and trace.<pid>.1.bin), a forked child that execs before and after
 # one snapshot interval keeps all of its allocations (trace.<pid>.0.bin; its exec'd image has
 # trace.<pid>.bin), and _exit, _Exit and abort
-# within the first interval leave the final trace. Every count is exact; every run is compared
-# with a native one (tests/workloads/host_exec.c; the shim's side: shim/exits.c).
+# within the first interval leave the final trace. A pid-named file an earlier process with the
+# same pid left moves aside, byte for byte. Every count is exact; every run is compared with a
+# native one (tests/workloads/host_exec.c; the shim's side: shim/exits.c, shim/writer.c).
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/robust_lib.sh
@@ -67,5 +68,30 @@ for how in _exit _Exit abort; do
 done
 check_eq "exit statuses: _exit, _Exit, abort" "3 4 134" \
     "$(cat "$TMP/_exit.shim.rc") $(cat "$TMP/_Exit.shim.rc") $(cat "$TMP/abort.shim.rc")"
+
+# --- a pid the kernel reused: the earlier process's file moves aside, never replaced ------------
+# The shell makes the file an earlier process with its pid would have left (a real trace with
+# the pid patched in, an hour old), then execs the program under the shim with %p in the name.
+mkdir "$TMP/reuse"
+"$REPORT" --format json "$TMP/self/trace.bin" >/dev/null # the source trace reads
+sh -c '
+    pid=$$
+    cp "$1" "$2/t.$pid.bin"
+    # PROCESS record payload starts at 32 + 16: the pid, little-endian
+    printf "$(printf "\\\\%03o\\\\%03o\\\\%03o\\\\%03o" $((pid & 255)) $((pid >> 8 & 255)) \
+        $((pid >> 16 & 255)) $((pid >> 24 & 255)))" |
+        dd of="$2/t.$pid.bin" bs=1 seek=48 conv=notrunc 2>/dev/null
+    touch -d "1 hour ago" "$2/t.$pid.bin"
+    cp "$2/t.$pid.bin" "$2/earlier.copy"
+    echo $pid >"$2/pid"
+    exec env LD_PRELOAD="$3" POOLPROBE_OUT="$2/t.%p.bin" "$4" chain 0 100
+' sh "$TMP/self/trace.bin" "$TMP/reuse" "$SHIM" "$W" >/dev/null
+pid=$(cat "$TMP/reuse/pid")
+check_eq "pid reuse: the files" "earlier.copy pid t.$pid.0.bin t.$pid.bin" \
+    "$(cd "$TMP/reuse" && echo *)"
+check "pid reuse: the earlier process's file is kept as it was" \
+    cmp "$TMP/reuse/earlier.copy" "$TMP/reuse/t.$pid.0.bin"
+check_eq "pid reuse: the program's own trace has chain_alloc's 100" 100 \
+    "$(site_allocs "$TMP/reuse/t.$pid.bin" chain_alloc)"
 
 LIB_FINISHED=1

@@ -7,6 +7,8 @@
  *                                  with no handler
  *   host_idle busy THREADS         THREADS threads allocating and freeing at busy_alloc
  *                                  without end; "ready" once each has done 10000
+ *   host_idle wall                 forks a child that exits after 100 ms, then waits for every
+ *                                  child with __WALL, as strace and gdb do, until none is left
  *
  * What it sees of itself must not change under the shim (the watcher is none of these): its
  * threads in /proc/self/task, waitpid(-1) (no child), its pending signals, the descriptor its
@@ -113,6 +115,18 @@ int main(int argc, char **argv)
         }
         busy_loop(NULL);
     }
-    fprintf(stderr, "usage: host_idle idle N KEEP SECONDS | crash N | busy THREADS\n");
+    if (argc == 2 && !strcmp(argv[1], "wall")) {
+        free(idle_alloc(10));
+        if (fork() == 0) {
+            pause_for(0.1);
+            _exit(0);
+        }
+        int status;
+        while (waitpid(-1, &status, __WALL) > 0)
+            ;
+        say("every child reaped\n");
+        return 0;
+    }
+    fprintf(stderr, "usage: host_idle idle N KEEP SECONDS | crash N | busy THREADS | wall\n");
     return 2;
 }
