@@ -16,6 +16,15 @@
 require "$SHIM" "$REPORT" "$WORKLOADS/host_idle"
 W=$WORKLOADS/host_idle
 
+# Programs started in the background die with the test, even one stopped by its time limit: a
+# leftover (a mutant's that spins, say) would be counted by watchers_of in the next run.
+started=()
+kill_started() {
+    local p
+    for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+}
+trap 'status_=$?; kill_started; (exit $status_); lib_exit' EXIT
+
 process_field() { # process_field TRACE FIELD: .processes[0].FIELD, or "unreadable"
     "$REPORT" --format json "$1" 2>/dev/null | jq -r ".processes[0].$2" 2>/dev/null ||
         echo unreadable
@@ -46,6 +55,7 @@ shim_bg() {
     (cd "$dir" && exec env LD_PRELOAD="$SHIM" POOLPROBE_OUT=trace.bin "${envs[@]}" "$@" \
         >"$TMP/$name.shim.out" 2>"$TMP/$name.shim.err") &
     bg_pid=$!
+    started+=("$bg_pid")
 }
 
 stop_bg() { # SIGKILL to $bg_pid, reaped without bash's "Killed" notice
@@ -90,6 +100,7 @@ stop_bg
 exec 3< <(exec env LD_PRELOAD="$SHIM" POOLPROBE_OUT="$TMP/eof.bin" POOLPROBE_INTERVAL=0.2 \
     "$W" idle 100 0 4)
 bg_pid=$!
+started+=("$bg_pid")
 eof_start=$(date +%s%N)
 cat <&3 >/dev/null
 eof_ms=$((($(date +%s%N) - eof_start) / 1000000))
