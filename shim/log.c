@@ -1,4 +1,5 @@
-/* log.c — the shim's only voice: one line on stderr, prefixed "poolprobe: ".
+/* log.c — the shim's only voice: one line on stderr, prefixed "poolprobe: "; and the number
+ * parsing the shim does on /proc files (no locale, no errno).
  *
  * Runs inside the host process, possibly from a malloc hook or a signal handler, so it never
  * uses stdio or malloc: a tiny formatter into a stack buffer, then write(2) with EINTR retry.
@@ -159,4 +160,19 @@ void pp_log(const char *fmt, ...)
         off += (size_t)w;
     }
     errno = saved;
+}
+
+uint64_t pp_parse_uint(const char **p, const char *end, unsigned base)
+{
+    uint64_t v = 0;
+    for (; *p < end; (*p)++) {
+        char c = **p;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : 99u;
+        if (d >= base)
+            break;
+        v = v * base + d;
+    }
+    return v;
 }

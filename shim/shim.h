@@ -75,6 +75,8 @@ static inline void pp_spin_unlock(pp_spinlock *l)
  * may have reused the number for a socket or a file of its own). */
 PP_HIDDEN void pp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same into a caller buffer; returns length (truncates at cap-1, always NUL-terminates). */
+/* Parses digits of base (10 or 16, lower-case) at *p, before end; leaves *p after them. */
+PP_HIDDEN uint64_t pp_parse_uint(const char **p, const char *end, unsigned base);
 PP_HIDDEN size_t pp_format(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 PP_HIDDEN void pp_log_init(void); /* remembers which file fd 2 is */

@@ -102,22 +102,6 @@ uint32_t pp_thread_count(void)
     return atomic_load(&next_index);
 }
 
-/* Parses a hexadecimal number at *p, leaving *p after it. */
-static uintptr_t hex(const char **p, const char *end)
-{
-    uintptr_t v = 0;
-    for (; *p < end; (*p)++) {
-        char c = **p;
-        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                                            : 16u;
-        if (d == 16)
-            break;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
 /* The main thread's stack as glibc's pthread_getattr_np computes it: the top of the mapping
  * holding __libc_stack_end, and below it RLIMIT_STACK, or down to the mapping before it. Reads
  * /proc/self/maps through sys.h into our own memory. */
@@ -137,9 +121,9 @@ static int main_thread_stack(uintptr_t *lo, uintptr_t *hi)
         char *line = buf, *end = buf + len, *nl;
         while (!found && (nl = memchr(line, '\n', (size_t)(end - line))) != NULL) {
             const char *p = line;
-            uintptr_t start = hex(&p, nl);
+            uintptr_t start = pp_parse_uint(&p, nl, 16);
             p++; /* '-' */
-            uintptr_t stop = hex(&p, nl);
+            uintptr_t stop = pp_parse_uint(&p, nl, 16);
             if (start <= inside && inside < stop) {
                 struct rlimit rl;
                 uintptr_t size = stop - prev_end;

@@ -90,26 +90,16 @@ static uint64_t look(void)
     return interval;
 }
 
-/* Parses the hexadecimal or decimal number at *p (a "0x" prefix says which), moving past it and
- * the space after it. */
-static uint64_t number(const char **p)
+/* The number at *p, hexadecimal with "0x", else decimal; moves past it and one space. */
+static uint64_t number(const char **p, const char *end)
 {
-    uint64_t v = 0;
     unsigned base = 10;
-    if ((*p)[0] == '0' && (*p)[1] == 'x') {
+    if (end - *p > 2 && (*p)[0] == '0' && (*p)[1] == 'x') {
         base = 16;
         *p += 2;
     }
-    for (;; (*p)++) {
-        char c = **p;
-        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                                            : 99u;
-        if (d >= base)
-            break;
-        v = v * base + d;
-    }
-    if (**p == ' ')
+    uint64_t v = pp_parse_uint(p, end, base);
+    if (*p < end && **p == ' ')
         (*p)++;
     return v;
 }
@@ -124,15 +114,14 @@ static int program_waits_for_clones(void)
     int fd = pp_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    long n = pp_sys_read(fd, buf, sizeof buf - 1);
+    long n = pp_sys_read(fd, buf, sizeof buf);
     pp_sys_close(fd);
     if (n <= 0)
         return 0;
-    buf[n] = '\0';
-    const char *p = buf;
-    uint64_t nr = number(&p), arg[6];
+    const char *p = buf, *end = buf + n;
+    uint64_t nr = number(&p, end), arg[6];
     for (int i = 0; i < 6; i++)
-        arg[i] = number(&p);
+        arg[i] = number(&p, end);
     const uint64_t clones = 0x40000000u | 0x80000000u; /* __WALL | __WCLONE */
     if (nr == SYS_wait4)
         return (int32_t)arg[0] == -1 && (arg[2] & clones); /* an int: shown as 0xffffffff */
