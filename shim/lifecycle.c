@@ -199,30 +199,15 @@ void pp_start(void)
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
     atomic_store(&start_state, 2);
     atomic_store(&pp_state, PP_STATE_TRACKING);
-    pp_watcher_start();
+    /* Not yet: a process that records nothing (/bin/true under a traced shell) has nothing for
+     * a watcher to keep, and its clone would be most of what the shim costs it. */
+    atomic_store(&pp_watcher_wanted, 1);
 }
 
 __attribute__((constructor)) static void on_load(void)
 {
     if (pp_real_resolve())
         pp_start();
-}
-
-__attribute__((destructor)) static void on_unload(void)
-{
-    int s = atomic_load(&pp_state);
-    if (s == PP_STATE_OFF)
-        return;
-    /* Stop tracking first: what the writer and later destructors allocate is not the
-     * program's. */
-    atomic_store(&pp_state, PP_STATE_OFF);
-    pp_write_trace(0, 1);
-}
-
-static void write_final(void *unused)
-{
-    (void)unused;
-    pp_write_trace(0, 0);
 }
 
 static int recorded_nothing(void)
@@ -236,6 +221,38 @@ static int recorded_nothing(void)
     return 1;
 }
 
+/* Whether this image's final trace is worth a file. One that recorded nothing writes none when
+ * it is not the first traced process (a forked child, a program a traced process started: the
+ * daemon's double fork, a shell's fork-then-exec, /bin/true run by a traced script), nor when
+ * an exec follows (the next image writes its own). The first traced process always leaves its
+ * file, so a run of a program that allocates nothing still says so. */
+static int worth_a_file(enum pp_image_end how)
+{
+    if (!recorded_nothing())
+        return 1;
+    int first = !(pp_process.flags & (PP_PROC_F_FORKED_CHILD | PP_PROC_F_DESCENDANT));
+    return how == PP_END_EXIT && first;
+}
+
+__attribute__((destructor)) static void on_unload(void)
+{
+    int s = atomic_load(&pp_state);
+    if (s == PP_STATE_OFF)
+        return;
+    /* Stop tracking first: what the writer and later destructors allocate is not the
+     * program's. */
+    atomic_store(&pp_state, PP_STATE_OFF);
+    if (worth_a_file(PP_END_EXIT))
+        pp_write_trace(0, 1);
+    pp_watcher_end();
+}
+
+static void write_final(void *unused)
+{
+    (void)unused;
+    pp_write_trace(0, 0);
+}
+
 void pp_image_ends(enum pp_image_end how)
 {
     int stops = how == PP_END_EXIT;
@@ -246,13 +263,10 @@ void pp_image_ends(enum pp_image_end how)
     if (atomic_load(&pp_state) == PP_STATE_OFF)
         return; /* the final trace is written already */
     if (!pp_thread_try_busy())
-        return; /* a handler that interrupted the shim on this thread */
-    /* Nothing recorded: an exec'd image's own file follows; a forked child (a daemon's double
-     * fork, a shell's fork-then-exec) leaves no empty file beside its parent's. */
-    int empty = recorded_nothing();
-    if (!empty || (stops && !(pp_process.flags & PP_PROC_F_FORKED_CHILD))) {
-        if (stops)
-            atomic_store(&pp_state, PP_STATE_OFF);
+        return; /* a handler that interrupted the shim on this thread: the watcher writes */
+    if (stops)
+        atomic_store(&pp_state, PP_STATE_OFF);
+    if (worth_a_file(how)) {
         /* An exec that fails returns: the flag says only what this write saw coming. */
         if (how == PP_END_EXEC)
             pp_process.flags |= PP_PROC_F_EXECED;
@@ -263,6 +277,8 @@ void pp_image_ends(enum pp_image_end how)
             pp_write_trace(0, 0);
         pp_process.flags &= ~PP_PROC_F_EXECED;
     }
+    if (stops)
+        pp_watcher_end();
     pp_thread_unbusy();
 }
 

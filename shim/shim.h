@@ -468,10 +468,15 @@ static inline int pp_snapshot_due(uint64_t now_ns)
 /* Starts it (once; nothing when POOLPROBE_INTERVAL=0, POOLPROBE_WATCHER=0, under valgrind or
  * seccomp). */
 PP_HIDDEN void pp_watcher_start(void);
-/* 1 when the next recorded event should call pp_watcher_start (a forked child, a failed exec). */
+/* 1 when the next recorded event should call pp_watcher_start (a process that has recorded
+ * nothing yet: at start, in a forked child, after a failed exec). */
 PP_HIDDEN extern atomic_int pp_watcher_wanted;
 /* Before an exec: stops it and reaps it (it would keep the old image's memory alive). */
 PP_HIDDEN void pp_watcher_stop(void);
+/* After the final trace is written at exit: stops it and reaps it, so the process ends as it
+ * would natively (its memory freed by its own exit, nothing left for init to reap). Nothing in
+ * a vfork child. */
+PP_HIDDEN void pp_watcher_end(void);
 /* In a forked child: the parent's watcher is not ours; start one at the first event. */
 PP_HIDDEN void pp_watcher_forget_after_fork(void);
 
