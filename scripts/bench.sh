@@ -92,9 +92,9 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# workload -> its time ratio to native under poolprobe, heaptrack, sampling and the floor; and
-# the median seconds natively and under poolprobe (set with the table)
-declare -A ratio_pp ratio_ht ratio_ps ratio_fl secs_native secs_pp
+# workload -> its time ratio to native under poolprobe, heaptrack, sampling and the floor (set
+# with the table)
+declare -A ratio_pp ratio_ht ratio_ps ratio_fl
 problems=$TMP/problems # one line per workload that failed or changed its output
 : >"$problems"
 
@@ -256,6 +256,44 @@ sh_quote() { # the words as one shell command line
     printf '%s' "$out"
 }
 
+# --- what one process costs (section d) ----------------------------------------------------------
+
+PROC_N=200 # processes per run
+proc_runs=$((runs > 5 ? runs : 5))
+
+loop_cpu_ms() { # loop_cpu_ms shell|procs native|pp RUN: CPU ms of one run of that loop
+    local loop dir=$OUT/per-process/$1.$3 t
+    case $1 in
+    shell) loop="for i in \$(seq $PROC_N); do x=\$(echo \$i); done" ;;
+    procs) loop="for i in \$(seq $PROC_N); do /bin/true; done" ;;
+    esac
+    mkdir -p "$dir"
+    local TIMEFORMAT='%3U %3S'
+    if [ "$2" = native ]; then
+        t=$({ time bash -c "$loop" >/dev/null 2>&1; } 2>&1)
+    else
+        t=$({ time env LD_PRELOAD="$PWD/$SHIM" POOLPROBE_OUT="$dir/t.bin" bash -c "$loop" \
+            >/dev/null 2>&1; } 2>&1)
+    fi
+    calc "printf \"%.0f\\n\", ($(echo "$t" | tail -n 1 | awk '{ print $1 " + " $2 }')) * 1000"
+}
+
+per_process_ms() { # per_process_ms shell|procs: extra CPU ms per process under the shim
+    local r f=$TMP/per-process.$1
+    : >"$f.native"
+    : >"$f.pp"
+    for r in $(seq 1 "$proc_runs"); do
+        if [ $((r % 2)) = 1 ]; then
+            loop_cpu_ms "$1" native "$r" >>"$f.native"
+            loop_cpu_ms "$1" pp "$r" >>"$f.pp"
+        else
+            loop_cpu_ms "$1" pp "$r" >>"$f.pp"
+            loop_cpu_ms "$1" native "$r" >>"$f.native"
+        fi
+    done
+    calc "printf \"%.2f\", ($(median "$f.pp" 1) - $(median "$f.native" 1)) / $PROC_N"
+}
+
 # --- build --------------------------------------------------------------------------------------
 
 build_cmds=(
@@ -356,8 +394,6 @@ main() {
         ratio_ht[$name]=$htx
         ratio_ps[$name]=$(ratio "$(median "$TMP/$name.ps.time" 3 2>/dev/null || echo -)" "$nat_s")
         ratio_fl[$name]=$(ratio "$(median "$TMP/$name.fl.time" 3 2>/dev/null || echo -)" "$nat_s")
-        secs_native[$name]=$nat_s
-        secs_pp[$name]=$pp_s
         local ht_out=n/a ht_rss=n/a
         if [ $have_heaptrack = 1 ]; then
             ht_out=$(human_bytes "$(file_size "$(ht_file "$name")")")
@@ -493,18 +529,24 @@ main() {
     echo
 
     # --- d. forks and short processes ----------------------------------------------------------
-    echo "d. what one process costs: (poolprobe CPU s - native CPU s) / $LOOP_N, from the shell and procs rows"
-    local fork_ms=n/a proc_ms=n/a
-    per_process_ms() { # per_process_ms NAME: extra ms per process of that loop, n/a without it
-        case "${secs_pp[$1]:-n/a}${secs_native[$1]:-n/a}" in
-        *n/a* | *-*) echo n/a ;;
-        *) calc "printf \"%.2f\", (${secs_pp[$1]} - ${secs_native[$1]}) * 1000 / $LOOP_N" ;;
-        esac
-    }
+    # Its own runs, finer than the table's 10 ms GNU-time steps over 50 processes: bash's `time`
+    # keyword gives the loop's CPU time (user + system, every process it waited for included)
+    # to the millisecond, over $PROC_N processes, natively and under the shim alternating, in
+    # max(BENCH_RUNS, 5) rounds; the medians' difference over $PROC_N is the extra cost of one
+    # process, in steps of 1 ms / $PROC_N. A process reaps its watcher at exit, so the watcher's
+    # CPU is counted too. Each run writes its traces into a directory of its own.
+    echo "d. what one process costs: (poolprobe CPU ms - native CPU ms) / $PROC_N, medians of" \
+        "$proc_runs alternated runs of $PROC_N processes (bash time: user + system)"
+    progress "what one process costs ($proc_runs rounds)"
+    local fork_ms proc_ms
     fork_ms=$(per_process_ms shell)
     proc_ms=$(per_process_ms procs)
     echo "    a forked subshell: $fork_ms ms more than natively; a short process (fork + exec" \
         "of /bin/true): $proc_ms ms more"
+    echo "    (\$ bash -c 'for i in \$(seq $PROC_N); do x=\$(echo \$i); done' and" \
+        "bash -c 'for i in \$(seq $PROC_N); do /bin/true; done', each natively and under" \
+        "LD_PRELOAD=$SHIM)"
+    rm -rf "$OUT/per-process"
     echo
 
     # --- e. the cost model behind the checklist's "big enough" ------------------------------------
