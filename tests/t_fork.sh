@@ -2,7 +2,7 @@
 # t_fork.sh — a forked child writes its own trace, counted from fork; the parent keeps trace.bin.
 # shellcheck source=tests/lib.sh
 . "${0%/*}/lib.sh"
-require "$SHIM" "$REPORT" "$WORKLOADS/forker" "$WORKLOADS/keeper"
+require "$SHIM" "$REPORT" "$WORKLOADS/forker" "$WORKLOADS/keeper" "$WORKLOADS/host_exec"
 
 A=1000 C=500
 mkdir "$TMP/f"
@@ -49,3 +49,19 @@ check_eq "the forked shell's image has no keep_forever" no-site \
 report_to "$TMP/sh.json" "$TMP/e/trace.bin"
 check_eq "the shell's own trace has no keep_forever" no-site \
     "$(site_field "$TMP/sh.json" keep_forever allocs)"
+
+# What recorded nothing writes nothing, except the first traced process: a forked child that
+# only freed blocks it inherited, and a program a traced process started that allocated
+# nothing (/bin/true under a traced shell), leave no file beside the first one.
+mkdir "$TMP/n1" "$TMP/n2" "$TMP/n3"
+profiled quiet-child "$TMP/n1/trace.bin" -- "$WORKLOADS/forker" $A 0
+check_eq "a forked child that allocated nothing: no file of its own" trace.bin \
+    "$(cd "$TMP/n1" && echo *)"
+profiled quiet-exec "$TMP/n2/trace.bin" -- "$WORKLOADS/host_exec" forkexec 0 0 0
+check_eq "a child that allocated nothing before its exec, nor after: no file of its own" \
+    trace.bin "$(cd "$TMP/n2" && echo *)"
+profiled quiet-first "$TMP/n3/trace.bin" -- "$WORKLOADS/host_exec" chain 0 0
+check_eq "the first traced process writes its file even with nothing recorded" trace.bin \
+    "$(cd "$TMP/n3" && echo *)"
+report_to "$TMP/quiet-first.json" "$TMP/n3/trace.bin"
+check_eq "... with 0 allocations" 0 "$(json_get "$TMP/quiet-first.json" '.totals.allocs')"

@@ -153,4 +153,20 @@ check "busy: busy_alloc has the 20000 done before \"ready\" at least ($busy)" \
     test "${busy//[!0-9]/}" -ge 20000 2>/dev/null
 check "busy: no watcher left" until_true 5 test -z "$(watchers_of "$W" busy 2)"
 
+# --- an exit reaps the watcher: nothing is left for init (or a subreaper) to adopt -------------
+# Under a child subreaper (as under systemd or tini), a watcher that outlived its program would
+# be adopted and reaped by it; one the program stopped and reaped at exit is not. A death still
+# leaves the watcher to write the final trace, and it is adopted then (the check that can fail).
+mkdir "$TMP/reap"
+"$W" reaper env LD_PRELOAD="$SHIM" POOLPROBE_OUT="$TMP/reap/exit.bin" "$W" idle 1000 0 0 \
+    >"$TMP/reap.exit.out" 2>&1
+check_eq "exit: its watcher is reaped by the program itself (adopted by the subreaper)" \
+    "adopted 0" "$(tail -n 1 "$TMP/reap.exit.out")"
+check_eq "exit: the trace has idle_alloc's 1000" 1000 "$(site_allocs "$TMP/reap/exit.bin" idle_alloc)"
+"$W" reaper env LD_PRELOAD="$SHIM" POOLPROBE_OUT="$TMP/reap/crash.bin" "$W" crash 100 \
+    >"$TMP/reap.crash.out" 2>&1
+check_eq "crash: its watcher outlives it to write the final trace (adopted by the subreaper)" \
+    "adopted 1" "$(tail -n 1 "$TMP/reap.crash.out")"
+check "crash: ... marked died" died "$TMP/reap/crash.bin"
+
 LIB_FINISHED=1

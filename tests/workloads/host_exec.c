@@ -3,9 +3,9 @@
  *   host_exec chain K N        allocates N blocks at chain_alloc, then execs itself as
  *                              `chain K-1 N` while K > 0: K + 1 images of one process, each
  *                              with exactly N allocations
- *   host_exec forkexec N WAIT  forks; the child allocates N blocks at child_alloc (with WAIT
- *                              ms between the two halves) and execs `chain 0 7`; the parent
- *                              waits for it and prints its status
+ *   host_exec forkexec N WAIT [M]  forks; the child allocates N blocks at child_alloc (with
+ *                              WAIT ms between the two halves) and execs `chain 0 M` (M: 7);
+ *                              the parent waits for it and prints its status
  *   host_exec end HOW N        allocates N blocks at end_alloc (kept), then leaves by HOW:
  *                              _exit (status 3), _Exit (status 4) or abort
  */
@@ -53,7 +53,7 @@ static int chain(int k, long n)
     return 127;
 }
 
-static int forkexec(long n, long wait_ms)
+static int forkexec(long n, long wait_ms, const char *m)
 {
     fflush(stdout);
     pid_t pid = fork();
@@ -61,7 +61,7 @@ static int forkexec(long n, long wait_ms)
         allocate(child_alloc, n / 2, 1);
         sleep_ms(wait_ms);
         allocate(child_alloc, n - n / 2, 1);
-        execl("/proc/self/exe", "host_exec", "chain", "0", "7", (char *)NULL);
+        execl("/proc/self/exe", "host_exec", "chain", "0", m, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -88,10 +88,10 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "chain"))
         return chain(atoi(argv[2]), atol(argv[3]));
-    if (argc == 4 && !strcmp(argv[1], "forkexec"))
-        return forkexec(atol(argv[2]), atol(argv[3]));
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "forkexec"))
+        return forkexec(atol(argv[2]), atol(argv[3]), argc == 5 ? argv[4] : "7");
     if (argc == 4 && !strcmp(argv[1], "end"))
         return end(argv[2], atol(argv[3]));
-    fprintf(stderr, "usage: host_exec chain K N | forkexec N WAIT_MS | end HOW N\n");
+    fprintf(stderr, "usage: host_exec chain K N | forkexec N WAIT_MS [M] | end HOW N\n");
     return 2;
 }

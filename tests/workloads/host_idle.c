@@ -9,6 +9,10 @@
  *                                  without end; "ready" once each has done 10000
  *   host_idle wall                 forks a child that exits after 100 ms, then waits for every
  *                                  child with __WALL, as strace and gdb do, until none is left
+ *   host_idle reaper PROG ARG...   a child subreaper (as systemd and tini are): runs PROG,
+ *                                  waits for it, then for 300 ms reaps whatever else it
+ *                                  inherits, and prints "adopted N" (a watcher that outlived
+ *                                  its program would be one); not itself a program to trace
  *
  * What it sees of itself must not change under the shim (the watcher is none of these): its
  * threads in /proc/self/task, waitpid(-1) (no child), its pending signals, the descriptor its
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +132,28 @@ int main(int argc, char **argv)
         say("every child reaped\n");
         return 0;
     }
-    fprintf(stderr, "usage: host_idle idle N KEEP SECONDS | crash N | busy THREADS | wall\n");
+    if (argc >= 3 && !strcmp(argv[1], "reaper")) {
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+            perror("host_idle: PR_SET_CHILD_SUBREAPER");
+            return 2;
+        }
+        pid_t prog = fork();
+        if (prog == 0) {
+            execvp(argv[2], argv + 2);
+            _exit(127);
+        }
+        int status, adopted = 0;
+        if (prog < 0 || waitpid(prog, &status, 0) != prog)
+            return 2;
+        for (int ms = 0; ms < 300; ms++) {
+            while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+                adopted++;
+            pause_for(0.001);
+        }
+        printf("adopted %d\n", adopted);
+        return 0;
+    }
+    fprintf(stderr, "usage: host_idle idle N KEEP SECONDS | crash N | busy THREADS | wall | "
+                    "reaper PROG ARG...\n");
     return 2;
 }
