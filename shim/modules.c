@@ -104,10 +104,14 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
     if (lo >= hi)
         return 0;
     uintptr_t probe = (uintptr_t)&pp_modules_init;
-    if (probe >= lo && probe < hi) {
+    if (probe >= lo && probe < hi && (self_lo != lo || self_hi != hi)) {
         self_lo = lo;
         self_hi = hi;
     }
+    /* The rescan before every write finds the modules it knows: it reads, and writes no page
+     * a forked child shares with its parent (the lock's included) unless a module is new. */
+    if (known(lo, path))
+        return 0;
     pp_spin_lock(&lock);
     if (known(lo, path)) {
         pp_spin_unlock(&lock);
