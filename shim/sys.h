@@ -105,12 +105,6 @@ static inline int pp_sys_sigprocmask(int how, const unsigned long *set, unsigned
 {
     return (int)pp_syscall(SYS_rt_sigprocmask, how, (long)set, (long)old, 8, 0, 0);
 }
-/* The kernel's struct sigaction for SIG_DFL: handler, flags, restorer, mask. */
-static inline int pp_sys_sigdefault(int sig)
-{
-    unsigned long act[4] = {0, 0, 0, 0}; /* SIG_DFL */
-    return (int)pp_syscall(SYS_rt_sigaction, sig, (long)act, 0, 8, 0, 0);
-}
 /* Reaps pid, a child of any kind (__WALL); nohang: 0 while it still runs. */
 static inline int pp_sys_wait_clone(int pid, int nohang)
 {

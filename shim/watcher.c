@@ -21,9 +21,9 @@
  *     and waitid(P_ALL) skip it (only __WALL or __WCLONE see it); we reap it ourselves, at
  *     exec and at exit;
  *   - no signal: the program's handlers and mask are its own (the watcher has a copy of the
- *     handler table, reset to the defaults, and blocks every signal; it waits for its wake-up
- *     signal synchronously). It leaves the program's process group, so Ctrl-C and kill(0, ...)
- *     do not reach it;
+ *     handler table that it never runs: it blocks every signal from its first instruction and
+ *     waits for its wake-up signal synchronously). It leaves the program's process group, so
+ *     Ctrl-C and kill(0, ...) do not reach it;
  *   - no file descriptor: it starts on the program's own descriptor table (CLONE_FILES, which
  *     takes no reference to any file) and its first call leaves it for an empty table of its
  *     own (close_range with CLOSE_RANGE_UNSHARE and nothing to copy). A copy of the table
@@ -70,7 +70,7 @@ static void *stack;           /* mapped once; a forked child reuses its copy */
 static int watcher_pid;       /* 0: none */
 static uint32_t watched_pid;  /* the program's pid, as the watcher's parent */
 static atomic_int stop;       /* set by pp_watcher_stop before it wakes the watcher */
-static atomic_int gone;       /* set by the watcher when it leaves on its own */
+static atomic_int gone;       /* set by the watcher when it leaves to the program's wait */
 atomic_int pp_watcher_wanted; /* start at the next recorded event (lifecycle.c) */
 
 static unsigned long sigbit(int sig)
@@ -157,8 +157,10 @@ static int watcher_main(void *unused)
     /* First: an empty descriptor table of our own, leaving the program's untouched. */
     if (pp_syscall(SYS_close_range, 0, ~0u, 2 /* CLOSE_RANGE_UNSHARE */, 0, 0, 0) != 0)
         pp_sys_exit(0);
-    for (int sig = 1; sig <= 64; sig++)
-        pp_sys_sigdefault(sig); /* a copy of the program's handlers: none may run here */
+    /* The copy of the program's handler table is left as it is (resetting its 64 entries was
+     * 60 us, most of what a watcher cost a short forked child): no handler can run here. Every
+     * signal stays blocked from the clone to our exit, sigtimedwait runs none, and a fault on
+     * a blocked signal makes the kernel reset that action to the default before delivering. */
     struct rlimit no_core = {0, 0};
     pp_syscall(SYS_prlimit64, 0, RLIMIT_CORE, (long)&no_core, 0, 0, 0);
     pp_syscall(SYS_prctl, PR_SET_NAME, (long)"poolprobe-watch", 0, 0, 0, 0);
@@ -175,8 +177,12 @@ static int watcher_main(void *unused)
             after_death();
             break;
         }
-        if (program_waits_for_clones())
+        if (program_waits_for_clones()) {
+            /* The program reaps us, and our pid may be reused after: pp_watcher_stop must
+             * then neither signal it nor wait for it. */
+            atomic_store(&gone, 1);
             break;
+        }
         uint64_t sleep_ns = 0;
         if (atomic_load_explicit(&pp_state, memory_order_relaxed) == PP_STATE_TRACKING)
             sleep_ns = look();
@@ -189,10 +195,6 @@ static int watcher_main(void *unused)
         if (sig > 0 && sig != WAKE_SIGNAL)
             break; /* someone asked the watcher itself to go */
     }
-    /* Leaving unasked: the program may reap us (a wait with __WALL), and the pid be reused;
-     * pp_watcher_stop must then neither signal it nor wait for it. */
-    if (!atomic_load(&stop))
-        atomic_store(&gone, 1);
     pp_sys_exit(0);
 }
 
@@ -241,7 +243,7 @@ static int stop_and_reap(int pid)
 {
     atomic_store(&stop, 1);
     if (atomic_load(&gone))
-        return 0; /* it left; the program may have reaped it already, and its pid be another's */
+        return 0; /* the program reaps it (or did: its pid may be another's now) */
     /* Woken, it exits at once (or after the snapshot it is writing): wait for that. */
     if (pp_sys_kill(pid, WAKE_SIGNAL) != 0)
         return -1;
