@@ -7,8 +7,10 @@
  * the shim (pp_thread_enter returns NULL) are forwarded untracked.
  *
  * Follow a malloc: pp_ensure_started (one load once started), pp_thread_enter (TLS flags),
- * the real malloc, pp_record_alloc (record.c says why it never blocks, does I/O or allocates
- * through the hooks), pp_maybe_snapshot (one load and compare, except once per interval).
+ * the real malloc, pp_record_counts_alloc (the process totals, inline; when sampling leaves the
+ * allocation out, that is all), pp_record_alloc (record.c says why it never blocks, does I/O or
+ * allocates through the hooks), pp_maybe_snapshot (one load and compare, except once per
+ * interval).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,11 +34,12 @@ static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_ca
 {
     if (!t)
         return;
-    int saved = errno;
-    if (p)
-        pp_maybe_snapshot(t, pp_record_alloc(t, p, size, call, ret, cfa));
+    if (p && pp_record_counts_alloc(t, size, call)) {
+        int saved = errno;
+        pp_maybe_snapshot(t, pp_record_alloc(t, p, size, ret, cfa));
+        errno = saved;
+    }
     pp_thread_leave(t);
-    errno = saved;
 }
 
 PP_EXPORT void *malloc(size_t size)
@@ -61,10 +64,12 @@ PP_EXPORT void free(void *p)
         return;
     struct pp_thread *t = pp_thread_enter();
     if (t) {
-        int saved = errno;
-        pp_maybe_snapshot(t, pp_record_free(t, p, CALLER()));
+        if (pp_record_counts_free(t, p)) {
+            int saved = errno;
+            pp_maybe_snapshot(t, pp_record_free(t, p, CALLER()));
+            errno = saved;
+        }
         pp_thread_leave(t);
-        errno = saved;
     }
     pp_real.free(p);
 }

@@ -213,10 +213,35 @@ struct pp_thread {
     int stack_known;                /* 0 not asked yet, 1 known, -1 unknown */
 };
 #define PP_MAX_THREADS 65536
+/* The calling thread's state (NULL until its first event) and its busy flag: set while the
+ * thread is inside the shim, so that an allocation made below us is forwarded untracked. Read
+ * inline by the hooks (initial-exec TLS: one %fs-relative load each). */
+PP_HIDDEN extern __thread struct pp_thread *pp_thread_current;
+PP_HIDDEN extern __thread int pp_thread_busy;
+/* Cold: makes the calling thread's state (busy set); NULL when out of memory. */
+PP_HIDDEN struct pp_thread *pp_thread_create_current(void);
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
- * the call must be forwarded untracked (nested call from inside the shim, tracking off). */
-PP_HIDDEN struct pp_thread *pp_thread_enter(void);
-PP_HIDDEN void pp_thread_leave(struct pp_thread *t);
+ * the call must be forwarded untracked (nested call from inside the shim, tracking off). Inline:
+ * a call here cost about 20 instructions per event of which this is 8 (callgrind, allocbench). */
+static inline struct pp_thread *pp_thread_enter(void)
+{
+    if (PP_UNLIKELY(pp_thread_busy))
+        return NULL;
+    if (PP_UNLIKELY(atomic_load_explicit(&pp_state, memory_order_relaxed) != PP_STATE_TRACKING))
+        return NULL;
+    pp_thread_busy = 1;
+    struct pp_thread *t = pp_thread_current;
+    if (PP_UNLIKELY(!t) && !(t = pp_thread_create_current())) {
+        pp_thread_busy = 0;
+        return NULL;
+    }
+    return t;
+}
+static inline void pp_thread_leave(struct pp_thread *t)
+{
+    (void)t;
+    pp_thread_busy = 0;
+}
 PP_HIDDEN struct pp_thread *pp_thread_at(uint32_t index);
 /* Outside the hooks: sets this thread's busy flag; 0 when it was set already (we are inside
  * the shim, interrupted by a signal handler). pp_thread_self may be NULL. */
@@ -402,9 +427,26 @@ PP_HIDDEN int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, 
                              uint64_t size, uint64_t time_ns, uint64_t seq);
 /* Removes p's entry into *e; 0 if p is not tracked. */
 PP_HIDDEN int pp_live_remove(const void *p, struct pp_live *e);
-/* Sampling mode: a filter that lets most frees of unsampled blocks skip the table. */
+/* The hash of a block address: its shard, its home slot and its filter counter. */
+static inline uint64_t pp_live_hash(uintptr_t p)
+{
+    return (uint64_t)(p >> 4) * 0x9e3779b97f4a7c15ull;
+}
+/* Sampling mode: a counting filter over addresses that lets most frees of unsampled blocks skip
+ * the table (NULL when not sampling: every free probes). Inline for the hooks' free. */
+#define PP_LIVE_FILTER_SLOTS (1u << 20)
+PP_HIDDEN extern _Atomic(unsigned char) *pp_live_filter;
 PP_HIDDEN void pp_live_filter_init(void);
-PP_HIDDEN int pp_live_maybe_tracked(const void *p); /* 0 = certainly not in the table */
+static inline _Atomic(unsigned char) *pp_live_filter_slot(uint64_t h)
+{
+    return &pp_live_filter[(h >> 8) & (PP_LIVE_FILTER_SLOTS - 1)];
+}
+static inline int pp_live_maybe_tracked(const void *p) /* 0 = certainly not in the table */
+{
+    return !pp_live_filter ||
+           atomic_load_explicit(pp_live_filter_slot(pp_live_hash((uintptr_t)p)),
+                                memory_order_relaxed);
+}
 PP_HIDDEN void pp_live_lock_for_fork(void);
 PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);
@@ -479,8 +521,44 @@ PP_HIDDEN void pp_watcher_forget_after_fork(void);
 /* Each returns the event's time (pp_now_ns) when it recorded something the snapshot clock
  * should see, else 0. ret, cfa: the hook's return address and its caller's stack pointer (see
  * framecache.c). */
-PP_HIDDEN uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
-                                   uintptr_t ret, uintptr_t cfa);
+/* An allocation or free is first counted in the thread's process totals (exact in every mode),
+ * inline in the hook: that is all sampling does for the events it leaves out, so those cost a
+ * few instructions and no call (and no errno to save). Each returns 1 when the event is to be
+ * recorded: then the hook calls pp_record_alloc or pp_record_free. */
+PP_HIDDEN void pp_record_seed(struct pp_thread *t); /* cold: the thread's first sampling draw */
+static inline int pp_record_counts_alloc(struct pp_thread *t, size_t size, enum pp_call call)
+{
+    t->calls[call]++;
+    t->allocs++;
+    t->alloc_bytes += size;
+    /* Only this thread writes its sequence; others read it (relaxed) for lifetimes. */
+    uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+    if (PP_LIKELY(pp_config.sample_every == 1))
+        return 1;
+    /* Sampling: each allocation is recorded with probability 1/sample_every, independently
+     * (xorshift64), so per-stack counts scaled by sample_every are unbiased estimates. */
+    if (PP_UNLIKELY(!t->rng))
+        pp_record_seed(t);
+    uint64_t x = t->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t->rng = x;
+    return ((x >> 32) * pp_config.sample_every) >> 32 == 0;
+}
+static inline int pp_record_counts_free(struct pp_thread *t, const void *p)
+{
+    t->calls[PP_CALL_FREE]++;
+    if (PP_LIKELY(pp_config.sample_every == 1) || pp_live_maybe_tracked(p))
+        return 1;
+    t->frees++; /* a block never sampled: certainly not in the side table */
+    return 0;
+}
+/* After pp_record_counts_alloc said 1 (the thread's sequence already counts this block). */
+PP_HIDDEN uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, uintptr_t ret,
+                                   uintptr_t cfa);
+/* After pp_record_counts_free said 1. */
 PP_HIDDEN uint64_t pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
 /* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
 PP_HIDDEN int pp_record_realloc_begin(void *p, struct pp_live *old);
