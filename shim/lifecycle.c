@@ -280,15 +280,11 @@ static void write_snapshot(void *arg)
     pp_snapshot_written(*(const uint64_t *)arg);
 }
 
-void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
+void pp_snapshot_or_watch(struct pp_thread *t, uint64_t now_ns)
 {
-    if (!now_ns)
-        return; /* nothing was recorded */
-    if (PP_UNLIKELY(atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed)))
+    if (atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed))
         pp_watcher_start();
-    if (PP_LIKELY(!pp_snapshot_due(now_ns)))
-        return;
-    if (pp_snapshot_claim(now_ns))
+    if (pp_snapshot_due(now_ns) && pp_snapshot_claim(now_ns))
         pp_altstack_run(t, write_snapshot, &now_ns); /* the writer needs ~12 KiB of stack */
 }
 
