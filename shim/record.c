@@ -49,13 +49,6 @@ static void note_process_bytes(struct pp_thread *t, int64_t delta)
         ;
 }
 
-void pp_record_seed(struct pp_thread *t)
-{
-    t->rng = ((pp_config.sample_seed ? pp_config.sample_seed * 0x9e3779b97f4a7c15ull
-                                     : pp_now_ns() ^ pp_process.pid) ^
-              ((uint64_t)t->index << 32)) | 1;
-}
-
 /* The frame cache missed: unwind, intern, remember. Runs on the thread's own stack (altstack.c):
  * the ips buffer (about 2 KiB) and libunwind's frames (about 7 KiB) never touch the program's. */
 static struct pp_stack *find_stack_slow(struct pp_thread *t, uintptr_t ret, uintptr_t cfa)

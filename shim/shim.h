@@ -196,7 +196,8 @@ struct pp_thread {
     uint64_t allocs, frees, alloc_bytes;
     struct pp_stack_ref *cache;     /* this thread's view of the stack table (stack.c) */
     struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
-    uint64_t rng;                   /* sampling: xorshift64 state, never 0 */
+    uint64_t rng;                   /* sampling: xorshift64 state, 0 until the first draw */
+    uint64_t sample_skip;           /* sampling: allocations to leave out before the next one */
     int64_t pending_bytes;          /* live-bytes change not yet added to the process total */
     uint32_t pending_events;
     int framecache_failed;          /* no stack bounds: never cache on this thread */
@@ -517,6 +518,11 @@ PP_HIDDEN void pp_watcher_stop(void);
 /* In a forked child: the parent's watcher is not ours; start one at the first event. */
 PP_HIDDEN void pp_watcher_forget_after_fork(void);
 
+/* ---- sample.c: POOLPROBE_SAMPLE's 1-in-N draw ---- */
+/* When the thread has no allocation left to skip: 1 to record this one; draws the next gap
+ * (seeding the thread's generator on its first call). */
+PP_HIDDEN int pp_sample_due(struct pp_thread *t);
+
 /* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
 /* Each returns the event's time (pp_now_ns) when it recorded something the snapshot clock
  * should see, else 0. ret, cfa: the hook's return address and its caller's stack pointer (see
@@ -525,7 +531,6 @@ PP_HIDDEN void pp_watcher_forget_after_fork(void);
  * inline in the hook: that is all sampling does for the events it leaves out, so those cost a
  * few instructions and no call (and no errno to save). Each returns 1 when the event is to be
  * recorded: then the hook calls pp_record_alloc or pp_record_free. */
-PP_HIDDEN void pp_record_seed(struct pp_thread *t); /* cold: the thread's first sampling draw */
 static inline int pp_record_counts_alloc(struct pp_thread *t, size_t size, enum pp_call call)
 {
     t->calls[call]++;
@@ -536,16 +541,11 @@ static inline int pp_record_counts_alloc(struct pp_thread *t, size_t size, enum 
     atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
     if (PP_LIKELY(pp_config.sample_every == 1))
         return 1;
-    /* Sampling: each allocation is recorded with probability 1/sample_every, independently
-     * (xorshift64), so per-stack counts scaled by sample_every are unbiased estimates. */
-    if (PP_UNLIKELY(!t->rng))
-        pp_record_seed(t);
-    uint64_t x = t->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    t->rng = x;
-    return ((x >> 32) * pp_config.sample_every) >> 32 == 0;
+    if (PP_LIKELY(t->sample_skip)) {
+        t->sample_skip--;
+        return 0;
+    }
+    return pp_sample_due(t);
 }
 static inline int pp_record_counts_free(struct pp_thread *t, const void *p)
 {
