@@ -3,7 +3,7 @@
  * Frees need the allocation's stack id, size, time and thread sequence, and may come from any
  * thread. The table is split into 256 shards by pointer hash, each an open-addressing table with
  * linear probing and backward-shift deletion (no tombstones), behind its own spinlock, so
- * threads rarely meet on a lock.
+ * threads rarely meet on a lock; while one thread uses the shim, it takes none (solo.c).
  *
  * Memory is the point of the layout: 32 bytes a block (8-byte key, 24-byte payload), keys and
  * payloads in separate arrays so a probe walks 8-byte keys only, and tables grow by a quarter
@@ -148,7 +148,7 @@ int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int reallo
                       (stack_id & ((1u << STACK_BITS) - 1)),
     };
     int ok = 1;
-    pp_spin_lock(&s->lock);
+    int bare = pp_hot_lock(&s->lock);
     if ((uint64_t)(s->count + 1) * 100 > (uint64_t)s->cap * MAX_LOAD_PCT && !grow(s)) {
         ok = 0;
     } else {
@@ -161,7 +161,7 @@ int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int reallo
         }
         s->vals[i] = val;
     }
-    pp_spin_unlock(&s->lock);
+    pp_hot_unlock(&s->lock, bare);
     return ok;
 }
 
@@ -170,7 +170,7 @@ int pp_live_remove(const void *p, struct pp_live *e)
     uint64_t h = pp_live_hash((uintptr_t)p);
     struct shard *s = shard_of(h);
     int found = 0;
-    pp_spin_lock(&s->lock);
+    int bare = pp_hot_lock(&s->lock);
     if (s->cap) {
         uint32_t i = find(s, (uintptr_t)p, h);
         if (s->keys[i]) {
@@ -201,7 +201,7 @@ int pp_live_remove(const void *p, struct pp_live *e)
             filter_add(h, -1);
         }
     }
-    pp_spin_unlock(&s->lock);
+    pp_hot_unlock(&s->lock, bare);
     return found;
 }
 

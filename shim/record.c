@@ -33,6 +33,18 @@
 
 static void note_process_bytes(struct pp_thread *t, int64_t delta)
 {
+    if (PP_LIKELY(pp_solo_enter())) {
+        /* One thread (solo.c): plain additions, no locked instruction. */
+        long long total = atomic_load_explicit(&pp_process.live_bytes, memory_order_relaxed) +
+                          t->pending_bytes + delta;
+        atomic_store_explicit(&pp_process.live_bytes, total, memory_order_relaxed);
+        if (total > atomic_load_explicit(&pp_process.peak_live_bytes, memory_order_relaxed))
+            atomic_store_explicit(&pp_process.peak_live_bytes, total, memory_order_relaxed);
+        t->pending_bytes = 0;
+        t->pending_events = 0;
+        pp_solo_leave();
+        return;
+    }
     t->pending_bytes += delta;
     if (pp_thread_count() > 1 && ++t->pending_events < PUBLISH_EVENTS &&
         llabs(t->pending_bytes) < PUBLISH_BYTES)

@@ -69,6 +69,61 @@ static inline void pp_spin_unlock(pp_spinlock *l)
     atomic_store_explicit(&l->held, 0, memory_order_release);
 }
 
+/* ---- solo.c: while one thread uses the shim, its hot sections take no lock ---- */
+struct pp_thread;
+struct pp_solo {
+    atomic_int multi;  /* 1: every hot section locks (more than one thread, or no membarrier) */
+    atomic_int inside; /* the owner is in a bare hot section (written only by the owner) */
+} __attribute__((aligned(64)));
+PP_HIDDEN extern struct pp_solo pp_solo;
+/* At start (t NULL) and in a forked child (t: the child's one state): solo when membarrier can
+ * end it safely, and POOLPROBE_SOLO is not 0. */
+PP_HIDDEN void pp_solo_start(struct pp_thread *t);
+/* Ends solo for good: afterwards no hot section runs bare. Waits for the owner's bare section
+ * to finish. Async-signal-safe, raw system calls only (the watcher calls it). */
+PP_HIDDEN void pp_solo_end(void);
+/* A thread state was made: the first one's thread becomes the owner, any later one ends solo. */
+PP_HIDDEN void pp_solo_thread_created(struct pp_thread *t);
+/* Before the writer or the fork handler reads the hot tables from a thread that may not be the
+ * owner: ends solo unless the calling thread is the owner. */
+PP_HIDDEN void pp_solo_enter_foreign(void);
+/* A bare section of the owner: 1 when it may run without locks (then pp_solo_leave after it),
+ * 0 when solo is over. A hot section is a few dozen instructions that never block: the side
+ * table's shard, a stack's lane, the process totals. */
+static inline int pp_solo_enter(void)
+{
+    if (PP_LIKELY(!atomic_load_explicit(&pp_solo.multi, memory_order_relaxed))) {
+        atomic_store_explicit(&pp_solo.inside, 1, memory_order_relaxed);
+        /* Only the compiler must keep the store before the load: pp_solo_end's membarrier
+         * orders them for the processor. */
+        atomic_signal_fence(memory_order_seq_cst);
+        if (PP_LIKELY(!atomic_load_explicit(&pp_solo.multi, memory_order_relaxed)))
+            return 1;
+        atomic_store_explicit(&pp_solo.inside, 0, memory_order_release);
+    }
+    return 0;
+}
+static inline void pp_solo_leave(void)
+{
+    atomic_store_explicit(&pp_solo.inside, 0, memory_order_release);
+}
+/* A hot section behind lock l: returns 1 when it runs bare (pass it to pp_hot_unlock), 0 when
+ * it took l. */
+static inline int pp_hot_lock(pp_spinlock *l)
+{
+    if (pp_solo_enter())
+        return 1;
+    pp_spin_lock(l);
+    return 0;
+}
+static inline void pp_hot_unlock(pp_spinlock *l, int bare)
+{
+    if (bare)
+        pp_solo_leave();
+    else
+        pp_spin_unlock(l);
+}
+
 /* ---- log.c: the only way the shim talks to the user: one line on stderr, "poolprobe: " ---- */
 /* Formats %s %d %u %lu %llu %zu %x %c only; writes with write(2). Async-signal-safe. Writes
  * nothing once fd 2 is no longer the stderr the process started with (a daemon that closed it
@@ -97,6 +152,7 @@ struct pp_config {
     uint32_t stack_sample;  /* site mode: unwind about 1 allocation in N in full
                                (POOLPROBE_STACK_SAMPLE, default 256) */
     int watcher;            /* POOLPROBE_WATCHER (default 1; 0 = none): see watcher.c */
+    int solo;               /* POOLPROBE_SOLO (default 1; 0 = always lock): see solo.c */
 };
 #define PP_SITE_DEPTH_MAX 8 /* the prefix buffer sits on the program's stack: keep it small */
 #define PP_MAX_DEPTH 256

@@ -50,6 +50,7 @@ struct pp_thread *pp_thread_create_current(void)
     pp_thread_current = t;
     if (exit_key_ok)
         pthread_setspecific(exit_key, t); /* may calloc: we are busy, so it is forwarded */
+    pp_solo_thread_created(t);
     return t;
 }
 
@@ -196,5 +197,7 @@ void pp_thread_reset_after_fork(void)
         for (int c = 0; c < PP_CALL_COUNT; c++)
             t->calls[c] = 0;
         t->allocs = t->frees = t->alloc_bytes = 0;
+        t->pending_bytes = 0; /* the parent's unpublished share is not the child's */
+        t->pending_events = 0;
     }
 }
