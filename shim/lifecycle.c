@@ -299,10 +299,18 @@ static void write_snapshot(void *arg)
     pp_snapshot_written(*(const uint64_t *)arg);
 }
 
+/* On the alternate stack: the first recorded event may come on a small stack (a coroutine's),
+ * and the clone's frames were 80 bytes past what a hook may take of it (t_host_stack). */
+static void start_watcher(void *unused)
+{
+    (void)unused;
+    pp_watcher_start();
+}
+
 void pp_snapshot_or_watch(struct pp_thread *t, uint64_t now_ns)
 {
     if (atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed))
-        pp_watcher_start();
+        pp_altstack_run(t, start_watcher, NULL);
     if (pp_snapshot_due(now_ns) && pp_snapshot_claim(now_ns))
         pp_altstack_run(t, write_snapshot, &now_ns); /* the writer needs ~12 KiB of stack */
 }

@@ -645,9 +645,10 @@ static inline void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
         pp_snapshot_or_watch(t, now_ns);
 }
 /* The image ends without our destructor (exits.c): writes the final trace unless this is a
- * vfork child, a handler that interrupted the shim, or an image that recorded nothing (exec; a
- * forked child's _exit). _exit stops tracking for good; after exec or abort it goes on if the
- * image survives (a failed exec, a SIGABRT handler that returns). */
+ * vfork child, a handler that interrupted the shim, or an image that recorded nothing (before
+ * an exec; at an end, unless it is the first traced process). _exit stops tracking for good,
+ * and stops and reaps the watcher; after exec or abort tracking goes on if the image survives
+ * (a failed exec, a SIGABRT handler that returns). */
 enum pp_image_end { PP_END_EXEC, PP_END_EXIT, PP_END_ABORT };
 PP_HIDDEN void pp_image_ends(enum pp_image_end how);
 
