@@ -222,8 +222,8 @@ void pp_watcher_start(void)
     watched_pid = pp_process.pid;
     atomic_store(&stop, 0);
     atomic_store(&gone, 0);
-    /* Every signal blocked across the clone: the watcher starts with them blocked, so no
-     * handler of the program can run in it before it resets them. */
+    /* Every signal blocked across the clone: the watcher starts with them blocked and never
+     * unblocks them, so no handler of the program ever runs in it. */
     unsigned long all = ~0ul, old;
     pp_sys_sigprocmask(SIG_SETMASK, &all, &old);
     /* The C library's clone runs watcher_main on the new stack and touches no TLS in it. */
@@ -236,9 +236,9 @@ void pp_watcher_start(void)
         watcher_pid = pid;
 }
 
-/* Wakes the watcher with the stop flag set and waits for it to exit, unless it left by itself.
- * Returns 0 when it was woken and reaped, -1 when the signal was refused (the program changed
- * its user): then it sees the stop flag at its next wake. */
+/* Wakes the watcher with the stop flag set and waits for it to exit, unless it left to the
+ * program's own wait. Returns 0 when it was woken and reaped, -1 when the signal was refused
+ * (the program changed its user): then it sees the stop flag at its next wake. */
 static int stop_and_reap(int pid)
 {
     atomic_store(&stop, 1);
