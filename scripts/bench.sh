@@ -259,7 +259,7 @@ sh_quote() { # the words as one shell command line
 # --- what one process costs (section d) ----------------------------------------------------------
 
 PROC_N=200 # processes per run
-proc_runs=$((runs > 5 ? runs : 5))
+proc_runs=$((runs > 9 ? runs : 9))
 
 loop_cpu_ms() { # loop_cpu_ms shell|procs native|pp RUN: CPU ms of one run of that loop
     local loop dir=$OUT/per-process/$1.$3 t
@@ -533,9 +533,12 @@ main() {
     # Its own runs, finer than the table's 10 ms GNU-time steps over 50 processes: bash's `time`
     # keyword gives the loop's CPU time (user + system, every process it waited for included)
     # to the millisecond, over $PROC_N processes, natively and under the shim alternating, in
-    # max(BENCH_RUNS, 5) rounds; the medians' difference over $PROC_N is the extra cost of one
+    # max(BENCH_RUNS, 9) rounds; the medians' difference over $PROC_N is the extra cost of one
     # process, in steps of 1 ms / $PROC_N. A process reaps its watcher at exit, so the watcher's
-    # CPU is counted too. Each run writes its traces into a directory of its own.
+    # CPU is counted too. Each run writes its traces into a directory of its own. Nine rounds
+    # at least: a run's address layout decides whether every subshell grows the stack table's
+    # hash (about 1.3 ms more each, in about a third of the runs), and the median must not
+    # hang on one run.
     echo "d. what one process costs: (poolprobe CPU ms - native CPU ms) / $PROC_N, medians of" \
         "$proc_runs alternated runs of $PROC_N processes (bash time: user + system)"
     progress "what one process costs ($proc_runs rounds)"
