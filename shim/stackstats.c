@@ -20,8 +20,8 @@
  * arena when a stack needs them (the size histogram's exact values; the lifetime histograms'
  * few buckets in use). Whatever only a snapshot needs (the what-if hits per level, full bucket
  * arrays to sum into) lives in the writer's snapshot, not in every entry. An entry is one
- * 1 KiB arena block (the unit test checks it): it was 4 KiB, with both lifetime histograms
- * in full.
+ * 896-byte arena block (test_stackstats checks it): it was 4 KiB, with both lifetime
+ * histograms in full.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -184,6 +184,10 @@ struct lane {
     struct pool_sim pool;
     struct pp_value_hist size, chain_final;
     struct lifetime_hist lifetime_ns, lifetime_allocs;
+    /* A stack's entry is its lane 0, which points to its lane 1 (NULL in lane 1 itself). In
+     * here, not beside lane 0: the pointer fits the lane's padding to 896 bytes, an arena
+     * class, where lane 0 and a pointer took the next class (1 KiB). */
+    _Atomic(struct lane *) lane1;
 } __attribute__((aligned(64)));
 
 /* The slot of an allocating thread (called with the lane locked). */
@@ -203,23 +207,18 @@ static struct thread_live *thread_slot(struct lane *l, uint32_t thread)
     return &l->per_thread[THREAD_SLOTS - 1];
 }
 
-struct stats {
-    struct lane lane0;
-    _Atomic(struct lane *) lane1;
-};
-
 #define PAGE_SLOTS 4096u
-static _Atomic(_Atomic(struct stats *) *) pages[PP_MAX_STACKS / PAGE_SLOTS];
+static _Atomic(_Atomic(struct lane *) *) pages[PP_MAX_STACKS / PAGE_SLOTS];
 static atomic_uint pages_made; /* every page made has an index below this */
 
 /* Cold: the first event of a stack id (or of a page of them). Two threads may race to make the
  * same entry; the loser gives its copy back. NULL on out of memory. */
-__attribute__((noinline, cold)) static struct stats *create(uint32_t id)
+__attribute__((noinline, cold)) static struct lane *create(uint32_t id)
 {
-    _Atomic(struct stats *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
+    _Atomic(struct lane *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
                                                          memory_order_acquire);
     if (!page) {
-        _Atomic(struct stats *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
+        _Atomic(struct lane *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
         if (!fresh)
             return NULL;
         if (atomic_compare_exchange_strong(&pages[id / PAGE_SLOTS], &page, fresh)) {
@@ -232,13 +231,13 @@ __attribute__((noinline, cold)) static struct stats *create(uint32_t id)
         else
             pp_arena_free(fresh, PAGE_SLOTS * sizeof *fresh);
     }
-    struct stats *s = atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire);
+    struct lane *s = atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire);
     if (s)
         return s;
-    struct stats *fresh = pp_arena_alloc(sizeof *fresh);
+    struct lane *fresh = pp_arena_alloc(sizeof *fresh);
     if (!fresh)
         return NULL;
-    fresh->lane0.min_size = UINT64_MAX;
+    fresh->min_size = UINT64_MAX;
     if (atomic_compare_exchange_strong(&page[id % PAGE_SLOTS], &s, fresh))
         return fresh;
     pp_arena_free(fresh, sizeof *fresh);
@@ -246,16 +245,16 @@ __attribute__((noinline, cold)) static struct stats *create(uint32_t id)
 }
 
 /* The entry of id, or NULL when it has none yet. */
-static struct stats *find(uint32_t id)
+static struct lane *find(uint32_t id)
 {
-    _Atomic(struct stats *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
+    _Atomic(struct lane *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
                                                          memory_order_acquire);
     return page ? atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire) : NULL;
 }
 
-static struct stats *find_or_create(uint32_t id)
+static struct lane *find_or_create(uint32_t id)
 {
-    struct stats *s = find(id);
+    struct lane *s = find(id);
     if (PP_UNLIKELY(!s) && !(s = create(id)))
         pp_tracking_lost("no memory for a stack's statistics");
     return s;
@@ -310,18 +309,14 @@ static void note_live_bytes(struct lane *l, int64_t delta)
         l->peak_live_bytes = l->live_bytes;
 }
 
-/* The lane for a thread index (see struct lane); lane 1 is made on first use, and if that fails
- * the thread shares lane 0, which is only slower. */
-static struct lane *lane_of(struct stats *s, uint32_t thread)
+/* Cold: the first event of an odd thread at lane 0's stack. Two threads may race to make lane
+ * 1; the loser gives its copy back. If there is no memory the thread shares lane 0, which is
+ * only slower. */
+__attribute__((noinline, cold)) static struct lane *make_lane1(struct lane *s)
 {
-    if (!(thread & 1))
-        return &s->lane0;
-    struct lane *l = atomic_load_explicit(&s->lane1, memory_order_acquire);
-    if (PP_LIKELY(l))
-        return l;
-    struct lane *fresh = pp_arena_alloc(sizeof *fresh);
+    struct lane *l = NULL, *fresh = pp_arena_alloc(sizeof *fresh);
     if (!fresh)
-        return &s->lane0;
+        return s;
     fresh->min_size = UINT64_MAX;
     if (!atomic_compare_exchange_strong_explicit(&s->lane1, &l, fresh, memory_order_acq_rel,
                                                  memory_order_acquire)) {
@@ -331,9 +326,18 @@ static struct lane *lane_of(struct stats *s, uint32_t thread)
     return fresh;
 }
 
+/* The lane for a thread index (see struct lane): lane 0 is the entry s itself. */
+static inline struct lane *lane_of(struct lane *s, uint32_t thread)
+{
+    if (!(thread & 1))
+        return s;
+    struct lane *l = atomic_load_explicit(&s->lane1, memory_order_acquire);
+    return PP_LIKELY(l) ? l : make_lane1(s);
+}
+
 void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size)
 {
-    struct stats *s = find_or_create(stack_id);
+    struct lane *s = find_or_create(stack_id);
     if (PP_UNLIKELY(!s))
         return;
     struct lane *l = lane_of(s, thread);
@@ -367,7 +371,7 @@ void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_
                       uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
                       int was_realloced)
 {
-    struct stats *s = find(stack_id);
+    struct lane *s = find(stack_id);
     if (PP_UNLIKELY(!s))
         return; /* its allocation was never counted (out of memory) */
     struct lane *l = lane_of(s, thread);
@@ -408,7 +412,7 @@ void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_
 void pp_stats_on_realloc(uint32_t stack_id, uint32_t thread, uint64_t old_size,
                          uint64_t new_size)
 {
-    struct stats *s = find(stack_id);
+    struct lane *s = find(stack_id);
     if (PP_UNLIKELY(!s))
         return;
     struct lane *l = lane_of(s, thread);
@@ -483,11 +487,11 @@ static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
 
 int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d)
 {
-    struct stats *s = find(stack_id);
+    struct lane *s = find(stack_id);
     if (!s)
         return 0; /* before the memset: most ids of a forked child have no entry */
     memset(d, 0, sizeof *d);
-    merge_lane(d, &s->lane0);
+    merge_lane(d, s);
     struct lane *l1 = atomic_load_explicit(&s->lane1, memory_order_acquire);
     if (l1)
         merge_lane(d, l1);

@@ -2,7 +2,7 @@
  * arena memory, and that the small forms it starts in count exactly what full arrays would.
  *
  * The memory figure is exact, not timed: every arena block stackstats.c asks for is counted at
- * its size class, so an entry that grows past its 1 KiB block, or a histogram that spills before
+ * its size class, so an entry that grows past its 896-byte block, or a histogram that spills before
  * it must, fails here. (`make bench` measures the same thing as peak RSS, section b/c.) The
  * counts are checked against a plain model: full bucket arrays indexed by pp_hist_index.
  * Driven directly, on one thread: the lanes and their locks are exercised by real programs.
@@ -17,7 +17,7 @@
 static uint64_t arena_bytes;
 static void *counted_alloc(size_t size)
 {
-    arena_bytes += (uint64_t)1 << size_class(size);
+    arena_bytes += class_bytes(size_class(size));
     return pp_arena_alloc(size);
 }
 #define pp_arena_alloc counted_alloc
@@ -76,10 +76,9 @@ int main(void)
     /* 1. Memory per stack: 4096 stacks (one page of ids), one short-lived block each. */
     for (uint32_t id = 0; id < 4096; id++)
         alloc_free(id, 0, 16 + id % 16, 100 + id, id % 3);
-    CHECK_U64(arena_bytes, 4096 * 1024 + 4096 * sizeof(void *),
-              "4096 stacks: one 1 KiB entry each, and one page of pointers to them");
-    CHECK(sizeof(struct stats) <= 1024 && sizeof(struct stats) > 512,
-          "an entry fills most of its 1 KiB block (%zu bytes)", sizeof(struct stats));
+    CHECK_U64(arena_bytes, 4096 * 896 + 4096 * sizeof(void *),
+              "4096 stacks: one 896-byte entry each, and one page of pointers to them");
+    CHECK_U64(sizeof(struct lane), 896, "an entry is exactly its arena block");
     pp_stats_snapshot(4095, &snap);
     CHECK(snap.agg.allocs == 1 && snap.agg.frees == 1 && snap.agg.lifetime_ns_sum == 4195 &&
               snap.agg.lifetime_ns[pp_hist_index(4195, PP_LIFETIME_NS_SUB_BITS)] == 1 &&
@@ -89,7 +88,7 @@ int main(void)
     /* 2. An odd thread's lane is made on its first event: one more block. */
     uint64_t before = arena_bytes;
     alloc_free(1, 1, 16, 100, 0);
-    CHECK_U64(arena_bytes - before, 1024, "thread 1 at a stack: a second lane, 1 KiB");
+    CHECK_U64(arena_bytes - before, 896, "thread 1 at a stack: a second lane, 896 bytes");
     pp_stats_snapshot(1, &snap);
     CHECK_U64(snap.agg.allocs, 2, "... and the snapshot sums both lanes");
 
@@ -103,12 +102,12 @@ int main(void)
         for (unsigned rep = 0; rep <= k; rep++)
             model_alloc_free(id, 0, 32, 1000ull << (2 * k), 1ull << k);
     uint64_t entry = arena_bytes - before;
-    CHECK_U64(entry, 1024, "%u distinct lifetime buckets of each kind: no spill, one entry",
+    CHECK_U64(entry, 896, "%u distinct lifetime buckets of each kind: no spill, one entry",
               LIFETIME_SLOTS);
     CHECK(lifetimes_match(id), "... the small forms count what full arrays would");
     model_alloc_free(id, 0, 32, 1ull << 50, 1ull << 45); /* both past their last bucket */
-    CHECK_U64(arena_bytes - before - entry, 2 * 1024,
-              "one more bucket of each kind: both spill to full arrays (1 KiB blocks)");
+    CHECK_U64(arena_bytes - before - entry, 768 + 640,
+              "one more bucket of each kind: both spill to full arrays (92 and 80 buckets)");
     CHECK(lifetimes_match(id), "... with every count moved, the clamped value in the last bucket");
     for (unsigned v = 0; v < 5000; v += 7)
         model_alloc_free(id, 0, 32, (uint64_t)v * v * v, v);
