@@ -16,12 +16,12 @@
  * sizes, so their percentiles are exact) and spills into log-linear buckets beyond that.
  *
  * Memory: a program may have hundreds of thousands of stacks, most with a handful of events, so
- * an entry holds only what its events update, in small forms that spill to full arrays from the
- * arena when a stack needs them (the size histogram's exact values; the lifetime histograms'
- * few buckets in use). Whatever only a snapshot needs (the what-if hits per level, full bucket
- * arrays to sum into) lives in the writer's snapshot, not in every entry. An entry is one
- * 896-byte arena block (test_stackstats checks it): it was 4 KiB, with both lifetime
- * histograms in full.
+ * an entry holds only what its events update, in small forms that grow from the arena when a
+ * stack needs them: the size histogram's exact values, the lifetime histograms' few buckets in
+ * use, the final sizes of realloc chains (made on the first). Whatever only a snapshot needs
+ * (the what-if hits per level, full bucket arrays to sum into) lives in the writer's snapshot,
+ * not in every entry. An entry is one 768-byte arena block (test_stackstats checks it): it was
+ * 4 KiB, with both lifetime histograms in full.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -182,11 +182,12 @@ struct lane {
     uint64_t other_free_callers, thread_mask, peak_live_per_thread;
     struct thread_live per_thread[THREAD_SLOTS];
     struct pool_sim pool;
-    struct pp_value_hist size, chain_final;
+    struct pp_value_hist size;
+    struct pp_value_hist *chain_final; /* made on the first free of a realloc chain */
     struct lifetime_hist lifetime_ns, lifetime_allocs;
     /* A stack's entry is its lane 0, which points to its lane 1 (NULL in lane 1 itself). In
-     * here, not beside lane 0: the pointer fits the lane's padding to 896 bytes, an arena
-     * class, where lane 0 and a pointer took the next class (1 KiB). */
+     * here, not beside lane 0: the pointer fits the lane's padding to 768 bytes, an arena
+     * class, where lane 0 and a pointer beside it would take the next one. */
     _Atomic(struct lane *) lane1;
 } __attribute__((aligned(64)));
 
@@ -403,7 +404,11 @@ void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_
         l->other_free_callers++;
     if (was_realloced) {
         l->chains_freed++;
-        value_hist_add(&l->chain_final, size, 1, NULL);
+        if (PP_UNLIKELY(!l->chain_final) &&
+            !(l->chain_final = pp_arena_alloc(sizeof *l->chain_final)))
+            pp_tracking_lost("no memory for a realloc chain histogram");
+        else
+            value_hist_add(l->chain_final, size, 1, NULL);
     }
     pool_sim_free(&l->pool);
     pp_spin_unlock(&l->lock);
@@ -481,7 +486,8 @@ static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
     lifetime_merge(a->lifetime_ns, &b->lifetime_ns, PP_LIFETIME_NS_BUCKETS);
     lifetime_merge(a->lifetime_allocs, &b->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS);
     merge_value_hist(&d->size, d->size_buckets, &l->size);
-    merge_value_hist(&d->chain_final, d->chain_buckets, &l->chain_final);
+    if (l->chain_final)
+        merge_value_hist(&d->chain_final, d->chain_buckets, l->chain_final);
     pp_spin_unlock(&l->lock);
 }
 

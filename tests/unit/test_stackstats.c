@@ -2,7 +2,7 @@
  * arena memory, and that the small forms it starts in count exactly what full arrays would.
  *
  * The memory figure is exact, not timed: every arena block stackstats.c asks for is counted at
- * its size class, so an entry that grows past its 896-byte block, or a histogram that spills before
+ * its size class, so an entry that grows past its 768-byte block, or a histogram that spills before
  * it must, fails here. (`make bench` measures the same thing as peak RSS, section b/c.) The
  * counts are checked against a plain model: full bucket arrays indexed by pp_hist_index.
  * Driven directly, on one thread: the lanes and their locks are exercised by real programs.
@@ -76,9 +76,9 @@ int main(void)
     /* 1. Memory per stack: 4096 stacks (one page of ids), one short-lived block each. */
     for (uint32_t id = 0; id < 4096; id++)
         alloc_free(id, 0, 16 + id % 16, 100 + id, id % 3);
-    CHECK_U64(arena_bytes, 4096 * 896 + 4096 * sizeof(void *),
-              "4096 stacks: one 896-byte entry each, and one page of pointers to them");
-    CHECK_U64(sizeof(struct lane), 896, "an entry is exactly its arena block");
+    CHECK_U64(arena_bytes, 4096 * 768 + 4096 * sizeof(void *),
+              "4096 stacks: one 768-byte entry each, and one page of pointers to them");
+    CHECK_U64(sizeof(struct lane), 768, "an entry is exactly its arena block");
     pp_stats_snapshot(4095, &snap);
     CHECK(snap.agg.allocs == 1 && snap.agg.frees == 1 && snap.agg.lifetime_ns_sum == 4195 &&
               snap.agg.lifetime_ns[pp_hist_index(4195, PP_LIFETIME_NS_SUB_BITS)] == 1 &&
@@ -88,7 +88,7 @@ int main(void)
     /* 2. An odd thread's lane is made on its first event: one more block. */
     uint64_t before = arena_bytes;
     alloc_free(1, 1, 16, 100, 0);
-    CHECK_U64(arena_bytes - before, 896, "thread 1 at a stack: a second lane, 896 bytes");
+    CHECK_U64(arena_bytes - before, 768, "thread 1 at a stack: a second lane, 768 bytes");
     pp_stats_snapshot(1, &snap);
     CHECK_U64(snap.agg.allocs, 2, "... and the snapshot sums both lanes");
 
@@ -102,7 +102,7 @@ int main(void)
         for (unsigned rep = 0; rep <= k; rep++)
             model_alloc_free(id, 0, 32, 1000ull << (2 * k), 1ull << k);
     uint64_t entry = arena_bytes - before;
-    CHECK_U64(entry, 896, "%u distinct lifetime buckets of each kind: no spill, one entry",
+    CHECK_U64(entry, 768, "%u distinct lifetime buckets of each kind: no spill, one entry",
               LIFETIME_SLOTS);
     CHECK(lifetimes_match(id), "... the small forms count what full arrays would");
     model_alloc_free(id, 0, 32, 1ull << 50, 1ull << 45); /* both past their last bucket */
@@ -128,6 +128,21 @@ int main(void)
     pp_stats_snapshot(6000, &snap);
     CHECK(snap.size.buckets && !memcmp(snap.size_buckets, model_sizes, sizeof model_sizes),
           "12 distinct sizes: the size histogram's buckets are the model's");
+
+    /* 6. The final sizes of realloc chains: a histogram made on the first such free. */
+    before = arena_bytes;
+    alloc_free(6001, 0, 100, 5, 0);
+    CHECK_U64(arena_bytes - before, 768, "a stack without realloc chains: the entry alone");
+    for (unsigned n = 0; n < 3; n++) {
+        pp_stats_on_alloc(6001, 0, 100);
+        pp_stats_on_free(6001, 0, 4000 + n % 2, 5, 0, 0, 0x1000, 1);
+    }
+    CHECK_U64(arena_bytes - before, 768 + 256, "its first chain freed: a 144-byte histogram");
+    pp_stats_snapshot(6001, &snap);
+    CHECK(snap.agg.chains_freed == 3 && snap.chain_final.nexact == 2 &&
+              snap.chain_final.value[0] == 4000 && snap.chain_final.count[0] == 2 &&
+              snap.chain_final.value[1] == 4001 && snap.chain_final.count[1] == 1,
+          "... holding each chain's final size");
 
     CHECK(!lost, "nothing ran out of memory");
     return check_summary();
