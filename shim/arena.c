@@ -4,10 +4,10 @@
  * chunks carved by a bump pointer, with a free list per size class so uthash's bucket arrays
  * and exited threads' caches are recycled. Size classes are powers of two up to 256 bytes,
  * then four per power of two (320, 384, 448, 512, 640 ...): a block wastes under a fifth of
- * itself instead of up to half, which matters for the objects made once per stack (a stack
- * of 40 ips is 384 bytes, not 512). Large arrays (the side table) are
- * mapped directly. Everything counts against POOLPROBE_MAX_MEMORY_MB; past it we return NULL
- * and the caller stops tracking. The lock is taken only on these cold paths.
+ * itself instead of up to half, which matters for what is made once per stack (a stack of 40
+ * ips takes 384 bytes, not 512). Large arrays (the side table) are mapped directly.
+ * Everything counts against POOLPROBE_MAX_MEMORY_MB; past it we return NULL and the caller
+ * stops tracking. The lock is taken only on these cold paths.
  */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -17,10 +17,11 @@
 #include "shim.h"
 
 #define CHUNK_BYTES (1u << 20)
-#define MIN_SHIFT 4      /* the smallest block: 16 bytes */
-#define QUARTER_SHIFT 8  /* from 256 bytes up, four classes per power of two */
-#define MAX_BYTES (512u << 10) /* larger requests are mapped directly */
-#define NCLASSES (QUARTER_SHIFT - MIN_SHIFT + 1 + 4 * (19 - QUARTER_SHIFT))
+#define MIN_SHIFT 4     /* the smallest block: 16 bytes */
+#define QUARTER_SHIFT 8 /* from 256 bytes up, four classes per power of two */
+#define MAX_SHIFT 19    /* 512 KiB; larger requests are mapped directly */
+#define MAX_BYTES (1u << MAX_SHIFT)
+#define NCLASSES (QUARTER_SHIFT - MIN_SHIFT + 1 + 4 * (MAX_SHIFT - QUARTER_SHIFT))
 
 struct free_block {
     struct free_block *next;

@@ -217,7 +217,7 @@ static atomic_uint pages_made; /* every page made has an index below this */
 __attribute__((noinline, cold)) static struct lane *create(uint32_t id)
 {
     _Atomic(struct lane *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
-                                                         memory_order_acquire);
+                                                        memory_order_acquire);
     if (!page) {
         _Atomic(struct lane *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
         if (!fresh)
@@ -249,7 +249,7 @@ __attribute__((noinline, cold)) static struct lane *create(uint32_t id)
 static struct lane *find(uint32_t id)
 {
     _Atomic(struct lane *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
-                                                         memory_order_acquire);
+                                                        memory_order_acquire);
     return page ? atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire) : NULL;
 }
 
