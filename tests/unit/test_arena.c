@@ -3,7 +3,8 @@
  * Every request size up to the largest class is checked: its class is the smallest that holds
  * it, wastes less than a quarter of the request beyond 256 bytes, and a block of 64 bytes or
  * more is a whole number of cache lines (blocks start on one). Then blocks are freed and
- * taken again: same class, same block, zeroed.
+ * taken again: same class, same block, zeroed; and a mapped block is counted against the cap
+ * while it lives.
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,8 +58,14 @@ int main(void)
     pp_arena_free(c, 760);
     unsigned char *d = pp_arena_alloc(800);
     CHECK(d && d != a, "an 800-byte request does not (class 896)");
+    uint64_t mapped = atomic_load(&mapped_bytes);
     unsigned char *big = pp_arena_alloc(MAX_BYTES + 1);
     CHECK(big && ((uintptr_t)big % 4096) == 0, "past 512 KiB: mapped pages of its own");
+    CHECK_U64(atomic_load(&mapped_bytes) - mapped, MAX_BYTES + 4096,
+              "... counted against POOLPROBE_MAX_MEMORY_MB, in whole pages");
     pp_arena_free(big, MAX_BYTES + 1);
+    CHECK_U64(atomic_load(&mapped_bytes), mapped, "... and no longer once unmapped");
+    pp_config.max_memory = atomic_load(&mapped_bytes) + MAX_BYTES;
+    CHECK(pp_arena_alloc(MAX_BYTES + 1) == NULL, "a request past the cap gets NULL");
     return check_summary();
 }
