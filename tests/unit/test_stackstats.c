@@ -144,6 +144,20 @@ int main(void)
               snap.chain_final.value[1] == 4001 && snap.chain_final.count[1] == 1,
           "... holding each chain's final size");
 
+    /* 7. Live and peak: per stack, and per allocating thread. Threads 0 and 2 share lane 0,
+     * each in its own slot: the peak of one thread is not the two threads' sum. */
+    for (unsigned n = 0; n < 3; n++) {
+        pp_stats_on_alloc(6002, 0, 8);
+        pp_stats_on_alloc(6002, 2, 8);
+    }
+    pp_stats_on_free(6002, 0, 8, 5, 0, 0, 0x1000, 0);
+    pp_stats_on_alloc(6002, 2, 8);
+    pp_stats_on_alloc(6002, 2, 8);
+    pp_stats_snapshot(6002, &snap);
+    CHECK_U64(snap.agg.peak_live, 7, "8 allocations with a free between: peak 7 live");
+    CHECK_U64(snap.agg.peak_live_per_thread, 5, "... of which 5 on thread 2 at most");
+    CHECK_U64(snap.agg.live_bytes, 7 * 8, "... 7 blocks of 8 bytes live at the end");
+
     CHECK(!lost, "nothing ran out of memory");
     return check_summary();
 }
