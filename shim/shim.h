@@ -426,13 +426,15 @@ struct pp_free_caller {
     uintptr_t addr;
     uint64_t count;
 };
+/* A stack's counters as a snapshot hands them to the writer (its lanes summed); the lanes keep
+ * the same counters in smaller forms (stackstats.c). */
 struct pp_aggregate {
     uint64_t allocs, frees, alloc_bytes, min_size, max_size;
     uint64_t live_bytes, peak_live, peak_live_bytes; /* blocks live: allocs - frees */
     uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
     struct pp_free_caller free_callers[PP_FREE_CALLERS];
     uint64_t other_free_callers;
-    uint64_t pool_hits[PP_POOL_LEVELS]; /* snapshots only: a lane counts misses (stackstats.c) */
+    uint64_t pool_hits[PP_POOL_LEVELS]; /* worked out from the misses a lane counts */
     uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
     /* Per thread (PP_REC_STACK_THREADS): which threads allocated here (bit thread index % 64)
