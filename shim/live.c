@@ -22,6 +22,10 @@
 #define MAX_LOAD_PCT 85
 #define SIZE_BITS 39  /* sizes up to 512 GiB are kept exactly; larger ones are clamped */
 #define STACK_BITS 24
+/* A shard this big (all of them: 256 x 64 slots of 32 bytes, 512 KiB) has outgrown the core's
+ * caches: from then on the hooks prefetch (pp_live_warm). Below it the table stays cached and a
+ * prefetch is only instructions (about 15 an event: allocbench, a few dozen live blocks). */
+#define BIG_SHARD 64
 
 struct payload {
     uint64_t time_ns;
@@ -38,6 +42,7 @@ struct shard {
 } __attribute__((aligned(64))); /* one cache line each: no false sharing between shards */
 
 static struct shard shards[NSHARDS];
+int pp_live_big; /* some shard reached BIG_SHARD slots */
 
 /* Sampling mode only: a counting filter over addresses (shim.h), so the free of a block that was
  * never sampled (most of them) costs one byte load instead of a locked table probe. A counter
@@ -123,6 +128,8 @@ static int grow(struct shard *s)
     s->keys = keys;
     s->vals = (struct payload *)(keys + cap);
     s->cap = cap;
+    if (cap >= BIG_SHARD && !__atomic_load_n(&pp_live_big, __ATOMIC_RELAXED))
+        __atomic_store_n(&pp_live_big, 1, __ATOMIC_RELAXED);
     for (uint32_t i = 0; i < old_cap; i++)
         if (old_keys[i]) {
             uint32_t j = find(s, old_keys[i], pp_live_hash(old_keys[i]));
@@ -132,6 +139,22 @@ static int grow(struct shard *s)
     if (old_keys)
         table_free(old_keys, table_bytes(old_cap));
     return 1;
+}
+
+void pp_live_prefetch(const void *p)
+{
+    uint64_t h = pp_live_hash((uintptr_t)p);
+    const struct shard *s = shard_of(h);
+    /* Without the lock: a table another thread is growing gives a stale slot, and a prefetch of
+     * a wrong (even unmapped) line is only wasted, never a fault. */
+    uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+    const uintptr_t *keys = __atomic_load_n(&s->keys, __ATOMIC_RELAXED);
+    const struct payload *vals = __atomic_load_n(&s->vals, __ATOMIC_RELAXED);
+    if (!cap)
+        return;
+    uint32_t i = (uint32_t)((((h >> 24) & 0xffffffffull) * cap) >> 32);
+    __builtin_prefetch(&keys[i], 1);
+    __builtin_prefetch(&vals[i], 1);
 }
 
 int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int realloced,
@@ -230,6 +253,7 @@ void pp_live_reset_after_fork(void)
         if (s->keys || atomic_load_explicit(&s->lock.held, memory_order_relaxed))
             *s = (struct shard){0};
     }
+    pp_live_big = 0;
     if (pp_live_filter)
         /* NULL on failure: frees then probe the table */
         pp_live_filter = pp_arena_map(PP_LIVE_FILTER_SLOTS);

@@ -221,6 +221,7 @@ static struct pp_stack *find_site(struct pp_thread *t, uintptr_t ret, uintptr_t 
 uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, uintptr_t ret,
                          uintptr_t cfa)
 {
+    pp_live_warm(p); /* its slot loads while the site is found */
     /* The block's place in the thread's sequence: pp_record_counts_alloc counted it already. */
     uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed) - 1;
     struct pp_stack *s;

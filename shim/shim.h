@@ -426,13 +426,15 @@ struct pp_free_caller {
     uintptr_t addr;
     uint64_t count;
 };
+/* A stack's counters as a snapshot hands them to the writer (its lanes summed); the lanes keep
+ * the same counters in smaller forms (stackstats.c). */
 struct pp_aggregate {
     uint64_t allocs, frees, alloc_bytes, min_size, max_size;
     uint64_t live_bytes, peak_live, peak_live_bytes; /* blocks live: allocs - frees */
     uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
     struct pp_free_caller free_callers[PP_FREE_CALLERS];
     uint64_t other_free_callers;
-    uint64_t pool_hits[PP_POOL_LEVELS]; /* snapshots only: a lane counts misses (stackstats.c) */
+    uint64_t pool_hits[PP_POOL_LEVELS]; /* worked out from the misses a lane counts */
     uint64_t lifetime_ns[PP_LIFETIME_NS_BUCKETS];
     uint64_t lifetime_allocs[PP_LIFETIME_ALLOCS_BUCKETS];
     /* Per thread (PP_REC_STACK_THREADS): which threads allocated here (bit thread index % 64)
@@ -482,6 +484,16 @@ struct pp_live {
  * same address (a free we never saw) is replaced. */
 PP_HIDDEN int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int realloced,
                              uint64_t size, uint64_t time_ns, uint64_t seq);
+/* Starts loading p's slot into the cache once the table has outgrown the caches: then every
+ * event misses on it (python3: the side table was a quarter of the run, most of it waiting for
+ * memory), and the hook has other work to do before its probe. */
+PP_HIDDEN extern int pp_live_big;
+PP_HIDDEN void pp_live_prefetch(const void *p);
+static inline void pp_live_warm(const void *p)
+{
+    if (__atomic_load_n(&pp_live_big, __ATOMIC_RELAXED))
+        pp_live_prefetch(p);
+}
 /* Removes p's entry into *e; 0 if p is not tracked. */
 PP_HIDDEN int pp_live_remove(const void *p, struct pp_live *e);
 /* The hash of a block address: its shard, its home slot and its filter counter. */
@@ -611,8 +623,10 @@ static inline int pp_record_counts_alloc(struct pp_thread *t, size_t size, enum 
 static inline int pp_record_counts_free(struct pp_thread *t, const void *p)
 {
     t->calls[PP_CALL_FREE]++;
-    if (PP_LIKELY(pp_config.sample_every == 1) || pp_live_maybe_tracked(p))
+    if (PP_LIKELY(pp_config.sample_every == 1) || pp_live_maybe_tracked(p)) {
+        pp_live_warm(p);
         return 1;
+    }
     t->frees++; /* a block never sampled: certainly not in the side table */
     return 0;
 }

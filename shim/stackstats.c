@@ -8,12 +8,21 @@
  * Storage: a two-level array by stack id (pages of PAGE_SLOTS entries, made on first use and
  * published with a compare-and-swap), so a free goes from the id the side table kept straight
  * to its counters without the stack table. Each entry's counters come in two lanes (below),
- * each behind its own spinlock held only for the few additions of one event: no global lock,
- * no system call, no allocation but the arena's, once per new stack or spilled histogram.
+ * each behind its own spinlock held only for the few additions of one event (and none while
+ * the process has one thread: solo.c): no global lock, no system call, no allocation but the
+ * arena's, once per new stack or spilled histogram.
  *
  * What is aggregated is listed field by field in trace_format.h (PP_REC_STATS). The size
  * histogram keeps up to PP_EXACT_VALUES distinct values exactly (most sites have one or two
  * sizes, so their percentiles are exact) and spills into log-linear buckets beyond that.
+ *
+ * Memory: a program may have hundreds of thousands of stacks, most with a handful of events, so
+ * an entry holds only what its events update, in small forms that grow from the arena when a
+ * stack needs them: the size histogram's exact values, the lifetime histograms' few buckets in
+ * use, the final sizes of realloc chains (made on the first). Whatever only a snapshot needs
+ * (the what-if hits per level, full bucket arrays to sum into) lives in the writer's snapshot,
+ * not in every entry. An entry is one 768-byte arena block (test_stackstats checks it): it was
+ * 4 KiB, with both lifetime histograms in full.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -96,17 +105,98 @@ static void pool_sim_hits(const struct pool_sim *p, uint64_t allocs, uint64_t *h
     }
 }
 
+/* A lifetime histogram (PP_LIFETIME_*_BUCKETS log-linear buckets) in small form: the counts
+ * of up to LIFETIME_SLOTS distinct buckets, as (bucket, count) pairs in the order first seen;
+ * past that, every count moves into a full array from the arena. Full, the two histograms are
+ * 1,376 bytes, which was most of an entry, and most stacks only ever touch a few buckets
+ * (manystacks: one each). The pairs hold exactly what the full array would. */
+#define LIFETIME_SLOTS 8
+struct lifetime_hist {
+    uint64_t *buckets; /* the full array once spilled, NULL before */
+    uint8_t nused, bucket[LIFETIME_SLOTS];
+    uint64_t count[LIFETIME_SLOTS];
+};
+_Static_assert(PP_LIFETIME_NS_BUCKETS <= 256 && PP_LIFETIME_ALLOCS_BUCKETS <= 256,
+               "a lifetime bucket index fits a byte");
+
+/* Moves h's pairs into a full array of nbuckets; 0 on out of memory. */
+__attribute__((noinline, cold)) static int lifetime_spill(struct lifetime_hist *h,
+                                                          unsigned nbuckets)
+{
+    uint64_t *buckets = pp_arena_alloc(nbuckets * sizeof *buckets);
+    if (!buckets) {
+        pp_tracking_lost("no memory for a lifetime histogram");
+        return 0;
+    }
+    for (unsigned k = 0; k < h->nused; k++)
+        buckets[h->bucket[k]] = h->count[k];
+    h->buckets = buckets;
+    return 1;
+}
+
+/* One more value v in a histogram of nbuckets buckets of sub_bits (the last bucket takes
+ * everything above). Called with the lane locked. */
+static inline void lifetime_add(struct lifetime_hist *h, unsigned nbuckets, unsigned sub_bits,
+                                uint64_t v)
+{
+    unsigned i = pp_hist_index(v, sub_bits);
+    if (i >= nbuckets)
+        i = nbuckets - 1;
+    if (PP_LIKELY(h->buckets)) {
+        h->buckets[i]++;
+        return;
+    }
+    for (unsigned k = 0; k < h->nused; k++)
+        if (h->bucket[k] == i) {
+            h->count[k]++;
+            return;
+        }
+    if (h->nused < LIFETIME_SLOTS) {
+        h->bucket[h->nused] = (uint8_t)i;
+        h->count[h->nused++] = 1;
+        return;
+    }
+    if (lifetime_spill(h, nbuckets))
+        h->buckets[i]++;
+}
+
+/* sum[b] += h's count of bucket b, for every b. */
+static void lifetime_merge(uint64_t *sum, const struct lifetime_hist *h, unsigned nbuckets)
+{
+    if (h->buckets) {
+        for (unsigned b = 0; b < nbuckets; b++)
+            sum[b] += h->buckets[b];
+        return;
+    }
+    for (unsigned k = 0; k < h->nused; k++)
+        sum[h->bucket[k]] += h->count[k];
+}
+
+/* What one lane counts: the fields of struct pp_aggregate that events update (the snapshot's
+ * pool_hits are worked out from pool.misses_at), and the lifetime histograms in small form. */
 struct lane {
     pp_spinlock lock;
-    struct pp_aggregate agg;
-    struct pool_sim pool;
-    struct pp_value_hist size, chain_final;
+    uint64_t allocs, frees, alloc_bytes, min_size, max_size;
+    uint64_t live_bytes, peak_live, peak_live_bytes;
+    uint64_t cross_thread_frees, realloc_calls, realloc_grows, chains_freed, lifetime_ns_sum;
+    struct pp_free_caller free_callers[PP_FREE_CALLERS];
+    uint64_t other_free_callers, thread_mask, peak_live_per_thread;
     struct thread_live per_thread[THREAD_SLOTS];
+    struct pool_sim pool;
+    struct pp_value_hist size;
+    struct pp_value_hist *chain_final; /* made on the first free of a realloc chain */
+    struct lifetime_hist lifetime_ns, lifetime_allocs;
+    /* A stack's entry is its lane 0, which points to its lane 1 (NULL in lane 1 itself). In
+     * here, not beside lane 0: the pointer fits the lane's padding to 768 bytes, an arena
+     * class, where lane 0 and a pointer beside it would take the next one. */
+    _Atomic(struct lane *) lane1;
 } __attribute__((aligned(64)));
 
 /* The slot of an allocating thread (called with the lane locked). */
 static struct thread_live *thread_slot(struct lane *l, uint32_t thread)
 {
+    if (PP_LIKELY(l->per_thread[0].thread == thread + 1))
+        return &l->per_thread[0]; /* one thread per stack and lane: no loop */
     for (unsigned i = 0; i < THREAD_SLOTS; i++) {
         struct thread_live *t = &l->per_thread[i];
         if (t->thread == thread + 1)
@@ -119,23 +209,18 @@ static struct thread_live *thread_slot(struct lane *l, uint32_t thread)
     return &l->per_thread[THREAD_SLOTS - 1];
 }
 
-struct stats {
-    _Atomic(struct lane *) lane1;
-    struct lane lane0;
-};
-
 #define PAGE_SLOTS 4096u
-static _Atomic(_Atomic(struct stats *) *) pages[PP_MAX_STACKS / PAGE_SLOTS];
+static _Atomic(_Atomic(struct lane *) *) pages[PP_MAX_STACKS / PAGE_SLOTS];
 static atomic_uint pages_made; /* every page made has an index below this */
 
 /* Cold: the first event of a stack id (or of a page of them). Two threads may race to make the
  * same entry; the loser gives its copy back. NULL on out of memory. */
-__attribute__((noinline, cold)) static struct stats *create(uint32_t id)
+__attribute__((noinline, cold)) static struct lane *create(uint32_t id)
 {
-    _Atomic(struct stats *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
-                                                         memory_order_acquire);
+    _Atomic(struct lane *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
+                                                        memory_order_acquire);
     if (!page) {
-        _Atomic(struct stats *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
+        _Atomic(struct lane *) *fresh = pp_arena_alloc(PAGE_SLOTS * sizeof *fresh);
         if (!fresh)
             return NULL;
         if (atomic_compare_exchange_strong(&pages[id / PAGE_SLOTS], &page, fresh)) {
@@ -148,13 +233,13 @@ __attribute__((noinline, cold)) static struct stats *create(uint32_t id)
         else
             pp_arena_free(fresh, PAGE_SLOTS * sizeof *fresh);
     }
-    struct stats *s = atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire);
+    struct lane *s = atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire);
     if (s)
         return s;
-    struct stats *fresh = pp_arena_alloc(sizeof *fresh);
+    struct lane *fresh = pp_arena_alloc(sizeof *fresh);
     if (!fresh)
         return NULL;
-    fresh->lane0.agg.min_size = UINT64_MAX;
+    fresh->min_size = UINT64_MAX;
     if (atomic_compare_exchange_strong(&page[id % PAGE_SLOTS], &s, fresh))
         return fresh;
     pp_arena_free(fresh, sizeof *fresh);
@@ -162,16 +247,16 @@ __attribute__((noinline, cold)) static struct stats *create(uint32_t id)
 }
 
 /* The entry of id, or NULL when it has none yet. */
-static struct stats *find(uint32_t id)
+static struct lane *find(uint32_t id)
 {
-    _Atomic(struct stats *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
-                                                         memory_order_acquire);
+    _Atomic(struct lane *) *page = atomic_load_explicit(&pages[id / PAGE_SLOTS],
+                                                        memory_order_acquire);
     return page ? atomic_load_explicit(&page[id % PAGE_SLOTS], memory_order_acquire) : NULL;
 }
 
-static struct stats *find_or_create(uint32_t id)
+static struct lane *find_or_create(uint32_t id)
 {
-    struct stats *s = find(id);
+    struct lane *s = find(id);
     if (PP_UNLIKELY(!s) && !(s = create(id)))
         pp_tracking_lost("no memory for a stack's statistics");
     return s;
@@ -219,26 +304,22 @@ static void value_hist_add(struct pp_value_hist *h, uint64_t v, uint64_t n, uint
     hist_add(h->buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, v, n);
 }
 
-static void note_live_bytes(struct pp_aggregate *a, int64_t delta)
+static void note_live_bytes(struct lane *l, int64_t delta)
 {
-    a->live_bytes += (uint64_t)delta;
-    if (a->live_bytes > a->peak_live_bytes)
-        a->peak_live_bytes = a->live_bytes;
+    l->live_bytes += (uint64_t)delta;
+    if (l->live_bytes > l->peak_live_bytes)
+        l->peak_live_bytes = l->live_bytes;
 }
 
-/* The lane for a thread index (see struct lane); lane 1 is made on first use, and if that fails
- * the thread shares lane 0, which is only slower. */
-static struct lane *lane_of(struct stats *s, uint32_t thread)
+/* Cold: the first event of an odd thread at lane 0's stack. Two threads may race to make lane
+ * 1; the loser gives its copy back. If there is no memory the thread shares lane 0, which is
+ * only slower. */
+__attribute__((noinline, cold)) static struct lane *make_lane1(struct lane *s)
 {
-    if (!(thread & 1))
-        return &s->lane0;
-    struct lane *l = atomic_load_explicit(&s->lane1, memory_order_acquire);
-    if (PP_LIKELY(l))
-        return l;
-    struct lane *fresh = pp_arena_alloc(sizeof *fresh);
+    struct lane *l = NULL, *fresh = pp_arena_alloc(sizeof *fresh);
     if (!fresh)
-        return &s->lane0;
-    fresh->agg.min_size = UINT64_MAX;
+        return s;
+    fresh->min_size = UINT64_MAX;
     if (!atomic_compare_exchange_strong_explicit(&s->lane1, &l, fresh, memory_order_acq_rel,
                                                  memory_order_acquire)) {
         pp_arena_free(fresh, sizeof *fresh);
@@ -247,92 +328,106 @@ static struct lane *lane_of(struct stats *s, uint32_t thread)
     return fresh;
 }
 
+/* The lane for a thread index (see struct lane): lane 0 is the entry s itself. */
+static inline struct lane *lane_of(struct lane *s, uint32_t thread)
+{
+    if (!(thread & 1))
+        return s;
+    struct lane *l = atomic_load_explicit(&s->lane1, memory_order_acquire);
+    return PP_LIKELY(l) ? l : make_lane1(s);
+}
+
 void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size)
 {
-    struct stats *s = find_or_create(stack_id);
+    struct lane *s = find_or_create(stack_id);
     if (PP_UNLIKELY(!s))
         return;
     struct lane *l = lane_of(s, thread);
-    pp_spin_lock(&l->lock);
-    struct pp_aggregate *a = &l->agg;
-    a->allocs++;
-    a->alloc_bytes += size;
-    if (size < a->min_size)
-        a->min_size = size;
-    if (size > a->max_size)
-        a->max_size = size;
-    if (a->allocs - a->frees > a->peak_live)
-        a->peak_live = a->allocs - a->frees;
-    a->thread_mask |= 1ull << (thread & 63);
+    int bare = pp_hot_lock(&l->lock);
+    l->allocs++;
+    l->alloc_bytes += size;
+    if (size < l->min_size)
+        l->min_size = size;
+    if (size > l->max_size)
+        l->max_size = size;
+    if (l->allocs - l->frees > l->peak_live)
+        l->peak_live = l->allocs - l->frees;
+    l->thread_mask |= 1ull << (thread & 63);
     struct thread_live *mine = thread_slot(l, thread);
-    if (++mine->live > a->peak_live_per_thread)
-        a->peak_live_per_thread = mine->live;
-    note_live_bytes(a, (int64_t)size);
-    /* Most sites allocate one size: that case costs a compare, not a call. */
+    if (++mine->live > l->peak_live_per_thread)
+        l->peak_live_per_thread = mine->live;
+    note_live_bytes(l, (int64_t)size);
+    /* Most sites allocate one size: that case costs a compare, not a call; so does a site of
+     * many sizes once they are in buckets. */
     if (PP_LIKELY(!l->size.buckets && l->size.nexact && l->size.value[0] == size))
         l->size.count[0]++;
+    else if (l->size.buckets)
+        hist_add(l->size.buckets, PP_SIZE_BUCKETS, PP_SIZE_SUB_BITS, size, 1);
     else
         value_hist_add(&l->size, size, 1, NULL);
     pool_sim_alloc(&l->pool);
-    pp_spin_unlock(&l->lock);
+    pp_hot_unlock(&l->lock, bare);
 }
 
 void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_t lifetime_ns,
                       uint64_t lifetime_allocs, int cross_thread, uintptr_t free_caller,
                       int was_realloced)
 {
-    struct stats *s = find(stack_id);
+    struct lane *s = find(stack_id);
     if (PP_UNLIKELY(!s))
         return; /* its allocation was never counted (out of memory) */
     struct lane *l = lane_of(s, thread);
-    pp_spin_lock(&l->lock);
-    struct pp_aggregate *a = &l->agg;
-    a->frees++;
+    int bare = pp_hot_lock(&l->lock);
+    l->frees++;
     struct thread_live *owner = thread_slot(l, thread); /* thread: the allocating one */
     if (owner->live)
         owner->live--;
-    note_live_bytes(a, -(int64_t)size);
-    a->lifetime_ns_sum += lifetime_ns;
-    hist_add(a->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns, 1);
-    hist_add(a->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS, PP_LIFETIME_ALLOCS_SUB_BITS,
-             lifetime_allocs, 1);
+    note_live_bytes(l, -(int64_t)size);
+    l->lifetime_ns_sum += lifetime_ns;
+    lifetime_add(&l->lifetime_ns, PP_LIFETIME_NS_BUCKETS, PP_LIFETIME_NS_SUB_BITS, lifetime_ns);
+    lifetime_add(&l->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS, PP_LIFETIME_ALLOCS_SUB_BITS,
+                 lifetime_allocs);
     if (cross_thread)
-        a->cross_thread_frees++;
+        l->cross_thread_frees++;
     unsigned i;
     for (i = 0; i < PP_FREE_CALLERS; i++) {
-        if (a->free_callers[i].addr == free_caller) {
-            a->free_callers[i].count++;
+        if (l->free_callers[i].addr == free_caller) {
+            l->free_callers[i].count++;
             break;
         }
-        if (a->free_callers[i].count == 0) {
-            a->free_callers[i].addr = free_caller;
-            a->free_callers[i].count = 1;
+        if (l->free_callers[i].count == 0) {
+            l->free_callers[i].addr = free_caller;
+            l->free_callers[i].count = 1;
             break;
         }
     }
     if (i == PP_FREE_CALLERS)
-        a->other_free_callers++;
+        l->other_free_callers++;
     if (was_realloced) {
-        a->chains_freed++;
-        value_hist_add(&l->chain_final, size, 1, NULL);
+        l->chains_freed++;
+        if (PP_UNLIKELY(!l->chain_final) &&
+            !(l->chain_final = pp_arena_alloc(sizeof *l->chain_final)))
+            pp_tracking_lost("no memory for a realloc chain histogram");
+        else
+            value_hist_add(l->chain_final, size, 1, NULL);
     }
     pool_sim_free(&l->pool);
-    pp_spin_unlock(&l->lock);
+    pp_hot_unlock(&l->lock, bare);
 }
 
 void pp_stats_on_realloc(uint32_t stack_id, uint32_t thread, uint64_t old_size,
                          uint64_t new_size)
 {
-    struct stats *s = find(stack_id);
+    struct lane *s = find(stack_id);
     if (PP_UNLIKELY(!s))
         return;
     struct lane *l = lane_of(s, thread);
-    pp_spin_lock(&l->lock);
-    l->agg.realloc_calls++;
+    int bare = pp_hot_lock(&l->lock);
+    l->realloc_calls++;
     if (new_size > old_size)
-        l->agg.realloc_grows++;
-    note_live_bytes(&l->agg, (int64_t)(new_size - old_size));
-    pp_spin_unlock(&l->lock);
+        l->realloc_grows++;
+    note_live_bytes(l, (int64_t)(new_size - old_size));
+    pp_hot_unlock(&l->lock, bare);
 }
 
 /* ---- a consistent sum of a stack's lanes, for the writer ---- */
@@ -355,7 +450,7 @@ static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
 {
     pp_spin_lock(&l->lock);
     struct pp_aggregate *a = &d->agg;
-    const struct pp_aggregate *b = &l->agg;
+    const struct lane *b = l;
     if (b->allocs && (!a->allocs || b->min_size < a->min_size))
         a->min_size = b->min_size;
     if (b->max_size > a->max_size)
@@ -389,22 +484,21 @@ static void merge_lane(struct pp_stats_snapshot *d, struct lane *l)
         a->free_callers[j].count += b->free_callers[i].count;
     }
     pool_sim_hits(&l->pool, b->allocs, a->pool_hits);
-    for (unsigned k = 0; k < PP_LIFETIME_NS_BUCKETS; k++)
-        a->lifetime_ns[k] += b->lifetime_ns[k];
-    for (unsigned k = 0; k < PP_LIFETIME_ALLOCS_BUCKETS; k++)
-        a->lifetime_allocs[k] += b->lifetime_allocs[k];
+    lifetime_merge(a->lifetime_ns, &b->lifetime_ns, PP_LIFETIME_NS_BUCKETS);
+    lifetime_merge(a->lifetime_allocs, &b->lifetime_allocs, PP_LIFETIME_ALLOCS_BUCKETS);
     merge_value_hist(&d->size, d->size_buckets, &l->size);
-    merge_value_hist(&d->chain_final, d->chain_buckets, &l->chain_final);
+    if (l->chain_final)
+        merge_value_hist(&d->chain_final, d->chain_buckets, l->chain_final);
     pp_spin_unlock(&l->lock);
 }
 
 int pp_stats_snapshot(uint32_t stack_id, struct pp_stats_snapshot *d)
 {
-    struct stats *s = find(stack_id);
+    struct lane *s = find(stack_id);
     if (!s)
         return 0; /* before the memset: most ids of a forked child have no entry */
     memset(d, 0, sizeof *d);
-    merge_lane(d, &s->lane0);
+    merge_lane(d, s);
     struct lane *l1 = atomic_load_explicit(&s->lane1, memory_order_acquire);
     if (l1)
         merge_lane(d, l1);

@@ -68,6 +68,18 @@ check_eq "totals.bytes" 142902 "$(json_get "$J" .totals.bytes)"
 check_eq "totals.peak_live_bytes (exact, single-threaded)" 33050 "$(json_get "$J" .totals.peak_live_bytes)"
 check_eq "totals.untracked_frees" 0 "$(json_get "$J" .totals.untracked_frees)"
 check_eq "one thread" 1 "$(json_get "$J" '.processes[0].threads')"
+
+# The same with POOLPROBE_SOLO=0 (every hot section locked, as in a threaded process): every
+# count, size and peak the same, the process peak included (a single thread still updates it
+# on every event, not in batches).
+POOLPROBE_SOLO=0 profiled single-locked "$TMP/single-locked.bin" -- "$W" single
+report_to "$TMP/single-locked.json" "$TMP/single-locked.bin"
+counts() { # counts JSON: the figures that do not depend on time, one line
+    json_get "$1" '[.totals.allocs, .totals.frees, .totals.bytes, .totals.peak_live_bytes,
+        (.sites[] | [.key, .allocs, .frees, .bytes, .live_at_exit, .peak_live,
+            .peak_live_bytes, .size.p50, .lifetime_allocs.p95, .realloc_calls])] | tostring'
+}
+check_eq "POOLPROBE_SOLO=0: the same figures" "$(counts "$J")" "$(counts "$TMP/single-locked.json")"
 check_eq "exact run: sample_every 1" 1 "$(json_get "$J" .sample_every)"
 check_eq "eleven sites" 11 "$(json_get "$J" .site_count)"
 check "text report: 409 allocations, 405 frees" grep -q '^  409 allocations, 405 frees, ' \

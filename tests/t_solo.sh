@@ -30,3 +30,23 @@ for mode in solo locked; do
         "$(json_get "$J" "[.sites[] | select(.frames[0].function == \"keep_block\")][0]
             | .cross_thread_frees > 0 and .cross_thread_frees < $((P * N))")"
 done
+
+# The mechanism itself, seen from outside: every process registers for membarrier once (at
+# start, and again in each forked child), and ends solo with one PRIVATE_EXPEDITED barrier when
+# its helper thread starts; with POOLPROBE_SOLO=0 it never runs one, and neither does a process
+# that stays single-threaded.
+require "$(command -v strace || echo strace)"
+membarriers() { # membarriers OUT -- CMD...: "<registrations> <barriers>" of a traced run
+    local out=$1
+    shift 2
+    profile "$out" -- strace -f -qq -e trace=membarrier -o "$TMP/strace.txt" "$@" >/dev/null
+    echo "$(grep -c 'REGISTER_PRIVATE_EXPEDITED' "$TMP/strace.txt")" \
+        "$(grep -c 'membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED' "$TMP/strace.txt")"
+}
+mkdir "$TMP/st"
+check_eq "solo: 3 processes register once each, end solo once each" "3 3" \
+    "$(membarriers "$TMP/st/a.bin" -- "$WORKLOADS/solo" 2000 2)"
+check_eq "POOLPROBE_SOLO=0: no barrier" "3 0" \
+    "$(POOLPROBE_SOLO=0 membarriers "$TMP/st/b.bin" -- "$WORKLOADS/solo" 2000 2)"
+check_eq "a single-threaded program: registered, never a barrier" "1 0" \
+    "$(membarriers "$TMP/st/c.bin" -- "$WORKLOADS/solo" 2000 0 single)"

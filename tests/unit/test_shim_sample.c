@@ -101,11 +101,16 @@ int main(void)
 
     /* The first recorded allocation is not always the first one: over 4000 threads it is the
      * very first about 1 time in 4. */
-    uint64_t first0 = 0;
-    for (uint32_t i = 0; i < 4000; i++)
-        first0 += run(4, 7, i, 64).first == 0;
+    uint64_t first0 = 0, first1 = 0;
+    for (uint32_t i = 0; i < 4000; i++) {
+        uint64_t f = run(4, 7, i, 64).first;
+        first0 += f == 0;
+        first1 += f == 1;
+    }
     CHECK(within((double)first0, 1000, sqrt(4000 * p * (1 - p))),
           "1 in 4: a thread's first allocation recorded 1 time in 4");
+    CHECK(within((double)first1, 750, sqrt(4000 * p1 * (1 - p1))),
+          "1 in 4: its second allocation first recorded 3 times in 16");
 
     /* 1 in 1000: recorded ~ Binomial(10 M, 1/1000), mean gap 999. */
     n = 10000000;

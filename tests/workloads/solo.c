@@ -16,7 +16,8 @@
  * allocs = frees = N / 2; nothing live at exit. A lost update in a table (solo not ended, or
  * ended while main was inside a bare section) shows as a wrong count or an untracked free.
  *
- * Usage: solo N CHILDREN   Prints one deterministic line per process, parent last.
+ * Usage: solo N CHILDREN [single]   Prints one deterministic line per process, parent last.
+ * With "single" no helper thread starts: every process stays single-threaded.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *slot;          /* a block main handed over, or NULL */
 static volatile int done;   /* main has finished allocating */
+static int single;          /* start no helper */
 static unsigned long handed, helper_n;
 
 __attribute__((noinline)) void *keep_block(void)
@@ -81,10 +83,10 @@ static void run(unsigned long n)
     pthread_t t;
     int started = 0;
     handed = 0;
-    helper_n = n / 2;
+    helper_n = single ? 0 : n / 2;
     done = 0;
     for (unsigned long i = 0; i < n; i++) {
-        if (i == n / 2) {
+        if (i == n / 2 && !single) {
             if (pthread_create(&t, NULL, helper, NULL))
                 abort();
             started = 1;
@@ -111,7 +113,8 @@ static void run(unsigned long n)
         if (ring[i])
             drop_block(ring[i]);
     done = 1;
-    pthread_join(t, NULL);
+    if (started)
+        pthread_join(t, NULL);
     if (slot) /* handed over after the helper last looked */
         drop_block(slot), slot = NULL;
     printf("%lu blocks, helper made %lu\n", n, helper_n);
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
 {
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     int children = argc > 2 ? atoi(argv[2]) : 0;
+    single = argc > 3 && argv[3][0] == 's';
     for (int c = 0; c < children; c++) {
         fflush(stdout);
         pid_t pid = fork();
