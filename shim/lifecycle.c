@@ -140,7 +140,7 @@ static void on_fork_parent(void)
 static void on_fork_child(void)
 {
     pp_live_reset_after_fork();
-    pp_stack_unlock_after_fork();
+    pp_stack_child_after_fork();
     pp_arena_unlock_after_fork();
     pp_stats_reset_after_fork();
     pp_stacksample_reset_after_fork();

@@ -411,6 +411,7 @@ PP_HIDDEN void pp_stack_view(const struct pp_stack *s, struct pp_stack_view *v);
 PP_HIDDEN void pp_stack_cache_clear(struct pp_thread *t);
 PP_HIDDEN void pp_stack_lock_for_fork(void);
 PP_HIDDEN void pp_stack_unlock_after_fork(void);
+PP_HIDDEN void pp_stack_child_after_fork(void); /* unlock, and do not rehash for a while */
 
 /* ---- stackstats.c: what is counted per stack, by stack id ---- */
 #define PP_EXACT_VALUES 8
