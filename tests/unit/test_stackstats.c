@@ -157,6 +157,16 @@ int main(void)
     CHECK_U64(snap.agg.peak_live_per_thread, 5, "... of which 5 on thread 2 at most");
     CHECK_U64(snap.agg.live_bytes, 7 * 8, "... 7 blocks of 8 bytes live at the end");
 
+    /* A thread's frees count against its own live blocks: 2 live, both freed, 2 again. */
+    for (unsigned round = 0; round < 2; round++) {
+        pp_stats_on_alloc(6005, 0, 8);
+        pp_stats_on_alloc(6005, 0, 8);
+        pp_stats_on_free(6005, 0, 8, 5, 0, 0, 0x1000, 0);
+        pp_stats_on_free(6005, 0, 8, 5, 0, 0, 0x1000, 0);
+    }
+    pp_stats_snapshot(6005, &snap);
+    CHECK_U64(snap.agg.peak_live_per_thread, 2, "2 blocks live at a time on one thread: peak 2");
+
     /* 8. More threads in a lane than slots: the ones past the 7th share the last slot, whose
      * peak is then an upper bound (threads 0, 2 ... 18 are all in lane 0). */
     for (uint32_t t = 0; t < 20; t += 2)
