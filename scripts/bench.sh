@@ -265,6 +265,7 @@ build_cmds=(
     "gcc -O2 -g -pthread tests/bench/costmodel.c -o $BB/costmodel"
     "gcc -O2 -g -pthread tests/bench/threadstress.c -o $BB/threadstress"
     "gcc -O2 -g -shared -fPIC tests/bench/floor.c -o $BB/floor.so -ldl"
+    "gcc -O2 -g tests/bench/clockcost.c -o $BB/clockcost"
     "tests/bench/gen_sql.sh 200000 > $BB/work.sql"
     "$python tests/bench/gen_c.py 30 > $BB/big.c"
 )
@@ -520,6 +521,13 @@ main() {
     progress "fixes by hand"
     make --no-print-directory "$B/workloads/judge" >/dev/null
     scripts/bench_fixes.sh | sed 's/^/    /' || echo "bench_fixes.sh failed" >>"$problems"
+    echo
+
+    # --- g. what exact lifetimes in ns cost by themselves -----------------------------------
+    echo "g. the clock: exact lifetimes in ns read it twice per block (at the allocation and at the free)"
+    echo "  \$ $BB/clockcost 10   (ns per reading; a malloc(16)/free pair alone and with two TSC readings, medians of 7 alternated rounds)"
+    progress "clock cost"
+    "$BB/clockcost" 10 | sed 's/^/    /' || echo "clockcost failed" >>"$problems"
     echo
 
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

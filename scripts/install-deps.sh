@@ -13,7 +13,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev
-libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file
+libjansson-dev jq python3 sqlite3 perl git cppcheck valgrind file strace
 memcached gawk tcl libjemalloc2 libtcmalloc-minimal4
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler zlib1g-dev chromium xz-utils"
 # npm installs the HTML report's libraries (web/package-lock.json) at build time. A Node.js

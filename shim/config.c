@@ -18,6 +18,7 @@ struct pp_config pp_config = {
     .site_depth = 4,
     .stack_sample = 256,
     .watcher = 1,
+    .solo = 1,
 };
 
 static char out_path[4096];
@@ -117,6 +118,9 @@ void pp_config_load(void)
     v = pp_config.watcher;
     load_uint("POOLPROBE_WATCHER", 0, 1, &v);
     pp_config.watcher = (int)v;
+    v = pp_config.solo;
+    load_uint("POOLPROBE_SOLO", 0, 1, &v);
+    pp_config.solo = (int)v;
 
     /* Resolve a relative output path now: daemons chdir("/") before they exit. */
     if (pp_config.out[0] != '/' && getcwd(out_path, sizeof out_path - 1)) {

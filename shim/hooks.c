@@ -7,8 +7,10 @@
  * the shim (pp_thread_enter returns NULL) are forwarded untracked.
  *
  * Follow a malloc: pp_ensure_started (one load once started), pp_thread_enter (TLS flags),
- * the real malloc, pp_record_alloc (record.c says why it never blocks, does I/O or allocates
- * through the hooks), pp_maybe_snapshot (one load and compare, except once per interval).
+ * the real malloc, pp_record_counts_alloc (the process totals, inline; when sampling leaves the
+ * allocation out, that is all), pp_record_alloc (record.c says why it never blocks, does I/O or
+ * allocates through the hooks), pp_maybe_snapshot (one load and compare, except once per
+ * interval).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,17 +28,32 @@
 #define CALLER() ((uintptr_t)__builtin_return_address(0))
 #define CALLER_CFA() ((uintptr_t)__builtin_frame_address(0) + 16)
 
+/* The recording itself, errno untouched. Out of line: the hook's own frame then needs only the
+ * registers of the counting path (a sampled-out event saved and restored five). */
+__attribute__((noinline)) static void record_created(struct pp_thread *t, void *p, size_t size,
+                                                     uintptr_t ret, uintptr_t cfa)
+{
+    int saved = errno;
+    pp_maybe_snapshot(t, pp_record_alloc(t, p, size, ret, cfa));
+    errno = saved;
+}
+
+__attribute__((noinline)) static void record_freed(struct pp_thread *t, void *p, uintptr_t caller)
+{
+    int saved = errno;
+    pp_maybe_snapshot(t, pp_record_free(t, p, caller));
+    errno = saved;
+}
+
 /* Records a successful creation of p and leaves the shim, errno untouched. */
 static inline void created(struct pp_thread *t, void *p, size_t size, enum pp_call call,
                            uintptr_t ret, uintptr_t cfa)
 {
     if (!t)
         return;
-    int saved = errno;
-    if (p)
-        pp_maybe_snapshot(t, pp_record_alloc(t, p, size, call, ret, cfa));
+    if (p && pp_record_counts_alloc(t, size, call))
+        record_created(t, p, size, ret, cfa);
     pp_thread_leave(t);
-    errno = saved;
 }
 
 PP_EXPORT void *malloc(size_t size)
@@ -61,10 +78,9 @@ PP_EXPORT void free(void *p)
         return;
     struct pp_thread *t = pp_thread_enter();
     if (t) {
-        int saved = errno;
-        pp_maybe_snapshot(t, pp_record_free(t, p, CALLER()));
+        if (pp_record_counts_free(t, p))
+            record_freed(t, p, CALLER());
         pp_thread_leave(t);
-        errno = saved;
     }
     pp_real.free(p);
 }

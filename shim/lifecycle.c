@@ -124,6 +124,7 @@ static uint64_t process_start_realtime(void)
 
 static void on_fork_prepare(void)
 {
+    pp_solo_enter_foreign(); /* a thread with no state forking: the owner must lock too */
     pp_arena_lock_for_fork();
     pp_stack_lock_for_fork();
     pp_live_lock_for_fork();
@@ -144,6 +145,7 @@ static void on_fork_child(void)
     pp_stats_reset_after_fork();
     pp_stacksample_reset_after_fork();
     pp_thread_reset_after_fork();
+    pp_solo_start(pp_thread_current); /* one thread again */
     atomic_store(&pp_process.live_bytes, 0);
     atomic_store(&pp_process.peak_live_bytes, 0);
     pp_process.ppid = pp_process.pid;
@@ -181,6 +183,7 @@ void pp_start(void)
     pp_process.start_mono_ns = pp_now_ns();
     atomic_store(&pp_snapshot_last_ns, pp_process.start_mono_ns);
     pp_thread_init(on_thread_exit);
+    pp_solo_start(NULL);
     if (pp_config.sample_every > 1)
         pp_live_filter_init();
     char *exe = pp_arena_alloc(4096);
@@ -280,15 +283,11 @@ static void write_snapshot(void *arg)
     pp_snapshot_written(*(const uint64_t *)arg);
 }
 
-void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
+void pp_snapshot_or_watch(struct pp_thread *t, uint64_t now_ns)
 {
-    if (!now_ns)
-        return; /* nothing was recorded */
-    if (PP_UNLIKELY(atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed)))
+    if (atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed))
         pp_watcher_start();
-    if (PP_LIKELY(!pp_snapshot_due(now_ns)))
-        return;
-    if (pp_snapshot_claim(now_ns))
+    if (pp_snapshot_due(now_ns) && pp_snapshot_claim(now_ns))
         pp_altstack_run(t, write_snapshot, &now_ns); /* the writer needs ~12 KiB of stack */
 }
 

@@ -3,7 +3,7 @@
  * Frees need the allocation's stack id, size, time and thread sequence, and may come from any
  * thread. The table is split into 256 shards by pointer hash, each an open-addressing table with
  * linear probing and backward-shift deletion (no tombstones), behind its own spinlock, so
- * threads rarely meet on a lock.
+ * threads rarely meet on a lock; while one thread uses the shim, it takes none (solo.c).
  *
  * Memory is the point of the layout: 32 bytes a block (8-byte key, 24-byte payload), keys and
  * payloads in separate arrays so a probe walks 8-byte keys only, and tables grow by a quarter
@@ -22,6 +22,10 @@
 #define MAX_LOAD_PCT 85
 #define SIZE_BITS 39  /* sizes up to 512 GiB are kept exactly; larger ones are clamped */
 #define STACK_BITS 24
+/* A shard this big (all of them: 256 x 64 slots of 32 bytes, 512 KiB) has outgrown the core's
+ * caches: from then on the hooks prefetch (pp_live_warm). Below it the table stays cached and a
+ * prefetch is only instructions (about 15 an event: allocbench, a few dozen live blocks). */
+#define BIG_SHARD 64
 
 struct payload {
     uint64_t time_ns;
@@ -38,38 +42,23 @@ struct shard {
 } __attribute__((aligned(64))); /* one cache line each: no false sharing between shards */
 
 static struct shard shards[NSHARDS];
+int pp_live_big; /* some shard reached BIG_SHARD slots */
 
-static inline uint64_t mix(uintptr_t p)
-{
-    return (uint64_t)(p >> 4) * 0x9e3779b97f4a7c15ull;
-}
-
-/* Sampling mode only: a counting filter over addresses, so the free of a block that was never
- * sampled (most of them) costs one byte load instead of a locked table probe. A counter stuck
- * at 255 stays there (the lookup is then merely not skipped). */
-#define FILTER_SLOTS (1u << 20)
-static _Atomic(unsigned char) *filter;
-
-static inline _Atomic(unsigned char) *filter_slot(uint64_t h)
-{
-    return &filter[(h >> 8) & (FILTER_SLOTS - 1)];
-}
+/* Sampling mode only: a counting filter over addresses (shim.h), so the free of a block that was
+ * never sampled (most of them) costs one byte load instead of a locked table probe. A counter
+ * stuck at 255 stays there (the lookup is then merely not skipped). */
+_Atomic(unsigned char) *pp_live_filter;
 
 void pp_live_filter_init(void)
 {
-    filter = pp_arena_map(FILTER_SLOTS);
-}
-
-int pp_live_maybe_tracked(const void *p)
-{
-    return !filter || atomic_load_explicit(filter_slot(mix((uintptr_t)p)), memory_order_relaxed);
+    pp_live_filter = pp_arena_map(PP_LIVE_FILTER_SLOTS);
 }
 
 static void filter_add(uint64_t h, int delta)
 {
-    if (!filter)
+    if (!pp_live_filter)
         return;
-    _Atomic(unsigned char) *c = filter_slot(h);
+    _Atomic(unsigned char) *c = pp_live_filter_slot(h);
     unsigned char v = atomic_load_explicit(c, memory_order_relaxed);
     while (v != 255 && !(delta < 0 && v == 0) &&
            !atomic_compare_exchange_weak_explicit(c, &v, (unsigned char)(v + delta),
@@ -139,9 +128,11 @@ static int grow(struct shard *s)
     s->keys = keys;
     s->vals = (struct payload *)(keys + cap);
     s->cap = cap;
+    if (cap >= BIG_SHARD && !__atomic_load_n(&pp_live_big, __ATOMIC_RELAXED))
+        __atomic_store_n(&pp_live_big, 1, __ATOMIC_RELAXED);
     for (uint32_t i = 0; i < old_cap; i++)
         if (old_keys[i]) {
-            uint32_t j = find(s, old_keys[i], mix(old_keys[i]));
+            uint32_t j = find(s, old_keys[i], pp_live_hash(old_keys[i]));
             s->keys[j] = old_keys[i];
             s->vals[j] = old_vals[i];
         }
@@ -150,10 +141,26 @@ static int grow(struct shard *s)
     return 1;
 }
 
+void pp_live_prefetch(const void *p)
+{
+    uint64_t h = pp_live_hash((uintptr_t)p);
+    const struct shard *s = shard_of(h);
+    /* Without the lock: a table another thread is growing gives a stale slot, and a prefetch of
+     * a wrong (even unmapped) line is only wasted, never a fault. */
+    uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+    const uintptr_t *keys = __atomic_load_n(&s->keys, __ATOMIC_RELAXED);
+    const struct payload *vals = __atomic_load_n(&s->vals, __ATOMIC_RELAXED);
+    if (!cap)
+        return;
+    uint32_t i = (uint32_t)((((h >> 24) & 0xffffffffull) * cap) >> 32);
+    __builtin_prefetch(&keys[i], 1);
+    __builtin_prefetch(&vals[i], 1);
+}
+
 int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int realloced,
                    uint64_t size, uint64_t time_ns, uint64_t seq)
 {
-    uint64_t h = mix((uintptr_t)p);
+    uint64_t h = pp_live_hash((uintptr_t)p);
     struct shard *s = shard_of(h);
     if (size >= (1ull << SIZE_BITS))
         size = (1ull << SIZE_BITS) - 1;
@@ -164,7 +171,7 @@ int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int reallo
                       (stack_id & ((1u << STACK_BITS) - 1)),
     };
     int ok = 1;
-    pp_spin_lock(&s->lock);
+    int bare = pp_hot_lock(&s->lock);
     if ((uint64_t)(s->count + 1) * 100 > (uint64_t)s->cap * MAX_LOAD_PCT && !grow(s)) {
         ok = 0;
     } else {
@@ -177,16 +184,16 @@ int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int reallo
         }
         s->vals[i] = val;
     }
-    pp_spin_unlock(&s->lock);
+    pp_hot_unlock(&s->lock, bare);
     return ok;
 }
 
 int pp_live_remove(const void *p, struct pp_live *e)
 {
-    uint64_t h = mix((uintptr_t)p);
+    uint64_t h = pp_live_hash((uintptr_t)p);
     struct shard *s = shard_of(h);
     int found = 0;
-    pp_spin_lock(&s->lock);
+    int bare = pp_hot_lock(&s->lock);
     if (s->cap) {
         uint32_t i = find(s, (uintptr_t)p, h);
         if (s->keys[i]) {
@@ -204,7 +211,7 @@ int pp_live_remove(const void *p, struct pp_live *e)
                 j = next(s, j);
                 if (!s->keys[j])
                     break;
-                uint32_t k = home(s, mix(s->keys[j]));
+                uint32_t k = home(s, pp_live_hash(s->keys[j]));
                 int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
                 if (stays)
                     continue;
@@ -217,7 +224,7 @@ int pp_live_remove(const void *p, struct pp_live *e)
             filter_add(h, -1);
         }
     }
-    pp_spin_unlock(&s->lock);
+    pp_hot_unlock(&s->lock, bare);
     return found;
 }
 
@@ -246,6 +253,8 @@ void pp_live_reset_after_fork(void)
         if (s->keys || atomic_load_explicit(&s->lock.held, memory_order_relaxed))
             *s = (struct shard){0};
     }
-    if (filter)
-        filter = pp_arena_map(FILTER_SLOTS); /* NULL on failure: frees then probe the table */
+    pp_live_big = 0;
+    if (pp_live_filter)
+        /* NULL on failure: frees then probe the table */
+        pp_live_filter = pp_arena_map(PP_LIVE_FILTER_SLOTS);
 }

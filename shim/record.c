@@ -33,6 +33,18 @@
 
 static void note_process_bytes(struct pp_thread *t, int64_t delta)
 {
+    if (PP_LIKELY(pp_solo_enter())) {
+        /* One thread (solo.c): plain additions, no locked instruction. */
+        long long total = atomic_load_explicit(&pp_process.live_bytes, memory_order_relaxed) +
+                          t->pending_bytes + delta;
+        atomic_store_explicit(&pp_process.live_bytes, total, memory_order_relaxed);
+        if (total > atomic_load_explicit(&pp_process.peak_live_bytes, memory_order_relaxed))
+            atomic_store_explicit(&pp_process.peak_live_bytes, total, memory_order_relaxed);
+        t->pending_bytes = 0;
+        t->pending_events = 0;
+        pp_solo_leave();
+        return;
+    }
     t->pending_bytes += delta;
     if (pp_thread_count() > 1 && ++t->pending_events < PUBLISH_EVENTS &&
         llabs(t->pending_bytes) < PUBLISH_BYTES)
@@ -47,22 +59,6 @@ static void note_process_bytes(struct pp_thread *t, int64_t delta)
                                                                   memory_order_relaxed,
                                                                   memory_order_relaxed))
         ;
-}
-
-/* Sampling: each allocation is recorded with probability 1/sample_every, independently, so
- * per-stack counts scaled by sample_every are unbiased estimates. */
-static int sampled(struct pp_thread *t)
-{
-    uint64_t x = t->rng;
-    if (PP_UNLIKELY(!x))
-        x = ((pp_config.sample_seed ? pp_config.sample_seed * 0x9e3779b97f4a7c15ull
-                                    : pp_now_ns() ^ pp_process.pid) ^
-             ((uint64_t)t->index << 32)) | 1;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    t->rng = x;
-    return ((x >> 32) * pp_config.sample_every) >> 32 == 0;
 }
 
 /* The frame cache missed: unwind, intern, remember. Runs on the thread's own stack (altstack.c):
@@ -222,18 +218,12 @@ static struct pp_stack *find_site(struct pp_thread *t, uintptr_t ret, uintptr_t 
     return site;
 }
 
-uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
-                         uintptr_t ret, uintptr_t cfa)
+uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, uintptr_t ret,
+                         uintptr_t cfa)
 {
-    /* Process totals count every block the allocator made, sampled or tracked or not. */
-    t->calls[call]++;
-    t->allocs++;
-    t->alloc_bytes += size;
-    /* Only this thread writes its sequence; others read it (relaxed) for lifetimes. */
-    uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
-    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
-    if (PP_UNLIKELY(pp_config.sample_every > 1) && !sampled(t))
-        return 0;
+    pp_live_warm(p); /* its slot loads while the site is found */
+    /* The block's place in the thread's sequence: pp_record_counts_alloc counted it already. */
+    uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed) - 1;
     struct pp_stack *s;
     if (pp_config.site_depth) {
         if (!(s = find_site(t, ret, cfa)))
@@ -288,7 +278,6 @@ static int take_entry(const void *p, struct pp_live *e)
 uint64_t pp_record_free(struct pp_thread *t, void *p, uintptr_t caller)
 {
     struct pp_live e;
-    t->calls[PP_CALL_FREE]++;
     if (take_entry(p, &e))
         return book_free(t, &e, caller);
     if (pp_config.sample_every > 1)

@@ -69,6 +69,61 @@ static inline void pp_spin_unlock(pp_spinlock *l)
     atomic_store_explicit(&l->held, 0, memory_order_release);
 }
 
+/* ---- solo.c: while one thread uses the shim, its hot sections take no lock ---- */
+struct pp_thread;
+struct pp_solo {
+    atomic_int multi;  /* 1: every hot section locks (more than one thread, or no membarrier) */
+    atomic_int inside; /* the owner is in a bare hot section (written only by the owner) */
+} __attribute__((aligned(64)));
+PP_HIDDEN extern struct pp_solo pp_solo;
+/* At start (t NULL) and in a forked child (t: the child's one state): solo when membarrier can
+ * end it safely, and POOLPROBE_SOLO is not 0. */
+PP_HIDDEN void pp_solo_start(struct pp_thread *t);
+/* Ends solo for good: afterwards no hot section runs bare. Waits for the owner's bare section
+ * to finish. Async-signal-safe, raw system calls only (the watcher calls it). */
+PP_HIDDEN void pp_solo_end(void);
+/* A thread state was made: the first one's thread becomes the owner, any later one ends solo. */
+PP_HIDDEN void pp_solo_thread_created(struct pp_thread *t);
+/* Before the writer or the fork handler reads the hot tables from a thread that may not be the
+ * owner: ends solo unless the calling thread is the owner. */
+PP_HIDDEN void pp_solo_enter_foreign(void);
+/* A bare section of the owner: 1 when it may run without locks (then pp_solo_leave after it),
+ * 0 when solo is over. A hot section is a few dozen instructions that never block: the side
+ * table's shard, a stack's lane, the process totals. */
+static inline int pp_solo_enter(void)
+{
+    if (PP_LIKELY(!atomic_load_explicit(&pp_solo.multi, memory_order_relaxed))) {
+        atomic_store_explicit(&pp_solo.inside, 1, memory_order_relaxed);
+        /* Only the compiler must keep the store before the load: pp_solo_end's membarrier
+         * orders them for the processor. */
+        atomic_signal_fence(memory_order_seq_cst);
+        if (PP_LIKELY(!atomic_load_explicit(&pp_solo.multi, memory_order_relaxed)))
+            return 1;
+        atomic_store_explicit(&pp_solo.inside, 0, memory_order_release);
+    }
+    return 0;
+}
+static inline void pp_solo_leave(void)
+{
+    atomic_store_explicit(&pp_solo.inside, 0, memory_order_release);
+}
+/* A hot section behind lock l: returns 1 when it runs bare (pass it to pp_hot_unlock), 0 when
+ * it took l. */
+static inline int pp_hot_lock(pp_spinlock *l)
+{
+    if (pp_solo_enter())
+        return 1;
+    pp_spin_lock(l);
+    return 0;
+}
+static inline void pp_hot_unlock(pp_spinlock *l, int bare)
+{
+    if (bare)
+        pp_solo_leave();
+    else
+        pp_spin_unlock(l);
+}
+
 /* ---- log.c: the only way the shim talks to the user: one line on stderr, "poolprobe: " ---- */
 /* Formats %s %d %u %lu %llu %zu %x %c only; writes with write(2). Async-signal-safe. Writes
  * nothing once fd 2 is no longer the stderr the process started with (a daemon that closed it
@@ -97,6 +152,7 @@ struct pp_config {
     uint32_t stack_sample;  /* site mode: unwind about 1 allocation in N in full
                                (POOLPROBE_STACK_SAMPLE, default 256) */
     int watcher;            /* POOLPROBE_WATCHER (default 1; 0 = none): see watcher.c */
+    int solo;               /* POOLPROBE_SOLO (default 1; 0 = always lock): see solo.c */
 };
 #define PP_SITE_DEPTH_MAX 8 /* the prefix buffer sits on the program's stack: keep it small */
 #define PP_MAX_DEPTH 256
@@ -196,7 +252,8 @@ struct pp_thread {
     uint64_t allocs, frees, alloc_bytes;
     struct pp_stack_ref *cache;     /* this thread's view of the stack table (stack.c) */
     struct pp_framecache *framecache; /* see framecache.c; NULL until the first fill */
-    uint64_t rng;                   /* sampling: xorshift64 state, never 0 */
+    uint64_t rng;                   /* sampling: xorshift64 state, 0 until the first draw */
+    uint64_t sample_skip;           /* sampling: allocations to leave out before the next one */
     int64_t pending_bytes;          /* live-bytes change not yet added to the process total */
     uint32_t pending_events;
     int framecache_failed;          /* no stack bounds: never cache on this thread */
@@ -213,10 +270,35 @@ struct pp_thread {
     int stack_known;                /* 0 not asked yet, 1 known, -1 unknown */
 };
 #define PP_MAX_THREADS 65536
+/* The calling thread's state (NULL until its first event) and its busy flag: set while the
+ * thread is inside the shim, so that an allocation made below us is forwarded untracked. Read
+ * inline by the hooks (initial-exec TLS: one %fs-relative load each). */
+PP_HIDDEN extern __thread struct pp_thread *pp_thread_current;
+PP_HIDDEN extern __thread int pp_thread_busy;
+/* Cold: makes the calling thread's state (busy set); NULL when out of memory. */
+PP_HIDDEN struct pp_thread *pp_thread_create_current(void);
 /* Enter the shim from a hook: returns this thread's state with its busy flag set, or NULL when
- * the call must be forwarded untracked (nested call from inside the shim, tracking off). */
-PP_HIDDEN struct pp_thread *pp_thread_enter(void);
-PP_HIDDEN void pp_thread_leave(struct pp_thread *t);
+ * the call must be forwarded untracked (nested call from inside the shim, tracking off). Inline:
+ * a call here cost about 20 instructions per event of which this is 8 (callgrind, allocbench). */
+static inline struct pp_thread *pp_thread_enter(void)
+{
+    if (PP_UNLIKELY(pp_thread_busy))
+        return NULL;
+    if (PP_UNLIKELY(atomic_load_explicit(&pp_state, memory_order_relaxed) != PP_STATE_TRACKING))
+        return NULL;
+    pp_thread_busy = 1;
+    struct pp_thread *t = pp_thread_current;
+    if (PP_UNLIKELY(!t) && !(t = pp_thread_create_current())) {
+        pp_thread_busy = 0;
+        return NULL;
+    }
+    return t;
+}
+static inline void pp_thread_leave(struct pp_thread *t)
+{
+    (void)t;
+    pp_thread_busy = 0;
+}
 PP_HIDDEN struct pp_thread *pp_thread_at(uint32_t index);
 /* Outside the hooks: sets this thread's busy flag; 0 when it was set already (we are inside
  * the shim, interrupted by a signal handler). pp_thread_self may be NULL. */
@@ -402,11 +484,38 @@ struct pp_live {
  * same address (a free we never saw) is replaced. */
 PP_HIDDEN int pp_live_insert(const void *p, uint32_t stack_id, uint16_t thread, int realloced,
                              uint64_t size, uint64_t time_ns, uint64_t seq);
+/* Starts loading p's slot into the cache once the table has outgrown the caches: then every
+ * event misses on it (python3: the side table was a quarter of the run, most of it waiting for
+ * memory), and the hook has other work to do before its probe. */
+PP_HIDDEN extern int pp_live_big;
+PP_HIDDEN void pp_live_prefetch(const void *p);
+static inline void pp_live_warm(const void *p)
+{
+    if (__atomic_load_n(&pp_live_big, __ATOMIC_RELAXED))
+        pp_live_prefetch(p);
+}
 /* Removes p's entry into *e; 0 if p is not tracked. */
 PP_HIDDEN int pp_live_remove(const void *p, struct pp_live *e);
-/* Sampling mode: a filter that lets most frees of unsampled blocks skip the table. */
+/* The hash of a block address: its shard, its home slot and its filter counter. */
+static inline uint64_t pp_live_hash(uintptr_t p)
+{
+    return (uint64_t)(p >> 4) * 0x9e3779b97f4a7c15ull;
+}
+/* Sampling mode: a counting filter over addresses that lets most frees of unsampled blocks skip
+ * the table (NULL when not sampling: every free probes). Inline for the hooks' free. */
+#define PP_LIVE_FILTER_SLOTS (1u << 20)
+PP_HIDDEN extern _Atomic(unsigned char) *pp_live_filter;
 PP_HIDDEN void pp_live_filter_init(void);
-PP_HIDDEN int pp_live_maybe_tracked(const void *p); /* 0 = certainly not in the table */
+static inline _Atomic(unsigned char) *pp_live_filter_slot(uint64_t h)
+{
+    return &pp_live_filter[(h >> 8) & (PP_LIVE_FILTER_SLOTS - 1)];
+}
+static inline int pp_live_maybe_tracked(const void *p) /* 0 = certainly not in the table */
+{
+    return !pp_live_filter ||
+           atomic_load_explicit(pp_live_filter_slot(pp_live_hash((uintptr_t)p)),
+                                memory_order_relaxed);
+}
 PP_HIDDEN void pp_live_lock_for_fork(void);
 PP_HIDDEN void pp_live_unlock_after_fork(void);
 PP_HIDDEN void pp_live_reset_after_fork(void);
@@ -477,12 +586,49 @@ PP_HIDDEN void pp_watcher_stop(void);
 /* In a forked child: the parent's watcher is not ours; start one at the first event. */
 PP_HIDDEN void pp_watcher_forget_after_fork(void);
 
+/* ---- sample.c: POOLPROBE_SAMPLE's 1-in-N draw ---- */
+/* When the thread has no allocation left to skip: 1 to record this one; draws the next gap
+ * (seeding the thread's generator on its first call). */
+PP_HIDDEN int pp_sample_due(struct pp_thread *t);
+
 /* ---- record.c: what a hook records (the logic hooks.c must not hold) ---- */
 /* Each returns the event's time (pp_now_ns) when it recorded something the snapshot clock
  * should see, else 0. ret, cfa: the hook's return address and its caller's stack pointer (see
  * framecache.c). */
-PP_HIDDEN uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, enum pp_call call,
-                                   uintptr_t ret, uintptr_t cfa);
+/* An allocation or free is first counted in the thread's process totals (exact in every mode),
+ * inline in the hook: that is all sampling does for the events it leaves out, so those cost a
+ * few instructions and no call (and no errno to save). Each returns 1 when the event is to be
+ * recorded: then the hook calls pp_record_alloc or pp_record_free. */
+static inline int pp_record_counts_alloc(struct pp_thread *t, size_t size, enum pp_call call)
+{
+    t->calls[call]++;
+    t->allocs++;
+    t->alloc_bytes += size;
+    /* Only this thread writes its sequence; others read it (relaxed) for lifetimes. */
+    uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+    if (PP_LIKELY(pp_config.sample_every == 1))
+        return 1;
+    if (PP_LIKELY(t->sample_skip)) {
+        t->sample_skip--;
+        return 0;
+    }
+    return pp_sample_due(t);
+}
+static inline int pp_record_counts_free(struct pp_thread *t, const void *p)
+{
+    t->calls[PP_CALL_FREE]++;
+    if (PP_LIKELY(pp_config.sample_every == 1) || pp_live_maybe_tracked(p)) {
+        pp_live_warm(p);
+        return 1;
+    }
+    t->frees++; /* a block never sampled: certainly not in the side table */
+    return 0;
+}
+/* After pp_record_counts_alloc said 1 (the thread's sequence already counts this block). */
+PP_HIDDEN uint64_t pp_record_alloc(struct pp_thread *t, void *p, size_t size, uintptr_t ret,
+                                   uintptr_t cfa);
+/* After pp_record_counts_free said 1. */
 PP_HIDDEN uint64_t pp_record_free(struct pp_thread *t, void *p, uintptr_t caller);
 /* Realloc in three steps so the old entry leaves the table before the real realloc frees it. */
 PP_HIDDEN int pp_record_realloc_begin(void *p, struct pp_live *old);
@@ -496,9 +642,17 @@ PP_HIDDEN void pp_start(void);
  * itself is allocating on this thread, when the hook must use the bootstrap allocator. */
 PP_HIDDEN int pp_ensure_started(void);
 /* Rewrites the trace as a snapshot when POOLPROBE_INTERVAL has passed since the last one, so a
- * process killed by SIGKILL or the OOM killer leaves all but its last interval. Called from the
- * hooks, busy, with no shim lock held, with the time record.c returned (0: does nothing). */
-PP_HIDDEN void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns);
+ * process killed by SIGKILL or the OOM killer leaves all but its last interval; starts the
+ * watcher when one is wanted. Called from the hooks, busy, with no shim lock held, with the time
+ * record.c returned (0: does nothing). The checks are inline: a call that did nothing cost
+ * about 15 instructions per event (callgrind, allocbench). */
+PP_HIDDEN void pp_snapshot_or_watch(struct pp_thread *t, uint64_t now_ns);
+static inline void pp_maybe_snapshot(struct pp_thread *t, uint64_t now_ns)
+{
+    if (now_ns && (PP_UNLIKELY(atomic_load_explicit(&pp_watcher_wanted, memory_order_relaxed)) ||
+                   PP_UNLIKELY(pp_snapshot_due(now_ns))))
+        pp_snapshot_or_watch(t, now_ns);
+}
 /* The image ends without our destructor (exits.c): writes the final trace unless this is a
  * vfork child, a handler that interrupted the shim, or an image that recorded nothing (exec; a
  * forked child's _exit). _exit stops tracking for good; after exec or abort it goes on if the

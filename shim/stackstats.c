@@ -8,8 +8,9 @@
  * Storage: a two-level array by stack id (pages of PAGE_SLOTS entries, made on first use and
  * published with a compare-and-swap), so a free goes from the id the side table kept straight
  * to its counters without the stack table. Each entry's counters come in two lanes (below),
- * each behind its own spinlock held only for the few additions of one event: no global lock,
- * no system call, no allocation but the arena's, once per new stack or spilled histogram.
+ * each behind its own spinlock held only for the few additions of one event (and none while
+ * the process has one thread: solo.c): no global lock, no system call, no allocation but the
+ * arena's, once per new stack or spilled histogram.
  *
  * What is aggregated is listed field by field in trace_format.h (PP_REC_STATS). The size
  * histogram keeps up to PP_EXACT_VALUES distinct values exactly (most sites have one or two
@@ -342,7 +343,7 @@ void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size)
     if (PP_UNLIKELY(!s))
         return;
     struct lane *l = lane_of(s, thread);
-    pp_spin_lock(&l->lock);
+    int bare = pp_hot_lock(&l->lock);
     l->allocs++;
     l->alloc_bytes += size;
     if (size < l->min_size)
@@ -365,7 +366,7 @@ void pp_stats_on_alloc(uint32_t stack_id, uint32_t thread, uint64_t size)
     else
         value_hist_add(&l->size, size, 1, NULL);
     pool_sim_alloc(&l->pool);
-    pp_spin_unlock(&l->lock);
+    pp_hot_unlock(&l->lock, bare);
 }
 
 void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_t lifetime_ns,
@@ -376,7 +377,7 @@ void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_
     if (PP_UNLIKELY(!s))
         return; /* its allocation was never counted (out of memory) */
     struct lane *l = lane_of(s, thread);
-    pp_spin_lock(&l->lock);
+    int bare = pp_hot_lock(&l->lock);
     l->frees++;
     struct thread_live *owner = thread_slot(l, thread); /* thread: the allocating one */
     if (owner->live)
@@ -411,7 +412,7 @@ void pp_stats_on_free(uint32_t stack_id, uint32_t thread, uint64_t size, uint64_
             value_hist_add(l->chain_final, size, 1, NULL);
     }
     pool_sim_free(&l->pool);
-    pp_spin_unlock(&l->lock);
+    pp_hot_unlock(&l->lock, bare);
 }
 
 void pp_stats_on_realloc(uint32_t stack_id, uint32_t thread, uint64_t old_size,
@@ -421,12 +422,12 @@ void pp_stats_on_realloc(uint32_t stack_id, uint32_t thread, uint64_t old_size,
     if (PP_UNLIKELY(!s))
         return;
     struct lane *l = lane_of(s, thread);
-    pp_spin_lock(&l->lock);
+    int bare = pp_hot_lock(&l->lock);
     l->realloc_calls++;
     if (new_size > old_size)
         l->realloc_grows++;
     note_live_bytes(l, (int64_t)(new_size - old_size));
-    pp_spin_unlock(&l->lock);
+    pp_hot_unlock(&l->lock, bare);
 }
 
 /* ---- a consistent sum of a stack's lanes, for the writer ---- */

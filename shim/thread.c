@@ -19,8 +19,8 @@
 extern void *__libc_stack_end; /* the loader's: an address inside the main thread's stack */
 
 #define TLS __attribute__((tls_model("initial-exec")))
-static __thread struct pp_thread *self TLS;
-static __thread int busy TLS;
+__thread struct pp_thread *pp_thread_current TLS;
+__thread int pp_thread_busy TLS;
 
 static struct pp_thread **threads; /* PP_MAX_THREADS slots, mapped at init */
 static atomic_uint next_index;
@@ -30,13 +30,13 @@ static void (*exit_callback)(struct pp_thread *);
 
 static void on_thread_exit(void *arg)
 {
-    busy++;
+    pp_thread_busy++;
     exit_callback(arg);
-    busy--;
+    pp_thread_busy--;
 }
 
-/* Cold: once per thread. Kept out of line so the enter path stays a few instructions. */
-__attribute__((noinline, cold)) static struct pp_thread *create(void)
+/* Cold: once per thread. Kept out of line so the enter path (shim.h) stays a few instructions. */
+struct pp_thread *pp_thread_create_current(void)
 {
     struct pp_thread *t = threads ? pp_arena_alloc(sizeof *t) : NULL;
     if (!t) {
@@ -47,49 +47,29 @@ __attribute__((noinline, cold)) static struct pp_thread *create(void)
      * thread that had the slot before become approximate (documented in the README). */
     t->index = atomic_fetch_add(&next_index, 1) % PP_MAX_THREADS;
     threads[t->index] = t;
-    self = t;
+    pp_thread_current = t;
     if (exit_key_ok)
         pthread_setspecific(exit_key, t); /* may calloc: we are busy, so it is forwarded */
+    pp_solo_thread_created(t);
     return t;
-}
-
-struct pp_thread *pp_thread_enter(void)
-{
-    if (PP_UNLIKELY(busy))
-        return NULL;
-    if (PP_UNLIKELY(atomic_load_explicit(&pp_state, memory_order_relaxed) != PP_STATE_TRACKING))
-        return NULL;
-    busy = 1;
-    struct pp_thread *t = self;
-    if (PP_UNLIKELY(!t) && !(t = create())) {
-        busy = 0;
-        return NULL;
-    }
-    return t;
-}
-
-void pp_thread_leave(struct pp_thread *t)
-{
-    (void)t;
-    busy = 0;
 }
 
 int pp_thread_try_busy(void)
 {
-    if (busy)
+    if (pp_thread_busy)
         return 0;
-    busy = 1;
+    pp_thread_busy = 1;
     return 1;
 }
 
 void pp_thread_unbusy(void)
 {
-    busy = 0;
+    pp_thread_busy = 0;
 }
 
 struct pp_thread *pp_thread_self(void)
 {
-    return self;
+    return pp_thread_current;
 }
 
 struct pp_thread *pp_thread_at(uint32_t index)
@@ -192,18 +172,18 @@ uint64_t pp_thread_events(void)
 
 void pp_thread_init(void (*on_exit)(struct pp_thread *))
 {
-    busy++;
+    pp_thread_busy++;
     exit_callback = on_exit;
     threads = pp_arena_map(PP_MAX_THREADS * sizeof *threads);
     if (pthread_key_create(&exit_key, on_thread_exit) == 0)
         exit_key_ok = 1;
-    busy--;
+    pp_thread_busy--;
 }
 
 /* In a forked child only the forking thread exists; it keeps its state (and its index). */
 void pp_thread_reset_after_fork(void)
 {
-    struct pp_thread *t = self;
+    struct pp_thread *t = pp_thread_current;
     /* Only the slots handed out: reading all 64 Ki of them faulted in 128 pages per fork. */
     uint32_t used = atomic_exchange(&next_index, 0);
     if (!threads)
@@ -217,5 +197,7 @@ void pp_thread_reset_after_fork(void)
         for (int c = 0; c < PP_CALL_COUNT; c++)
             t->calls[c] = 0;
         t->allocs = t->frees = t->alloc_bytes = 0;
+        t->pending_bytes = 0; /* the parent's unpublished share is not the child's */
+        t->pending_events = 0;
     }
 }

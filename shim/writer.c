@@ -790,6 +790,7 @@ out:
 
 void pp_write_trace(int snapshot, int rescan_modules)
 {
+    pp_solo_enter_foreign(); /* exit() on a thread that never allocated reads the tables too */
     if (!take_writer(snapshot))
         return;
     writing_here = 1;
@@ -804,6 +805,7 @@ void pp_write_trace(int snapshot, int rescan_modules)
 
 int pp_write_trace_watcher(int after_death)
 {
+    pp_solo_end(); /* the watcher reads the tables beside the program */
     if (after_death) {
         /* Every thread of the program is gone: a write one of them had begun never ends, so
          * the writer is ours, and its temporary file a leftover. */

@@ -26,6 +26,7 @@ static void *counted_alloc(size_t size)
 
 struct pp_config pp_config;
 atomic_int pp_locks_orphaned;
+struct pp_solo pp_solo = {.multi = 1}; /* one thread here, but the lanes' locks are exercised */
 static int lost;
 void pp_tracking_lost(const char *why)
 {
