@@ -175,6 +175,7 @@ int main(void)
     pp_stats_snapshot(6003, &snap);
     CHECK_U64(snap.agg.peak_live_per_thread, 3, "10 threads, one block each: 3 in the shared slot");
     CHECK_U64(snap.agg.peak_live, 10, "... and 10 live in all");
+    CHECK_U64(snap.agg.thread_mask, 0x55555, "... from threads 0, 2 ... 18 (bits 0, 2 ... 18)");
 
     /* 9. The what-if free lists: 5000 blocks live, all freed, then 5000 taken again. Level k
      * (a list of capacity 2^k) kept min(2^k, 5000) of them, so that many are hits. */
