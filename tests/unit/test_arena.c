@@ -58,6 +58,16 @@ int main(void)
     pp_arena_free(c, 760);
     unsigned char *d = pp_arena_alloc(800);
     CHECK(d && d != a, "an 800-byte request does not (class 896)");
+    /* A block that fills what is left of a chunk exactly: the chunk in use is taken as
+     * spent, so two 512 KiB blocks come from one fresh 1 MiB chunk. */
+    chunk_pos = chunk_end;
+    unsigned char *half1 = pp_arena_alloc(MAX_BYTES), *half2 = pp_arena_alloc(MAX_BYTES);
+    CHECK(half1 && half2 == half1 + MAX_BYTES, "two 512 KiB blocks fill one 1 MiB chunk");
+
+    pp_arena_lock_for_fork();
+    pp_arena_unlock_after_fork();
+    CHECK(atomic_load(&lock.held) == 0, "the lock taken for a fork is given back after it");
+
     uint64_t mapped = atomic_load(&mapped_bytes);
     unsigned char *big = pp_arena_alloc(MAX_BYTES + 1);
     CHECK(big && ((uintptr_t)big % 4096) == 0, "past 512 KiB: mapped pages of its own");

@@ -93,18 +93,17 @@ int main(void)
     pp_stats_snapshot(1, &snap);
     CHECK_U64(snap.agg.allocs, 2, "... and the snapshot sums both lanes");
 
-    /* 3. Lifetimes: LIFETIME_SLOTS distinct buckets stay in the entry, the next one spills
+    /* 3. Lifetimes: 8 distinct buckets stay in the entry, the ninth spills
      * into full arrays, and the counts are the model's all along. Stack 4096 is new, on the
      * page of ids that stack 4097 made. */
     const uint32_t id = 4096;
     alloc_free(4097, 0, 16, 100, 0);
     before = arena_bytes;
-    for (unsigned k = 0; k < LIFETIME_SLOTS; k++)
+    for (unsigned k = 0; k < 8; k++)
         for (unsigned rep = 0; rep <= k; rep++)
             model_alloc_free(id, 0, 32, 1000ull << (2 * k), 1ull << k);
     uint64_t entry = arena_bytes - before;
-    CHECK_U64(entry, 768, "%u distinct lifetime buckets of each kind: no spill, one entry",
-              LIFETIME_SLOTS);
+    CHECK_U64(entry, 768, "8 distinct lifetime buckets of each kind: no spill, one entry");
     CHECK(lifetimes_match(id), "... the small forms count what full arrays would");
     model_alloc_free(id, 0, 32, 1ull << 50, 1ull << 45); /* both past their last bucket */
     CHECK_U64(arena_bytes - before - entry, 768 + 640,
@@ -113,7 +112,7 @@ int main(void)
     for (unsigned v = 0; v < 5000; v += 7)
         model_alloc_free(id, 0, 32, (uint64_t)v * v * v, v);
     CHECK(lifetimes_match(id), "... and counting on in the full arrays");
-    CHECK_U64(snap.agg.frees, 1 + LIFETIME_SLOTS * (LIFETIME_SLOTS + 1) / 2 + 715,
+    CHECK_U64(snap.agg.frees, 1 + 8 * 9 / 2 + 715,
               "... every free counted once");
 
     /* 4. The lane of thread 1 keeps its own small forms; the snapshot adds both lanes up. */
@@ -158,6 +157,49 @@ int main(void)
     CHECK_U64(snap.agg.peak_live, 7, "8 allocations with a free between: peak 7 live");
     CHECK_U64(snap.agg.peak_live_per_thread, 5, "... of which 5 on thread 2 at most");
     CHECK_U64(snap.agg.live_bytes, 7 * 8, "... 7 blocks of 8 bytes live at the end");
+
+    /* A thread's frees count against its own live blocks: 2 live, both freed, 2 again. */
+    for (unsigned round = 0; round < 2; round++) {
+        pp_stats_on_alloc(6005, 0, 8);
+        pp_stats_on_alloc(6005, 0, 8);
+        pp_stats_on_free(6005, 0, 8, 5, 0, 0, 0x1000, 0);
+        pp_stats_on_free(6005, 0, 8, 5, 0, 0, 0x1000, 0);
+    }
+    pp_stats_snapshot(6005, &snap);
+    CHECK_U64(snap.agg.peak_live_per_thread, 2, "2 blocks live at a time on one thread: peak 2");
+
+    /* 8. More threads in a lane than slots: the ones past the 7th share the last slot, whose
+     * peak is then an upper bound (threads 0, 2 ... 18 are all in lane 0). */
+    for (uint32_t t = 0; t < 20; t += 2)
+        pp_stats_on_alloc(6003, t, 8);
+    pp_stats_snapshot(6003, &snap);
+    CHECK_U64(snap.agg.peak_live_per_thread, 3, "10 threads, one block each: 3 in the shared slot");
+    CHECK_U64(snap.agg.peak_live, 10, "... and 10 live in all");
+    CHECK_U64(snap.agg.thread_mask, 0x55555, "... from threads 0, 2 ... 18 (bits 0, 2 ... 18)");
+
+    /* 9. The what-if free lists: 5000 blocks live, all freed, then 5000 taken again. Level k
+     * (a list of capacity 2^k) kept min(2^k, 5000) of them, so that many are hits. */
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned n = 0; n < 5000; n++)
+            pp_stats_on_alloc(6004, 0, 64);
+        for (unsigned n = 0; n < 5000; n++)
+            pp_stats_on_free(6004, 0, 64, 5, 0, 0, 0x1000, 0);
+    }
+    pp_stats_snapshot(6004, &snap);
+    unsigned levels_right = 0;
+    for (unsigned k = 0; k < PP_POOL_LEVELS; k++)
+        levels_right += snap.agg.pool_hits[k] == ((1u << k) < 5000 ? (1u << k) : 5000);
+    CHECK_U64(levels_right, PP_POOL_LEVELS, "every level's hits: min(capacity, 5000)");
+
+    /* 10. A forked child forgets every entry, on every page of ids made (a third page now). */
+    pp_stats_on_alloc(8192, 0, 8);
+    pp_stats_reset_after_fork();
+    CHECK(!pp_stats_active(0) && !pp_stats_active(4095) && !pp_stats_active(4096) &&
+              !pp_stats_active(6004) && !pp_stats_active(8192),
+          "after fork: no stack has an entry, on any of the 3 pages");
+    pp_stats_on_alloc(6004, 0, 64);
+    pp_stats_snapshot(6004, &snap);
+    CHECK_U64(snap.agg.allocs, 1, "... and a stack used again starts from 0");
 
     CHECK(!lost, "nothing ran out of memory");
     return check_summary();
