@@ -364,27 +364,31 @@ static void set_shares(char *buf, size_t len, double saving_ns, double share)
  * a third of `--group-by stack` on 131k stacks (callgrind). */
 enum { T_FREQUENCY, T_PRESIZE, T_STACK, T_ARENA, T_RETAINED, T_LIFETIME, T_CONSISTENCY,
        T_SPREAD, T_BIG, T_REUSE, T_ROWS };
-static const char (*threshold_texts(const struct pp_thresholds *t))[64]
+typedef char threshold_text[sizeof ((struct pp_check *)0)->threshold_text];
+static const threshold_text *threshold_texts(const struct pp_thresholds *t)
 {
     static struct pp_thresholds key;
     static bool made;
-    static char text[T_ROWS][64];
+    static threshold_text text[T_ROWS];
     if (made && !memcmp(&key, t, sizeof key))
         return text;
     char a[32], b[32], c[32];
-    snprintf(text[T_FREQUENCY], 64, ">= %s, >= %s/s", pct(c, sizeof c, t->min_share),
-             pp_human_count(a, sizeof a, t->min_rate));
-    snprintf(text[T_PRESIZE], 64, ">= %.2f", t->presize_grows);
-    snprintf(text[T_STACK], 64, ">= %s, <= %s B", pct(c, sizeof c, t->same_fn_share),
+    snprintf(text[T_FREQUENCY], sizeof text[0], ">= %s, >= %s/s",
+             pct(c, sizeof c, t->min_share), pp_human_count(a, sizeof a, t->min_rate));
+    snprintf(text[T_PRESIZE], sizeof text[0], ">= %.2f", t->presize_grows);
+    snprintf(text[T_STACK], sizeof text[0], ">= %s, <= %s B",
+             pct(c, sizeof c, t->same_fn_share),
              pp_human_bytes(a, sizeof a, (uint64_t)t->stack_max_bytes));
-    snprintf(text[T_ARENA], 64, ">= %.0f x <= %s B", t->arena_min_blocks,
+    snprintf(text[T_ARENA], sizeof text[0], ">= %.0f x <= %s B", t->arena_min_blocks,
              pp_human_bytes(b, sizeof b, (uint64_t)t->arena_max_bytes));
-    snprintf(text[T_RETAINED], 64, "<= %s", pct(b, sizeof b, t->max_retained_share));
-    snprintf(text[T_LIFETIME], 64, "<= %s", pp_human_ns(b, sizeof b, (uint64_t)t->max_lifetime_ns));
-    snprintf(text[T_CONSISTENCY], 64, ">= %s", pct(c, sizeof c, t->consistency_share));
-    snprintf(text[T_SPREAD], 64, "<= %.0fx", t->max_spread);
-    snprintf(text[T_BIG], 64, ">= %s of run", pct(a, sizeof a, t->min_saving_share));
-    snprintf(text[T_REUSE], 64, ">= %s", pct(a, sizeof a, t->min_hit_rate));
+    snprintf(text[T_RETAINED], sizeof text[0], "<= %s",
+             pct(b, sizeof b, t->max_retained_share));
+    snprintf(text[T_LIFETIME], sizeof text[0], "<= %s",
+             pp_human_ns(b, sizeof b, (uint64_t)t->max_lifetime_ns));
+    snprintf(text[T_CONSISTENCY], sizeof text[0], ">= %s", pct(c, sizeof c, t->consistency_share));
+    snprintf(text[T_SPREAD], sizeof text[0], "<= %.0fx", t->max_spread);
+    snprintf(text[T_BIG], sizeof text[0], ">= %s of run", pct(a, sizeof a, t->min_saving_share));
+    snprintf(text[T_REUSE], sizeof text[0], ">= %s", pct(a, sizeof a, t->min_hit_rate));
     key = *t;
     made = true;
     return text;
@@ -397,7 +401,7 @@ void pp_judge(const struct pp_site *site, const struct pp_judge_context *ctx,
     v->failed_check = -1;
     char a[32], b[32], c[32];
     struct pp_check *row;
-    const char(*thresholds)[64] = threshold_texts(t);
+    const threshold_text *thresholds = threshold_texts(t);
     const struct pp_cost_model *cm = ctx->cost;
     double allocs = (double)site->allocs;
     double run_ns = (double)ctx->duration_ns;

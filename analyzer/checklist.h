@@ -86,8 +86,7 @@ struct pp_check {
     double value;          /* the main measurement (a share is 0..1, sizes in bytes) */
     double threshold;      /* what value was compared with */
     char value_text[64];   /* all of the measurement, human readable ("33%, 1.2M/s") */
-    char threshold_text[64]; /* all it was compared with (">= 2%, >= 1.0K/s"); checklist.c's
-                                 cache of them has rows of the same size */
+    char threshold_text[64]; /* all it was compared with (">= 2%, >= 1.0K/s") */
     const char *why;       /* one line */
 };
 
