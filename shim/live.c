@@ -72,9 +72,14 @@ static inline struct shard *shard_of(uint64_t h)
 }
 
 /* Home slot: bits 24..55 of the hash scaled to [0, cap) (bits 56..63 chose the shard). */
+static inline uint32_t home_in(uint32_t cap, uint64_t h)
+{
+    return (uint32_t)((((h >> 24) & 0xffffffffull) * cap) >> 32);
+}
+
 static inline uint32_t home(const struct shard *s, uint64_t h)
 {
-    return (uint32_t)((((h >> 24) & 0xffffffffull) * s->cap) >> 32);
+    return home_in(s->cap, h);
 }
 
 static inline uint32_t next(const struct shard *s, uint32_t i)
@@ -152,7 +157,7 @@ void pp_live_prefetch(const void *p)
     const struct payload *vals = __atomic_load_n(&s->vals, __ATOMIC_RELAXED);
     if (!cap)
         return;
-    uint32_t i = (uint32_t)((((h >> 24) & 0xffffffffull) * cap) >> 32);
+    uint32_t i = home_in(cap, h);
     __builtin_prefetch(&keys[i], 1);
     __builtin_prefetch(&vals[i], 1);
 }
