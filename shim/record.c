@@ -12,9 +12,10 @@
  *
  * The hot path, for a call from a place seen before: pp_sitewalk_recall (pp_framecache_lookup
  * with full stacks; this thread's own memory, no lock), pp_live_insert (one shard's spinlock,
- * held for one probe), pp_stats_on_alloc (one lane's spinlock, held for a few additions). None
- * of them makes a system call, allocates (except from the arena, on growth) or waits for
- * anything but those short spinlocks. The miss paths (find_stack, sample_full_stack) are out
+ * held for one probe), pp_stats_on_alloc (one lane's spinlock, held for a few additions); a
+ * process with one thread takes neither lock (solo.c). None of them makes a system call,
+ * allocates (except from the arena, on growth) or waits for anything but those short
+ * spinlocks. The miss paths (find_stack, sample_full_stack) are out
  * of line and cold, and run on the shim's own stack (altstack.c) so that their buffers never
  * sit on the program's: they unwind with libunwind, intern the stack and, for a new stack
  * through code we have not mapped, rescan the module list (dl_iterate_phdr, which takes the

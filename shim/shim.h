@@ -45,23 +45,30 @@ typedef struct { atomic_int held; } pp_spinlock;
 /* Set only by the watcher writing after the program died (watcher.c): a lock a killed thread
  * held is never released, so a wait gives up after a while and goes on without it. */
 PP_HIDDEN extern atomic_int pp_locks_orphaned;
-/* After a short spin, a waiter yields its CPU: with more threads than cores the holder may have
+/* One step of waiting for another thread to move on (a lock's holder, solo.c's owner): after a
+ * short spin the waiter yields its CPU, since with more threads than cores the other may have
  * been preempted, and spinning until the scheduler runs it again burns whole time slices (8
- * threads on 2 cores: 17x native CPU with pure spinning). */
+ * threads on 2 cores: 17x native CPU with pure spinning). 0 when the wait should give up: the
+ * other was killed (pp_locks_orphaned) and will never move. */
+static inline int pp_spin_backoff(unsigned *spins)
+{
+    if (++*spins < 100)
+        __builtin_ia32_pause();
+    else if (PP_UNLIKELY(atomic_load_explicit(&pp_locks_orphaned, memory_order_relaxed)) &&
+             *spins > 2000)
+        return 0;
+    else
+        sched_yield();
+    return 1;
+}
 static inline void pp_spin_lock(pp_spinlock *l)
 {
     for (unsigned spins = 0;;) {
         if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
             return;
-        while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
-            if (++spins < 100)
-                __builtin_ia32_pause();
-            else if (PP_UNLIKELY(atomic_load_explicit(&pp_locks_orphaned, memory_order_relaxed)) &&
-                     spins > 2000)
+        while (atomic_load_explicit(&l->held, memory_order_relaxed))
+            if (!pp_spin_backoff(&spins))
                 return;
-            else
-                sched_yield();
-        }
     }
 }
 static inline void pp_spin_unlock(pp_spinlock *l)
@@ -80,7 +87,7 @@ PP_HIDDEN extern struct pp_solo pp_solo;
  * end it safely, and POOLPROBE_SOLO is not 0. */
 PP_HIDDEN void pp_solo_start(struct pp_thread *t);
 /* Ends solo for good: afterwards no hot section runs bare. Waits for the owner's bare section
- * to finish. Async-signal-safe, raw system calls only (the watcher calls it). */
+ * to finish (as a lock waits: pp_spin_backoff). Async-signal-safe; the watcher calls it. */
 PP_HIDDEN void pp_solo_end(void);
 /* A thread state was made: the first one's thread becomes the owner, any later one ends solo. */
 PP_HIDDEN void pp_solo_thread_created(struct pp_thread *t);
@@ -130,10 +137,10 @@ static inline void pp_hot_unlock(pp_spinlock *l, int bare)
  * may have reused the number for a socket or a file of its own). */
 PP_HIDDEN void pp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same into a caller buffer; returns length (truncates at cap-1, always NUL-terminates). */
-/* Parses digits of base (10 or 16, lower-case) at *p, before end; leaves *p after them. */
-PP_HIDDEN uint64_t pp_parse_uint(const char **p, const char *end, unsigned base);
 PP_HIDDEN size_t pp_format(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Parses digits of base (10 or 16, lower-case) at *p, before end; leaves *p after them. */
+PP_HIDDEN uint64_t pp_parse_uint(const char **p, const char *end, unsigned base);
 PP_HIDDEN void pp_log_init(void); /* remembers which file fd 2 is */
 
 /* ---- config.c: settings read once from the environment at start ---- */

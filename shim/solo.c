@@ -42,16 +42,11 @@ void pp_solo_end(void)
         return;
     atomic_store(&pp_solo.multi, 1);
     pp_syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0);
-    /* The owner's bare section is a few dozen instructions; it may have been preempted. A
-     * killed owner never clears it (the watcher writing after the death): give up then. */
-    for (unsigned spins = 0; atomic_load_explicit(&pp_solo.inside, memory_order_acquire);) {
-        if (++spins < 100)
-            __builtin_ia32_pause();
-        else if (atomic_load_explicit(&pp_locks_orphaned, memory_order_relaxed) && spins > 2000)
+    /* The owner's bare section is a few dozen instructions, unless it was preempted. A killed
+     * owner never leaves it (the watcher writing after the death): the backoff gives up then. */
+    for (unsigned spins = 0; atomic_load_explicit(&pp_solo.inside, memory_order_acquire);)
+        if (!pp_spin_backoff(&spins))
             break;
-        else
-            pp_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
-    }
 }
 
 void pp_solo_thread_created(struct pp_thread *t)
