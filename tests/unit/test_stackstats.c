@@ -14,13 +14,7 @@
 #include "../../shim/arena.c"
 
 /* Bytes of arena blocks stackstats.c took, at their size class (what the arena carves). */
-static uint64_t arena_bytes;
-static void *counted_alloc(size_t size)
-{
-    arena_bytes += class_bytes(size_class(size));
-    return pp_arena_alloc(size);
-}
-#define pp_arena_alloc counted_alloc
+#include "arena_counted.h"
 #include "../../shim/stackstats.c"
 #undef pp_arena_alloc
 

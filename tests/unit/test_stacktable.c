@@ -13,14 +13,7 @@
 #include "../../shim/arena.c"
 
 /* Bytes of arena blocks stacktable.c took (and gave back) through uthash, views and stacks. */
-static uint64_t arena_bytes;
-static void *counted_alloc(size_t size)
-{
-    if (size <= MAX_BYTES)
-        arena_bytes += class_bytes(size_class(size));
-    return pp_arena_alloc(size);
-}
-#define pp_arena_alloc counted_alloc
+#include "arena_counted.h"
 #include "../../shim/stacktable.c"
 #undef pp_arena_alloc
 
